@@ -1,0 +1,2 @@
+# Importing the subpackages registers hooks and loops.
+from . import hooks, loops  # noqa: F401

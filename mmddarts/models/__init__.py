@@ -1,0 +1,2 @@
+# Importing the subpackages registers their modules in mmddarts.registry.MODELS.
+from . import algorithms, backbones, classifiers, heads, losses, search  # noqa: F401

@@ -1,0 +1,319 @@
+"""The typed, JSON-serialisable genotype of a (D-)DARTS network.
+
+A genotype holds a list of *genes* (one cell architecture each) and ``seq``, the
+gene used by each cell position, so both D-DARTS (``seq = range(N)``: every cell
+its own gene) and shared-gene networks (ResNet18: ``seq = [0, 0, 0, 0]``) fit.
+
+Node numbering inside a cell: 0 and 1 are the cell inputs (outputs of the cells
+``k-2`` and ``k-1``), ``2 .. steps+1`` are the intermediate nodes. An edge is
+``(op, to, from)``: ``op`` applied to node ``from``, summed into node ``to``.
+The cell output is the concatenation of the intermediate nodes that receive at
+least one edge (:meth:`Genotype.concat`).
+"""
+import json
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Any, Dict, NamedTuple, Tuple
+
+from .op_sets import NONE_OP, OP_SETS
+
+FORMAT_NAME = 'mmddarts.genotype'
+FORMAT_VERSION = 1
+
+
+class GenotypeError(ValueError):
+    """A genotype that cannot be used; the message names where and why."""
+
+
+class Edge(NamedTuple):
+    """One operation of a cell: ``op`` from node ``src`` into node ``to``."""
+    op: str
+    to: int
+    src: int
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Genotype:
+    """Architecture of a derived network.
+
+    Args:
+        genes: one sequence of :class:`Edge` (or ``(op, to, from)`` triples)
+            per distinct cell architecture.
+        seq: the gene index of each cell position; ``len(seq)`` is the number
+            of cells.
+        reductions: cell positions that halve the resolution and double the
+            channels.
+        steps: number of intermediate nodes per cell.
+        op_set: ``'darts'`` (7 ops) or ``'extended'`` (DARTOpti's 12 ops).
+        meta: free JSON-serialisable metadata (data set, parse method, ...).
+    """
+    genes: Tuple[Tuple[Edge, ...], ...]
+    seq: Tuple[int, ...]
+    reductions: Tuple[int, ...]
+    steps: int = 4
+    op_set: str = 'darts'
+    meta: Dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        # Normalise containers (lists from JSON or user code) before checking.
+        genes = self.genes
+        if not isinstance(genes, (list, tuple)):
+            raise GenotypeError(
+                f'genes must be a list of genes, got {type(genes).__name__}')
+        norm_genes = []
+        for g, gene in enumerate(genes):
+            if not isinstance(gene, (list, tuple)):
+                raise GenotypeError(f'gene {g}: must be a list of edges, got '
+                                    f'{type(gene).__name__}')
+            edges = []
+            for e, edge in enumerate(gene):
+                if not isinstance(edge, (list, tuple)) or len(edge) != 3:
+                    raise GenotypeError(
+                        f'gene {g}, edge {e}: must be [op, to, from], '
+                        f'got {edge!r}')
+                edges.append(Edge(*edge))
+            norm_genes.append(tuple(edges))
+        for name in ('seq', 'reductions'):
+            value = getattr(self, name)
+            if not isinstance(value, (list, tuple, range)):
+                raise GenotypeError(f'{name} must be a list of integers, got '
+                                    f'{type(value).__name__}')
+            object.__setattr__(self, name, tuple(value))
+        object.__setattr__(self, 'genes', tuple(norm_genes))
+        if self.meta is None:
+            object.__setattr__(self, 'meta', {})
+        self.validate()
+
+    # ------------------------------------------------------------------ checks
+    def validate(self):
+        """Raise :class:`GenotypeError` naming the first problem found."""
+        if self.op_set not in OP_SETS:
+            raise GenotypeError(f'unknown op_set {self.op_set!r}; expected '
+                                f'one of {sorted(OP_SETS)}')
+        if not _is_int(self.steps) or self.steps < 1:
+            raise GenotypeError(
+                f'steps must be a positive integer, got {self.steps!r}')
+        if not self.genes:
+            raise GenotypeError('genes is empty: a genotype needs at least '
+                                'one gene')
+        ops = OP_SETS[self.op_set]
+        last_node = self.steps + 1
+        for g, gene in enumerate(self.genes):
+            where = f'gene {g}'
+            if not gene:
+                raise GenotypeError(f'{where}: has no edge')
+            seen = set()
+            for e, (op, to, src) in enumerate(gene):
+                at = f'{where}, edge {e} {(op, to, src)!r}'
+                if not isinstance(op, str):
+                    raise GenotypeError(f'{at}: op must be a string')
+                if op == NONE_OP:
+                    raise GenotypeError(
+                        f"{at}: 'none' is a search-only op and cannot be part "
+                        'of a derived genotype; drop the edge instead')
+                if op not in ops:
+                    raise GenotypeError(
+                        f'{at}: unknown op {op!r} for op_set '
+                        f'{self.op_set!r} (known: {", ".join(ops)})')
+                if not _is_int(to) or not _is_int(src):
+                    raise GenotypeError(f'{at}: to and from must be integers')
+                if not 2 <= to <= last_node:
+                    raise GenotypeError(
+                        f'{at}: target node {to} out of range: intermediate '
+                        f'nodes are 2..{last_node} for steps={self.steps}')
+                if src == to:
+                    raise GenotypeError(f'{at}: edge from node {to} to itself')
+                if not 0 <= src < to:
+                    raise GenotypeError(
+                        f'{at}: source node {src} out of range: node {to} '
+                        f'can only take nodes 0..{to - 1}')
+                if (op, to, src) in seen:
+                    raise GenotypeError(f'{at}: duplicated edge')
+                seen.add((op, to, src))
+            fed = {to for _, to, _ in gene}
+            for op, to, src in gene:
+                if src >= 2 and src not in fed:
+                    raise GenotypeError(
+                        f'{where}: edge {(op, to, src)!r} reads node {src}, '
+                        'which has no incoming edge')
+        if not self.seq:
+            raise GenotypeError('seq is empty: a genotype needs at least one '
+                                'cell')
+        for i, g in enumerate(self.seq):
+            if not _is_int(g) or not 0 <= g < len(self.genes):
+                raise GenotypeError(
+                    f'seq[{i}] (cell {i}) = {g!r}: not a gene index in '
+                    f'0..{len(self.genes) - 1}')
+        red = self.reductions
+        for r in red:
+            if not _is_int(r) or not 0 <= r < len(self.seq):
+                raise GenotypeError(
+                    f'reduction cell {r!r} out of range: cells are '
+                    f'0..{len(self.seq) - 1}')
+        if list(red) != sorted(set(red)):
+            raise GenotypeError(
+                f'reductions must be strictly increasing, got {list(red)}')
+        try:
+            json.dumps(self.meta)
+        except (TypeError, ValueError) as err:
+            raise GenotypeError(f'meta is not JSON-serialisable: {err}') \
+                from None
+
+    # ------------------------------------------------------------- accessors
+    @property
+    def num_cells(self):
+        return len(self.seq)
+
+    @property
+    def op_names(self):
+        return OP_SETS[self.op_set]
+
+    def gene(self, cell):
+        """Edges of the cell at position ``cell``."""
+        return self.genes[self.seq[cell]]
+
+    def is_reduction(self, cell):
+        return cell in self.reductions
+
+    def concat(self, cell):
+        """Intermediate nodes of ``cell`` that are concatenated as its
+        output: those with at least one incoming edge, in node order."""
+        return gene_concat(self.gene(cell))
+
+    def num_edges(self):
+        """Edges a search cell with ``steps`` nodes has (14 for 4 steps)."""
+        return sum(2 + i for i in range(self.steps))
+
+    # -------------------------------------------------------------------- io
+    def to_dict(self):
+        return {
+            'format': FORMAT_NAME,
+            'version': FORMAT_VERSION,
+            'op_set': self.op_set,
+            'steps': self.steps,
+            'genes': [[list(edge) for edge in gene] for gene in self.genes],
+            'seq': list(self.seq),
+            'reductions': list(self.reductions),
+            'meta': dict(self.meta),
+        }
+
+    def to_json(self, indent=None):
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data, source='genotype'):
+        """Build from :meth:`to_dict`'s output; errors name ``source``."""
+        try:
+            if not isinstance(data, dict):
+                raise GenotypeError(
+                    f'expected a JSON object, got {type(data).__name__}')
+            fmt = data.get('format', FORMAT_NAME)
+            if fmt != FORMAT_NAME:
+                raise GenotypeError(
+                    f'format {fmt!r} is not {FORMAT_NAME!r}')
+            version = data.get('version', FORMAT_VERSION)
+            if version != FORMAT_VERSION:
+                raise GenotypeError(
+                    f'format version {version!r} is not supported (this '
+                    f'mmddarts reads version {FORMAT_VERSION})')
+            missing = [k for k in ('genes', 'seq', 'reductions')
+                       if k not in data]
+            if missing:
+                raise GenotypeError(f'missing key(s) {missing}')
+            known = {'format', 'version', 'op_set', 'steps', 'genes', 'seq',
+                     'reductions', 'meta'}
+            unknown = sorted(set(data) - known)
+            if unknown:
+                raise GenotypeError(f'unknown key(s) {unknown}; known keys: '
+                                    f'{sorted(known)}')
+            meta = data.get('meta', {})
+            if not isinstance(meta, dict):
+                raise GenotypeError('meta must be a JSON object')
+            return cls(
+                genes=data['genes'],
+                seq=data['seq'],
+                reductions=data['reductions'],
+                steps=data.get('steps', 4),
+                op_set=data.get('op_set', 'darts'),
+                meta=meta)
+        except GenotypeError as err:
+            raise GenotypeError(f'{source}: {err}') from None
+
+    @classmethod
+    def from_json(cls, text, source='genotype'):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise GenotypeError(
+                f'{source}: invalid JSON at line {err.lineno}, column '
+                f'{err.colno}: {err.msg}') from None
+        return cls.from_dict(data, source=source)
+
+    def save(self, path):
+        """Write as JSON (atomically: a crash never leaves half a file)."""
+        import os
+        import tempfile
+        path = osp.abspath(path)
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), suffix='.tmp')
+        try:
+            with os.fdopen(fd, 'w') as f:
+                f.write(self.to_json(indent=2) + '\n')
+            os.replace(tmp, path)
+        except BaseException:
+            if osp.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path):
+        """Read a genotype file: our JSON, or a legacy DARTS / D-DARTS
+        ``Genotype(...)`` text (parsed safely, never evaluated)."""
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'genotype file not found: {path}')
+        with open(path) as f:
+            text = f.read()
+        stripped = text.lstrip()
+        if stripped.startswith('{') or path.endswith('.json'):
+            return cls.from_json(text, source=path)
+        from .legacy import parse_legacy_genotype
+        return parse_legacy_genotype(text, source=path)
+
+    @classmethod
+    def from_any(cls, obj):
+        """Accept a :class:`Genotype`, a dict (:meth:`to_dict` layout) or a
+        file path; the usual way configs pass genotypes to modules."""
+        if isinstance(obj, Genotype):
+            return obj
+        if isinstance(obj, dict):
+            return cls.from_dict(obj)
+        if isinstance(obj, str):
+            return cls.load(obj)
+        raise TypeError('a genotype must be a Genotype, a dict or a path, '
+                        f'got {type(obj).__name__}')
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated again)."""
+        fields = dict(genes=self.genes, seq=self.seq,
+                      reductions=self.reductions, steps=self.steps,
+                      op_set=self.op_set, meta=dict(self.meta))
+        fields.update(changes)
+        return Genotype(**fields)
+
+
+def gene_concat(gene):
+    """Intermediate nodes of a gene that have at least one incoming edge."""
+    return tuple(sorted({edge[1] for edge in gene}))
+
+
+def default_reductions(num_cells):
+    """DARTS' reduction positions: ``N//3`` and ``2N//3`` (2 and 5 for 8)."""
+    if num_cells < 3:
+        raise ValueError(
+            f'a network with {num_cells} cells has no room for two '
+            'reduction cells (need at least 3)')
+    return (num_cells // 3, 2 * num_cells // 3)

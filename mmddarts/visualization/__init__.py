@@ -1,0 +1,1 @@
+# Filled by the modules of this package.
