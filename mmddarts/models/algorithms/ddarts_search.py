@@ -1,0 +1,295 @@
+"""The bi-level (first-order) D-DARTS search algorithm as an mmengine model.
+
+One ``train_step`` = one architecture step on the *arch* batch followed by one
+weight step on the *weights* batch (DARTS' first-order order). The two
+optimizers live in an ``OptimWrapperDict`` with keys ``'architecture'`` and
+``'weights'``; the search loop hands both batches in one
+``dict(weights=batch_w, arch=batch_a)``.
+
+Gradient hygiene (the reference code and mmrazor leak both ways):
+
+- before the arch step only the alphas' grads are cleared; the supernet's
+  ``arch_step_grads`` accumulates into alphas only;
+- before the weight step the weights' grads are cleared, the weight loss is
+  back-propagated into the weights only (``backward(inputs=weights)``), and
+  the alphas' grads are cleared again afterwards, so no optimizer ever sees a
+  gradient computed on the other half of the data.
+"""
+from typing import Dict, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from mmddarts.registry import MODELS
+
+OPTIM_KEYS = ('architecture', 'weights')
+
+
+def _clear_grads(params):
+    for p in params:
+        p.grad = None
+
+
+@MODELS.register_module()
+class DDartsSearch(BaseModel):
+    """Search algorithm wrapping a supernet (``mmddarts.DDartsSupernet``).
+
+    Args:
+        architecture (dict | nn.Module): the supernet (config or module). It
+            must provide ``arch_parameters()``, ``weight_parameters()``,
+            ``named_arch_parameters()``, ``forward(x) -> logits``,
+            ``arch_step_grads(...)`` and ``genotype(method, threshold)``.
+        data_preprocessor (dict, optional): defaults to mmpretrain's
+            ``ClsDataPreprocessor`` (ImageNet-free: no normalisation unless
+            configured).
+        w01 (float): weight of the zero-one loss (D-DARTS: 7, FairDARTS: 10,
+            DARTS: 0).
+        w_abl (float): weight of the ablation loss (0 disables it).
+        ablation (str): ``'exact'`` | ``'reference'`` | ``'none'``.
+        parse_methods (sequence of str): genotype parsing methods exported by
+            :class:`GenotypeExportHook`.
+        threshold (float): op-weight threshold of the ``sparse`` and ``edge``
+            parsings.
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self,
+                 architecture,
+                 data_preprocessor: Optional[dict] = None,
+                 w01: float = 7.0,
+                 w_abl: float = 0.5,
+                 ablation: str = 'exact',
+                 parse_methods: Sequence[str] = ('sparse', 'edge', 'darts'),
+                 threshold: float = 0.85,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='mmpretrain.ClsDataPreprocessor')
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if isinstance(architecture, dict):
+            architecture = MODELS.build(architecture)
+        self.architecture = architecture
+        if ablation not in ('exact', 'reference', 'none'):
+            raise ValueError(f'DDartsSearch: ablation must be one of '
+                             f"'exact', 'reference', 'none', got {ablation!r}")
+        self.w01 = float(w01)
+        self.w_abl = float(w_abl)
+        self.ablation = ablation
+        self.parse_methods = tuple(parse_methods)
+        self.threshold = float(threshold)
+        # Switched by ArchStepScheduleHook (warm-up / interval); a plain
+        # attribute, not state: the hook recomputes it from the iteration.
+        self.arch_update = True
+        # Per-owner logs of the last arch step (for GenotypeExportHook).
+        self.latest_arch_logs: Dict[str, torch.Tensor] = {}
+
+    # --------------------------------------------------------- parameters
+    def arch_parameters(self):
+        return list(self.architecture.arch_parameters())
+
+    def weight_parameters(self):
+        return list(self.architecture.weight_parameters())
+
+    def named_arch_parameters(self):
+        return list(self.architecture.named_arch_parameters())
+
+    def genotype(self, method='sparse', threshold=None):
+        thr = self.threshold if threshold is None else threshold
+        return self.architecture.genotype(method=method, threshold=thr)
+
+    # -------------------------------------------------------------- data
+    @staticmethod
+    def _targets(data_samples, device):
+        if data_samples is None:
+            raise ValueError('DDartsSearch: the batch has no data_samples, so '
+                             'there are no labels to search with')
+        labels = [ds.gt_label for ds in data_samples]
+        return torch.cat([torch.as_tensor(lb).reshape(-1)
+                          for lb in labels]).to(device=device,
+                                                dtype=torch.long)
+
+    def _split_batch(self, data):
+        if not isinstance(data, dict) or set(data) != {'weights', 'arch'}:
+            keys = sorted(data) if isinstance(data, dict) else type(data)
+            raise KeyError(
+                'DDartsSearch.train_step expects dict(weights=batch, '
+                f'arch=batch) from SearchEpochBasedTrainLoop, got {keys}; '
+                "set train_cfg=dict(type='mmddarts.SearchEpochBasedTrainLoop'"
+                ', ...)')
+        batch_w = self.data_preprocessor(data['weights'], True)
+        batch_a = self.data_preprocessor(data['arch'], True)
+        return batch_w, batch_a
+
+    @staticmethod
+    def _check_optim(optim_wrapper):
+        missing = [k for k in OPTIM_KEYS if k not in optim_wrapper]
+        if missing:
+            raise KeyError(
+                f'DDartsSearch needs an OptimWrapperDict with keys '
+                f'{OPTIM_KEYS}; missing {missing}. Use '
+                "optim_wrapper=dict(constructor='mmddarts."
+                "SearchOptimWrapperConstructor', architecture=..., "
+                'weights=...)')
+
+    # ------------------------------------------------------------- steps
+    def train_step(self, data, optim_wrapper, reduce_grads=None):
+        """One search iteration; returns scalar log vars.
+
+        ``reduce_grads(params)`` is called between each backward and step
+        (:class:`DDartsSearchDDP` averages the grads over ranks with it).
+        """
+        self._check_optim(optim_wrapper)
+        batch_w, batch_a = self._split_batch(data)
+        log_vars = {}
+        if self.arch_update:
+            log_vars.update(
+                self.arch_step(batch_a, optim_wrapper['architecture'],
+                               reduce_grads))
+        log_vars.update(
+            self.weight_step(batch_w, optim_wrapper['weights'],
+                             reduce_grads))
+        return log_vars
+
+    def arch_step(self, batch, optim_wrapper, reduce_grads=None):
+        """Architecture update on a preprocessed batch.
+
+        ``reduce_grads(params)`` (DDP) averages the alphas' grads between
+        backward and step.
+        """
+        alphas = self.arch_parameters()
+        _clear_grads(alphas)
+        inputs = batch['inputs']
+        targets = self._targets(batch['data_samples'], inputs.device)
+        with optim_wrapper.optim_context(self):
+            loss_scale = _loss_scale(optim_wrapper, inputs.device)
+            logs = self.architecture.arch_step_grads(
+                inputs,
+                targets,
+                w01=self.w01,
+                w_abl=self.w_abl,
+                ablation=self.ablation,
+                loss_scale=loss_scale,
+                generator=self._ablation_generator(inputs.device))
+        if reduce_grads is not None:
+            reduce_grads(alphas)
+            logs = reduce_logs(logs, inputs.device)
+        optim_wrapper.step()
+        _clear_grads(alphas)
+        return self._arch_log_vars(logs)
+
+    def weight_step(self, batch, optim_wrapper, reduce_grads=None):
+        """First-order weight update on a preprocessed batch."""
+        weights = self.weight_parameters()
+        _clear_grads(weights)
+        inputs = batch['inputs']
+        targets = self._targets(batch['data_samples'], inputs.device)
+        with optim_wrapper.optim_context(self):
+            logits = self.architecture(inputs)
+            loss = F.cross_entropy(logits.float(), targets)
+        # inputs=weights: the alphas get no gradient from the weights batch
+        # (and autograd skips their branches).
+        optim_wrapper.backward(loss, inputs=weights)
+        _clear_grads(self.arch_parameters())
+        if reduce_grads is not None:
+            reduce_grads(weights)
+        optim_wrapper.step()
+        _clear_grads(weights)
+        with torch.no_grad():
+            acc = (logits.argmax(1) == targets).float().mean()
+        return dict(loss=loss.detach(), acc=acc)
+
+    def _ablation_generator(self, device):
+        """A generator for the random op weights of ablated cells, seeded from
+        the global torch RNG: reproducible under the loop's per-epoch seeding
+        (so a resumed search replays the same draws) and identical on every
+        rank unless ``diff_rank_seed`` is set."""
+        if self.ablation == 'none':
+            return None
+        seed = int(torch.randint(0, 2**62, (1, )).item())
+        gen = torch.Generator(device=device)
+        gen.manual_seed(seed)
+        return gen
+
+    def _arch_log_vars(self, logs):
+        """Scalars for the logger; per-owner vectors kept for the hooks."""
+        per_owner = {}
+        log_vars = {}
+        for key, value in logs.items():
+            value = _as_tensor(value)
+            if value is None:
+                continue
+            value = value.detach().float()
+            if value.numel() == 1:
+                log_vars[f'arch_{key}'] = value.reshape(())
+            else:
+                per_owner[key] = value.reshape(-1).cpu()
+                log_vars[f'arch_{key}'] = value.mean()
+        self.latest_arch_logs = per_owner
+        return log_vars
+
+    # ---------------------------------------------------------- inference
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        if mode == 'tensor':
+            return self.architecture(inputs)
+        if mode == 'loss':
+            logits = self.architecture(inputs)
+            targets = self._targets(data_samples, inputs.device)
+            return dict(loss=F.cross_entropy(logits.float(), targets))
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'DDartsSearch: invalid mode {mode!r}; expected '
+                           "'tensor', 'loss' or 'predict'")
+
+    def predict(self, inputs, data_samples=None):
+        """Supernet predictions as mmpretrain ``DataSample`` s (so the
+        ``mmpretrain.Accuracy`` metric validates the supernet)."""
+        from mmpretrain.structures import DataSample
+        logits = self.architecture(inputs).float()
+        scores = F.softmax(logits, dim=1)
+        labels = scores.argmax(dim=1, keepdim=True).detach()
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(scores.size(0))]
+        for ds, score, label in zip(data_samples, scores, labels):
+            ds.set_pred_score(score).set_pred_label(label)
+        return data_samples
+
+
+def _as_tensor(value):
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (int, float)):
+        return torch.tensor(float(value))
+    if isinstance(value, (list, tuple)) and value:
+        return torch.stack([torch.as_tensor(v).float().reshape(())
+                            for v in value])
+    return None
+
+
+def _loss_scale(optim_wrapper, device):
+    """The current fp16 loss scale of an ``AmpOptimWrapper`` (1 otherwise).
+
+    ``GradScaler`` creates its scale lazily in ``scale()``; calling it on a
+    unit tensor initialises it exactly as a ``backward`` through the wrapper
+    would, so the wrapper's ``step`` can unscale the alphas' grads."""
+    scaler = getattr(optim_wrapper, 'loss_scaler', None)
+    if scaler is None or not scaler.is_enabled():
+        return 1.0
+    return float(scaler.scale(torch.ones((), device=device)))
+
+
+def reduce_logs(logs, device):
+    """Average tensor logs over ranks (a no-op outside DDP); ``device`` is
+    where the backend communicates (cuda for nccl)."""
+    from mmengine.dist import all_reduce, get_world_size
+    if get_world_size() == 1:
+        return logs
+    out = {}
+    for key, value in logs.items():
+        value = _as_tensor(value)
+        if value is None:
+            continue
+        value = value.detach().float().to(device).clone()
+        all_reduce(value, op='mean')
+        out[key] = value
+    return out

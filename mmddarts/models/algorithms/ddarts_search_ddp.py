@@ -1,0 +1,63 @@
+"""DDP wrapper of :class:`DDartsSearch`.
+
+mmengine's ``MMDistributedDataParallel.train_step`` runs one forward through
+DDP and lets its reducer average the grads of that one backward. A search step
+has two optimizers, several backward passes (the exact ablation gradient) and
+gradients the supernet accumulates itself, so DDP's hooks cannot see them.
+Instead the module's own ``train_step`` runs locally and this wrapper averages
+the alphas' grads (before the architecture step) and the weights' grads (before
+the weight step) over ranks explicitly: with identical initial states
+(DDP broadcasts rank 0's at construction) every rank applies the same updates,
+so alphas and genotypes stay identical on all ranks.
+
+BatchNorm running statistics stay per-rank (as with ``broadcast_buffers=False``
+in mmengine); add mmengine's ``SyncBuffersHook`` to average them each epoch.
+"""
+import torch
+from mmengine.dist import all_reduce_params
+from mmengine.model import MMDistributedDataParallel
+
+from mmddarts.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class DDartsSearchDDP(MMDistributedDataParallel):
+    """``model_wrapper_cfg=dict(type='mmddarts.DDartsSearchDDP')``.
+
+    Args:
+        bucket_size_mb (int): size of the all-reduce buckets (-1: one flat
+            buffer per dtype).
+        **kwargs: passed to ``MMDistributedDataParallel``. ``device_ids`` is
+            dropped for CPU modules (gloo), which torch's DDP rejects.
+    """
+
+    def __init__(self, module, bucket_size_mb=-1, **kwargs):
+        on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
+        if on_cpu:
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        kwargs.setdefault('broadcast_buffers', False)
+        super().__init__(module=module, **kwargs)
+        self.bucket_size_mb = bucket_size_mb
+
+    def average_grads(self, params):
+        """Average the ``.grad`` of ``params`` over ranks, in place."""
+        grads = [p.grad for p in params if p.grad is not None]
+        if grads:
+            all_reduce_params(
+                grads, coalesce=True, bucket_size_mb=self.bucket_size_mb,
+                op='mean')
+
+    def train_step(self, data, optim_wrapper):
+        return self.module.train_step(
+            data, optim_wrapper, reduce_grads=self.average_grads)
+
+    # Genotype/parameter accessors used by hooks and tools.
+    def genotype(self, *args, **kwargs):
+        return self.module.genotype(*args, **kwargs)
+
+    def arch_parameters(self):
+        return self.module.arch_parameters()
+
+    def weight_parameters(self):
+        return self.module.weight_parameters()
