@@ -202,7 +202,28 @@ class Genotype:
         }
 
     def to_json(self, indent=None):
-        return json.dumps(self.to_dict(), indent=indent)
+        """JSON text; with ``indent``, one edge per line (readable diffs)."""
+        data = self.to_dict()
+        if indent is None:
+            return json.dumps(data)
+        pad = ' ' * indent
+        genes = ',\n'.join(
+            f'{pad * 2}[\n' + ',\n'.join(
+                f'{pad * 3}{json.dumps(edge)}' for edge in gene) +
+            f'\n{pad * 2}]' for gene in data['genes'])
+        lines = []
+        for key, value in data.items():
+            if key == 'genes':
+                text = f'[\n{genes}\n{pad}]'
+            elif key == 'meta':
+                items = [f'{pad * 2}{json.dumps(k)}: {json.dumps(v)}'
+                         for k, v in value.items()]
+                text = '{\n' + ',\n'.join(items) + f'\n{pad}}}' \
+                    if items else '{}'
+            else:
+                text = json.dumps(value)
+            lines.append(f'{pad}{json.dumps(key)}: {text}')
+        return '{\n' + ',\n'.join(lines) + '\n}'
 
     @classmethod
     def from_dict(cls, data, source='genotype'):
