@@ -1,1 +1,3 @@
 # Filled by the modules of this package.
+from .baselines import BASELINE_NAMES, get_baseline  # noqa: F401
+from .expand import expand_genotype, expansion_map, spread_reductions  # noqa: F401
