@@ -1,0 +1,169 @@
+"""DDartsNet: the derived (evaluation) network of a (D-)DARTS genotype."""
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from mmddarts.registry import MODELS
+from mmddarts.structures.genotype import Genotype
+from ..derived_cell import DerivedCell
+
+CONCAT_RULES = ('fed', 'legacy')
+
+
+@MODELS.register_module()
+class DDartsNet(BaseModule):
+    """Cells stacked as a genotype says, after a CIFAR or ImageNet stem.
+
+    Args:
+        genotype: a :class:`Genotype`, its dict, or a genotype file path.
+        channels: C, the node width of the first cells; each reduction cell
+            doubles it.
+        num_cells: build this many cells with Algorithm 1
+            (:func:`mmddarts.search.expand.expand_genotype`) when it differs
+            from the genotype's cell count. ``None``: the genotype's count.
+        stem: ``'cifar'`` (3x3 conv to ``stem_multiplier * C`` + BN) or
+            ``'imagenet'`` (DARTS' NetworkImageNet: two stride-2 stems, /8).
+        stem_multiplier: width factor of the CIFAR stem.
+        in_channels: image channels.
+        out_indices: cells whose outputs are returned (negative indices count
+            from the end), as a tuple in this order.
+        aux_index: cell whose output feeds an auxiliary head; default the
+            last reduction cell (DARTS' ``2 * layers // 3``), ``None`` when
+            the genotype has no reduction.
+        drop_path_mode: ``'node'`` or ``'edge'`` (see :class:`DerivedCell`).
+        concat_rule: ``'fed'`` concatenates every node with an input;
+            ``'legacy'`` uses ``genotype.meta['legacy_concat']`` (the
+            reference code's fixed ``concat``) when present.
+        init_cfg: mmengine init config.
+
+    Attributes:
+        out_channels (list[int]): output channels of every cell.
+        aux_channels (int | None): channels of the auxiliary head's input.
+        drop_path_prob (float): drop-path rate used in training; set by
+            :class:`mmddarts.engine.hooks.DropPathHook`.
+    """
+
+    def __init__(self,
+                 genotype,
+                 channels=36,
+                 num_cells=None,
+                 stem='cifar',
+                 stem_multiplier=3,
+                 in_channels=3,
+                 out_indices=(-1, ),
+                 aux_index='auto',
+                 drop_path_mode='node',
+                 concat_rule='fed',
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        genotype = Genotype.from_any(genotype)
+        if num_cells is not None and num_cells != genotype.num_cells:
+            from mmddarts.search.expand import expand_genotype
+            genotype = expand_genotype(genotype, num_cells)
+        if concat_rule not in CONCAT_RULES:
+            raise ValueError(f'DDartsNet: concat_rule must be one of '
+                             f'{CONCAT_RULES}, got {concat_rule!r}')
+        self.genotype = genotype
+        self.drop_path_prob = 0.
+        n = genotype.num_cells
+        C = channels
+
+        if stem == 'cifar':
+            C_stem = stem_multiplier * C
+            self.stem = nn.Sequential(
+                nn.Conv2d(in_channels, C_stem, 3, padding=1, bias=False),
+                nn.BatchNorm2d(C_stem))
+            C_prev_prev, C_prev, reduction_prev = C_stem, C_stem, False
+        elif stem == 'imagenet':
+            self.stem0 = nn.Sequential(
+                nn.Conv2d(in_channels, C // 2, 3, stride=2, padding=1,
+                          bias=False),
+                nn.BatchNorm2d(C // 2),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(C // 2, C, 3, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(C))
+            self.stem1 = nn.Sequential(
+                nn.ReLU(inplace=False),
+                nn.Conv2d(C, C, 3, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(C))
+            # s0 (stride 4) has twice s1's resolution (stride 8).
+            C_prev_prev, C_prev, reduction_prev = C, C, True
+        else:
+            raise ValueError(
+                f"DDartsNet: stem must be 'cifar' or 'imagenet', got {stem!r}")
+        self.stem_type = stem
+
+        self.cells = nn.ModuleList()
+        self.out_channels = []
+        C_curr = C
+        for i in range(n):
+            reduction = genotype.is_reduction(i)
+            if reduction:
+                C_curr *= 2
+            concat = None
+            if concat_rule == 'legacy':
+                concat = genotype.meta.get('legacy_concat')
+            cell = DerivedCell(
+                genotype.gene(i), C_prev_prev, C_prev, C_curr, reduction,
+                reduction_prev, concat=concat,
+                drop_path_mode=drop_path_mode, name=f'DDartsNet cell {i}')
+            self.cells.append(cell)
+            self.out_channels.append(cell.out_channels)
+            C_prev_prev, C_prev = C_prev, cell.out_channels
+            reduction_prev = reduction
+
+        self.out_indices = self._check_indices(out_indices, n)
+        if aux_index == 'auto':
+            aux_index = genotype.reductions[-1] if genotype.reductions \
+                else None
+        if aux_index is not None:
+            aux_index = self._check_indices((aux_index, ), n, 'aux_index')[0]
+        self.aux_index = aux_index
+        self.aux_channels = None if aux_index is None else \
+            self.out_channels[aux_index]
+
+    @staticmethod
+    def _check_indices(indices, n, what='out_indices'):
+        if isinstance(indices, int):
+            indices = (indices, )
+        checked = []
+        for i in indices:
+            if not -n <= i < n:
+                raise ValueError(f'DDartsNet: {what} {i} out of range for '
+                                 f'{n} cells')
+            checked.append(i % n)
+        if len(set(checked)) != len(checked):
+            raise ValueError(f'DDartsNet: {what} {tuple(indices)} names a '
+                             'cell twice')
+        return tuple(checked)
+
+    def forward(self, x, with_aux_output=False):
+        """Return the outputs of ``out_indices`` as a tuple, and also the
+        auxiliary head input when ``with_aux_output`` (``(outs, aux)``)."""
+        if self.stem_type == 'cifar':
+            s0 = s1 = self.stem(x)
+        else:
+            s0 = self.stem0(x)
+            s1 = self.stem1(s0)
+        outs, aux = [], None
+        last = max(self.out_indices)
+        if with_aux_output:
+            if self.aux_index is None:
+                raise ValueError('DDartsNet: with_aux_output needs a cell for '
+                                 'the auxiliary head (aux_index)')
+            last = max(last, self.aux_index)
+        for i, cell in enumerate(self.cells):
+            s0, s1 = s1, cell(s0, s1, self.drop_path_prob)
+            if i in self.out_indices:
+                outs.append(s1)
+            if i == self.aux_index:
+                aux = s1
+            if i == last:  # later cells are not needed
+                break
+        outs = self._order(outs)
+        return (outs, aux) if with_aux_output else outs
+
+    def _order(self, outs):
+        # ``outs`` were collected in cell order; return them in the order of
+        # ``out_indices``.
+        by_cell = dict(zip(sorted(self.out_indices), outs))
+        return tuple(by_cell[i] for i in self.out_indices)

@@ -1,0 +1,86 @@
+"""Image classifier with DARTS' auxiliary head (training only)."""
+import copy
+
+import torch.nn as nn
+from mmpretrain.models.classifiers import ImageClassifier
+
+from mmddarts.registry import MODELS
+
+
+def _fill_in_channels(cfg, channels):
+    """Copy of a head config with ``in_channels`` set from the backbone when
+    the config leaves it out (widths depend on the genotype)."""
+    if cfg is None or isinstance(cfg, nn.Module):
+        return cfg
+    cfg = copy.deepcopy(cfg)
+    if cfg.get('in_channels', 'auto') == 'auto':
+        cfg['in_channels'] = channels
+    return cfg
+
+
+@MODELS.register_module()
+class DDartsImageClassifier(ImageClassifier):
+    """mmpretrain's ``ImageClassifier`` plus an optional auxiliary head.
+
+    Args:
+        backbone: a backbone that accepts ``with_aux_output=True`` and then
+            returns ``(features, aux_input)`` (:class:`DDartsNet`); it must
+            expose ``out_channels`` (per cell) / ``out_indices`` and
+            ``aux_channels`` so heads may omit ``in_channels``.
+        aux_head: e.g. ``dict(type='mmddarts.AuxiliaryHeadCIFAR',
+            num_classes=10, loss=dict(type='CrossEntropyLoss',
+            loss_weight=0.4))``. Its losses are added with an ``aux_`` prefix
+            in training mode only; prediction never uses it.
+        Others: as :class:`mmpretrain.models.ImageClassifier`.
+    """
+
+    def __init__(self,
+                 backbone,
+                 neck=None,
+                 head=None,
+                 aux_head=None,
+                 pretrained=None,
+                 train_cfg=None,
+                 data_preprocessor=None,
+                 init_cfg=None):
+        if not isinstance(backbone, nn.Module):
+            backbone = MODELS.build(backbone)
+        out_channels = getattr(backbone, 'out_channels', None)
+        if isinstance(out_channels, (list, tuple)) and \
+                hasattr(backbone, 'out_indices'):
+            head = _fill_in_channels(
+                head, out_channels[backbone.out_indices[-1]])
+        if aux_head is not None:
+            if getattr(backbone, 'aux_channels', None) is None:
+                raise ValueError(
+                    'DDartsImageClassifier: aux_head needs a backbone with an '
+                    'auxiliary output (aux_channels), e.g. DDartsNet with a '
+                    'reduction cell')
+            aux_head = _fill_in_channels(aux_head, backbone.aux_channels)
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            train_cfg=train_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        if aux_head is not None and not isinstance(aux_head, nn.Module):
+            aux_head = MODELS.build(aux_head)
+        self.aux_head = aux_head
+
+    @property
+    def with_aux_head(self):
+        return self.aux_head is not None
+
+    def loss(self, inputs, data_samples):
+        """Head loss, plus the auxiliary head's (``aux_loss``) in training."""
+        if not (self.with_aux_head and self.training):
+            return super().loss(inputs, data_samples)
+        feats, aux_input = self.backbone(inputs, with_aux_output=True)
+        if self.with_neck:
+            feats = self.neck(feats)
+        losses = self.head.loss(feats, data_samples)
+        aux_losses = self.aux_head.loss((aux_input, ), data_samples)
+        losses.update({f'aux_{k}': v for k, v in aux_losses.items()})
+        return losses

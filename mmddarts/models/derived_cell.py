@@ -1,0 +1,107 @@
+"""The cell of a derived (evaluation) network, built from one gene.
+
+Every edge ``(op, to, from)`` of the gene is an op; ops into the same node are
+summed; the cell output concatenates the nodes listed in ``concat`` (by
+default every intermediate node with at least one incoming edge, so cells may
+differ in width).
+"""
+import torch
+import torch.nn as nn
+
+from mmddarts.structures.genotype import gene_concat
+from .ops import FactorizedReduce, Identity, ReLUConvBN, build_op
+
+DROP_PATH_MODES = ('node', 'edge')
+
+
+def drop_path(x, drop_prob, generator=None):
+    """Zero whole samples with probability ``drop_prob`` and rescale the rest
+    by ``1 / (1 - drop_prob)`` (DARTS' drop path, not in place)."""
+    if drop_prob <= 0.:
+        return x
+    keep = 1. - drop_prob
+    mask = torch.empty((x.size(0), 1, 1, 1), dtype=x.dtype, device=x.device)
+    mask.bernoulli_(keep, generator=generator)
+    return x * mask / keep
+
+
+class DerivedCell(nn.Module):
+    """A cell with fixed ops.
+
+    Args:
+        gene: ``(op, to, from)`` edges; nodes 0/1 are the outputs of the
+            cells ``k-2`` / ``k-1`` after preprocessing.
+        C_prev_prev, C_prev: channels of the two cell inputs.
+        C: channels of every node in this cell.
+        reduction: halve the resolution (edges reading node 0 or 1 use
+            stride 2).
+        reduction_prev: the previous cell reduced, so input 0 has twice the
+            resolution of input 1 and is preprocessed by FactorizedReduce.
+        concat: nodes concatenated as output; default: nodes with an input.
+        drop_path_mode: ``'node'`` drops whole node outputs; ``'edge'`` drops
+            each op output except identities, as DARTS' code does.
+        name: used in error messages (e.g. ``'cell 3'``).
+    """
+
+    def __init__(self, gene, C_prev_prev, C_prev, C, reduction,
+                 reduction_prev, concat=None, drop_path_mode='node',
+                 name='cell'):
+        super().__init__()
+        if drop_path_mode not in DROP_PATH_MODES:
+            raise ValueError(f'{name}: drop_path_mode must be one of '
+                             f'{DROP_PATH_MODES}, got {drop_path_mode!r}')
+        gene = [tuple(edge) for edge in gene]
+        if not gene:
+            raise ValueError(f'{name}: the gene has no edge')
+        fed = set(gene_concat(gene))
+        concat = tuple(gene_concat(gene) if concat is None else concat)
+        starved = [n for n in concat if n not in fed]
+        if not concat or starved:
+            raise ValueError(
+                f'{name}: concat {list(concat)} lists node(s) {starved} '
+                f'without incoming edge (nodes with input: {sorted(fed)})')
+        self.reduction = reduction
+        self.drop_path_mode = drop_path_mode
+        self.concat = concat
+        self.multiplier = len(concat)
+        self.C = C
+        self.out_channels = self.multiplier * C
+        if reduction_prev:
+            self.preprocess0 = FactorizedReduce(C_prev_prev, C)
+        else:
+            self.preprocess0 = ReLUConvBN(C_prev_prev, C, 1, 1, 0)
+        self.preprocess1 = ReLUConvBN(C_prev, C, 1, 1, 0)
+        # Keep the gene's edge order for the module list (stable state dict
+        # keys) but evaluate node by node.
+        self.edges = gene
+        self.ops = nn.ModuleList(
+            build_op(op, C, 2 if reduction and src < 2 else 1)
+            for op, _, src in gene)
+        self.nodes = sorted(fed)
+        self.used_inputs = {src for _, _, src in gene if src < 2}
+        self._inputs = {
+            node: [i for i, (_, to, _) in enumerate(gene) if to == node]
+            for node in self.nodes
+        }
+
+    def forward(self, s0, s1, drop_prob=0.):
+        # An input no edge reads is not preprocessed (its weights stay idle).
+        states = {}
+        if 0 in self.used_inputs:
+            states[0] = self.preprocess0(s0)
+        if 1 in self.used_inputs:
+            states[1] = self.preprocess1(s1)
+        drop = self.training and drop_prob > 0.
+        for node in self.nodes:
+            total = 0
+            for i in self._inputs[node]:
+                op = self.ops[i]
+                h = op(states[self.edges[i][2]])
+                if drop and self.drop_path_mode == 'edge' and \
+                        not isinstance(op, Identity):
+                    h = drop_path(h, drop_prob)
+                total = total + h
+            if drop and self.drop_path_mode == 'node':
+                total = drop_path(total, drop_prob)
+            states[node] = total
+        return torch.cat([states[n] for n in self.concat], dim=1)
