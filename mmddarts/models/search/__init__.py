@@ -1,1 +1,2 @@
 # Filled by the modules of this package.
+from .supernet import DDartsSupernet  # noqa: F401

@@ -1,0 +1,61 @@
+"""D-DARTS' ablation loss and its exact per-cell gradient.
+
+With ``L`` the supernet loss and ``L_j`` the loss with cell (alpha owner) j
+ablated, the marginal contribution is ``mc_j = L - L_j``, ``m = mean_j mc_j``
+and ``Labl_i = -(mc_i - m) / m = 1 - mc_i / m`` (the reference's formula).
+``sum_i Labl_i == 0``: the loss acts only through per-cell gradients.
+
+Exact gradient of ``Labl_i`` w.r.t. the cell's own alpha_i (derivation):
+``L_i`` does not depend on alpha_i (cell i's op weights are random), so
+``d mc_i / d alpha_i = g_i`` with ``g = dL/dalpha``; and
+``d m / d alpha_i = (1/N) sum_j (g_i - dL_j/dalpha_i) = g_i - S_i / N`` with
+``S = d(sum_j L_j)/dalpha``. The quotient rule on ``1 - mc_i / m`` gives::
+
+    dLabl_i/dalpha_i = (mc_i * (g_i - S_i / N) - m * g_i) / m^2
+                     = ((mc_i - m) * g_i - (mc_i / N) * S_i) / m^2
+
+so two backward passes (g and S, each for all cells at once) are enough.
+"""
+import torch
+
+
+def ablation_loss(mc, eps=1e-8):
+    """Per-cell ablation losses from the marginal contributions.
+
+    Args:
+        mc (Tensor): ``[N]`` marginal contributions ``L - L_j``.
+        eps (float): ``|mean(mc)| <= eps`` makes the loss ill-defined; every
+            ``Labl_i`` is then 0 (the reference does so for ``m == 0``).
+
+    Returns:
+        tuple: ``(labl [N], m, guarded)`` with ``guarded`` a bool telling
+        whether the ``|m| <= eps`` guard fired.
+    """
+    m = mc.mean()
+    if m.abs() <= eps:
+        return torch.zeros_like(mc), m, True
+    return 1 - mc / m, m, False
+
+
+def ablation_loss_grads(mc, g, S, eps=1e-8):
+    """``dLabl_i / dalpha_i`` for every cell (see the module docstring).
+
+    Args:
+        mc (Tensor): ``[N]`` marginal contributions (values, no graph).
+        g (list[Tensor]): ``dL/dalpha_i`` per cell.
+        S (list[Tensor]): ``d(sum_j L_j)/dalpha_i`` per cell.
+        eps (float): the guard of :func:`ablation_loss`; when it fires every
+            gradient is zero.
+
+    Returns:
+        list[Tensor]: one gradient per cell, shaped like ``g[i]``.
+    """
+    n = len(g)
+    if mc.numel() != n or len(S) != n:
+        raise ValueError(f'ablation_loss_grads: got {mc.numel()} '
+                         f'contributions, {n} g and {len(S)} S terms')
+    m = mc.mean()
+    if m.abs() <= eps:
+        return [torch.zeros_like(gi) for gi in g]
+    m2 = m * m
+    return [((mc[i] - m) * g[i] - (mc[i] / n) * S[i]) / m2 for i in range(n)]

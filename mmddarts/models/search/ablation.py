@@ -1,0 +1,181 @@
+"""The architecture step of the supernet: CE, zero-one and ablation terms,
+with each alpha owner's own gradient accumulated into its ``.grad``.
+
+Ablating owner j = replacing the op weights of every cell it owns with fresh
+U[0, 1) values (one ``torch.rand`` per ablation); conv weights are unchanged.
+
+Cost and memory. The full pass records every cell's output; ablation j starts
+from the first cell of owner j and reuses the recorded inputs of that cell
+(prefix reuse: cells before it would compute exactly the same tensors). In
+``'exact'`` mode each ablated loss ``L_j`` is differentiated w.r.t. the alphas
+right away (``retain_graph`` keeps only the shared full-pass graph) and its
+suffix graph is then freed, so peak memory stays near twice a plain step.
+BatchNorm layers normalise ablated batches as usual but never update their
+running statistics there; the full pass updates them once, as in DARTS'
+architecture step (train mode).
+"""
+from contextlib import contextmanager
+
+import torch
+import torch.nn.functional as F
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmddarts.models.losses.ablation_loss import (ablation_loss,
+                                                   ablation_loss_grads)
+from mmddarts.models.losses.zero_one_loss import zero_one_loss
+
+ABLATION_MODES = ('exact', 'reference', 'none')
+
+
+@contextmanager
+def frozen_bn_stats(module):
+    """BN layers of ``module`` keep normalising with batch statistics (train
+    mode) or running ones (eval mode) but do not update running stats nor
+    ``num_batches_tracked``: with ``track_running_stats`` off, torch's
+    ``_BatchNorm.forward`` passes no running buffers in train mode."""
+    bns = [m for m in module.modules()
+           if isinstance(m, _BatchNorm) and m.track_running_stats]
+    for m in bns:
+        m.track_running_stats = False
+    try:
+        yield
+    finally:
+        for m in bns:
+            m.track_running_stats = True
+
+
+def _grads(loss, params, retain_graph=False):
+    """d loss / d params with zeros for params the loss does not reach."""
+    if not loss.requires_grad:
+        return [torch.zeros_like(p) for p in params]
+    grads = torch.autograd.grad(loss, params, retain_graph=retain_graph,
+                                allow_unused=True)
+    return [torch.zeros_like(p) if g is None else g
+            for g, p in zip(grads, params)]
+
+
+def ablated_losses(net, feats, weights, targets, generator=None,
+                   with_grad=False, loss_scale=1.0):
+    """Loss ``L_j`` with each alpha owner j ablated, reusing the full pass.
+
+    Args:
+        net: the supernet.
+        feats (list[Tensor]): the stem output followed by every cell's output
+            from the full pass (cell k reads ``feats[max(k - 1, 0)]`` and
+            ``feats[k]``).
+        weights (list[Tensor]): op weights of every cell position.
+        with_grad (bool): also return ``S = d(sum_j L_j)/dalpha`` (times
+            ``loss_scale``); otherwise run under ``no_grad``.
+
+    Returns:
+        tuple: ``(losses [K] detached, S list or None)``.
+    """
+    alphas = net.arch_parameters()
+    S = [torch.zeros_like(a) for a in alphas] if with_grad else None
+    losses = []
+    with frozen_bn_stats(net), torch.set_grad_enabled(with_grad):
+        for j, cells in enumerate(net.owner_cells):
+            rnd = net.draw_ablation_weights(j, generator)
+            w = list(weights)
+            for t, k in enumerate(cells):
+                w[k] = rnd[t]
+            start = cells[0]
+            s0 = feats[start - 1] if start > 0 else feats[0]
+            logits = net.head_forward(
+                net.cells_forward(s0, feats[start], w, start=start))
+            loss = F.cross_entropy(logits, targets)
+            if with_grad:
+                # retain the shared full-pass graph; this suffix graph is
+                # freed when ``loss``/``logits`` are rebound next iteration
+                for i, g in enumerate(
+                        _grads(loss * loss_scale, alphas, retain_graph=True)):
+                    S[i] += g
+            losses.append(loss.detach())
+            del loss, logits, w
+    return torch.stack(losses), S
+
+
+def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
+                    ablation='exact', loss_scale=1.0, generator=None,
+                    eps=None):
+    """One architecture step's gradients, accumulated into ``alpha.grad``.
+
+    Every alpha owner i receives ``loss_scale * (g_i + w01 * dL01_i/da_i +
+    w_abl * dLabl_i/da_i)``, the gradient of its own objective
+    ``L_i = CE + w01 * L01_i + w_abl * Labl_i`` w.r.t. its own alpha (per-cell
+    optimizer semantics). ``ablation='reference'`` measures the marginal
+    contributions under ``no_grad`` and only logs them (the released code's
+    behaviour); ``'none'`` skips them (FairDARTS, DARTS with ``w01=0``).
+    Only ``torch.autograd.grad`` w.r.t. the alphas is used, so no weight's
+    ``.grad`` is touched.
+
+    Args:
+        net (DDartsSupernet): the supernet (train mode in search).
+        inputs, targets: the architecture batch.
+        w01, w_abl (float): weights of the zero-one and ablation losses.
+        ablation (str): ``'exact'``, ``'reference'`` or ``'none'``.
+        loss_scale (float | Tensor): multiplies every gradient (and the
+            losses before backward, for fp16 range), for an AMP scaler to
+            unscale later.
+        generator (torch.Generator, optional): on the alphas' device; draws
+            the ablation values (owner 0 first). Default: torch's global RNG.
+        eps (float, optional): ablation guard; default ``net.ablation_eps``.
+
+    Returns:
+        dict: detached ``loss`` (mean over owners of ``L_i``), ``ce``,
+        ``l01`` [K]; unless ablation is 'none' also ``mc`` [K], ``labl`` [K],
+        ``abl_m`` (mean mc) and ``abl_guarded`` (1 if ``|m| <= eps`` set the
+        ablation terms to 0).
+    """
+    if ablation not in ABLATION_MODES:
+        raise ValueError(f'arch_step_grads: unknown ablation mode '
+                         f'{ablation!r}; expected one of {ABLATION_MODES}')
+    eps = net.ablation_eps if eps is None else eps
+    alphas = net.arch_parameters()
+
+    weights = net.position_weights()
+    stem = net.stem_forward(inputs)
+    feats = [stem]
+    net.cells_forward(stem, stem, weights, record=feats)
+    ce = F.cross_entropy(net.head_forward(feats[-1]), targets)
+    l01 = torch.stack([zero_one_loss(a) for a in alphas])
+
+    # L01_i depends on alpha_i only: the gradient of the sum holds every
+    # owner's own term.
+    total = [torch.zeros_like(a) for a in alphas]
+    if w01:
+        for t, g in zip(total, _grads(l01.sum() * (w01 * loss_scale),
+                                      alphas)):
+            t += g
+
+    logs = dict(ce=ce.detach(), l01=l01.detach())
+    labl_mean = 0.0
+    S = None
+    if ablation != 'none':
+        with_grad = ablation == 'exact' and bool(w_abl)
+        losses, S = ablated_losses(net, feats, weights, targets, generator,
+                                   with_grad=with_grad,
+                                   loss_scale=loss_scale)
+        mc = ce.detach() - losses
+        labl, m, guarded = ablation_loss(mc, eps)
+        labl_mean = labl.mean()
+        logs.update(mc=mc, labl=labl, abl_m=m,
+                    abl_guarded=torch.tensor(float(guarded)))
+    del feats, stem
+
+    g = _grads(ce * loss_scale, alphas)  # last use: frees the full graph
+    for t, gi in zip(total, g):
+        t += gi
+    if S is not None:
+        for t, d in zip(total, ablation_loss_grads(mc.to(g[0].dtype), g, S,
+                                                   eps)):
+            t += w_abl * d
+
+    for a, t in zip(alphas, total):
+        if a.grad is None:
+            a.grad = t.detach()
+        else:
+            a.grad.add_(t.detach())
+    logs['loss'] = (ce.detach() + w01 * l01.detach().mean() +
+                    w_abl * labl_mean)
+    return logs

@@ -1,0 +1,257 @@
+"""The D-DARTS search supernet (also DARTS / FairDARTS / DARTOpti)."""
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from mmddarts.registry import MODELS
+from mmddarts.search.parsing import parse_genotype
+from mmddarts.structures.genotype import default_reductions
+from mmddarts.structures.op_sets import NONE_OP, get_op_names
+from .ablation import arch_step_grads
+from .mixed_op import MIXINGS, mix
+from .search_cell import SearchCell, cell_num_edges
+
+ALPHA_MODES = ('individual', 'shared')
+
+
+@MODELS.register_module()
+class DDartsSupernet(BaseModule):
+    """Search supernet: a CIFAR stem, ``num_cells`` search cells, global
+    pooling and a linear classifier. Architecture weights (alpha) belong to
+    *alpha owners*; each cell reads the alpha of its owner.
+
+    Args:
+        num_classes (int): classifier outputs.
+        C (int): channels of each node in the first cells (doubled at every
+            reduction cell).
+        num_cells (int): cells N (8 by default).
+        steps (int): intermediate nodes per cell (4 -> 14 edges).
+        stem_multiplier (int): the stem outputs ``stem_multiplier * C``.
+        in_channels (int): image channels.
+        reductions (list[int], optional): reduction cell positions; default
+            ``N//3, 2N//3``.
+        alpha_mode (str): ``'individual'`` (D-DARTS: every cell owns its
+            alpha) or ``'shared'`` (DARTS / FairDARTS: one normal and one
+            reduction set). Ignored when ``alpha_owners`` is given.
+        alpha_owners (list[int], optional): explicit owner of each cell
+            (DARTOpti: cells with the same baseline gene share an alpha set);
+            owners must be ``0..K-1``, each used at least once.
+        init_alphas (list, optional): the initial alpha of every owner
+            (tensor / array ``[edges, ops]``); default ``1e-3 * randn``.
+        mixing (str): ``'sigmoid'`` (FairDARTS, D-DARTS) or ``'softmax'``
+            (DARTS).
+        op_set (str): ``'darts'`` (7 ops) or ``'extended'`` (12 ops).
+        with_none (bool, optional): add DARTS' ``'none'`` op as the first
+            column; default: with softmax only.
+        ablation_eps (float): ``|mean(mc)|`` at or below which the ablation
+            loss and its gradient are set to 0.
+
+    The contract used by the search algorithm:
+
+    - ``arch_parameters()`` -> list of ``nn.Parameter`` (one per owner, named
+      ``alphas.<owner>`` in ``state_dict``); ``named_arch_parameters()``;
+      ``weight_parameters()`` -> every other parameter.
+    - ``forward(x, weights=None)`` -> logits; ``weights`` optionally gives
+      the op weights ``[edges, ops]`` of every cell position (tests, probes).
+    - ``cell_weights(owner)`` -> ``mixing(alpha_owner)``.
+    - ``arch_step_grads(inputs, targets, w01=7.0, w_abl=0.5,
+      ablation='exact'|'reference'|'none', loss_scale=1.0, generator=None)``
+      -> dict of detached logs (``loss``, ``ce``, ``l01`` [K], and ``mc``,
+      ``labl`` [K], ``abl_m``, ``abl_guarded`` unless ablation is 'none');
+      it ACCUMULATES ``loss_scale`` times every owner's gradient
+      ``g_i + w01 dL01_i/da_i + w_abl dLabl_i/da_i`` into ``alpha.grad``
+      and never touches a weight's ``.grad``. See
+      :func:`mmddarts.models.search.ablation.arch_step_grads`.
+    - ``genotype(method='sparse'|'edge'|'darts', threshold=0.85)`` ->
+      :class:`Genotype` (one gene per owner, ``seq`` = owner of each cell).
+    """
+
+    def __init__(self,
+                 num_classes=10,
+                 C=16,
+                 num_cells=8,
+                 steps=4,
+                 stem_multiplier=3,
+                 in_channels=3,
+                 reductions=None,
+                 alpha_mode='individual',
+                 alpha_owners=None,
+                 init_alphas=None,
+                 mixing='sigmoid',
+                 op_set='darts',
+                 with_none=None,
+                 ablation_eps=1e-8,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if mixing not in MIXINGS:
+            raise ValueError(f'DDartsSupernet: unknown mixing {mixing!r}; '
+                             f'expected one of {MIXINGS}')
+        if with_none is None:
+            with_none = mixing == 'softmax'
+        self.mixing = mixing
+        self.op_set = op_set
+        self.op_names = ((NONE_OP, ) if with_none else ()) + tuple(
+            get_op_names(op_set))
+        self.num_cells = num_cells
+        self.steps = steps
+        self.num_edges = cell_num_edges(steps)
+        self.ablation_eps = ablation_eps
+        if reductions is None:
+            reductions = default_reductions(num_cells)
+        self.reductions = tuple(int(r) for r in reductions)
+        bad = [r for r in self.reductions if not 0 <= r < num_cells]
+        if bad or list(self.reductions) != sorted(set(self.reductions)):
+            raise ValueError(
+                f'DDartsSupernet: reductions {list(self.reductions)} must be '
+                f'strictly increasing cell positions in 0..{num_cells - 1}')
+        self.alpha_owners = self._resolve_owners(alpha_mode, alpha_owners)
+        self.num_owners = max(self.alpha_owners) + 1
+        # cells of each owner, in position order (ablation j randomises all)
+        self.owner_cells = [[k for k, o in enumerate(self.alpha_owners)
+                             if o == j] for j in range(self.num_owners)]
+
+        C_stem = stem_multiplier * C
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, C_stem, 3, padding=1, bias=False),
+            nn.BatchNorm2d(C_stem))
+        C_pp, C_p, C_curr = C_stem, C_stem, C
+        self.cells = nn.ModuleList()
+        reduction_prev = False
+        for k in range(num_cells):
+            reduction = k in self.reductions
+            if reduction:
+                C_curr *= 2
+            cell = SearchCell(steps, C_pp, C_p, C_curr, reduction,
+                              reduction_prev, self.op_names)
+            self.cells.append(cell)
+            reduction_prev = reduction
+            C_pp, C_p = C_p, cell.out_channels
+        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(C_p, num_classes)
+
+        shape = (self.num_edges, len(self.op_names))
+        if init_alphas is None:
+            init_alphas = [1e-3 * torch.randn(shape)
+                           for _ in range(self.num_owners)]
+        if len(init_alphas) != self.num_owners:
+            raise ValueError(
+                f'DDartsSupernet: init_alphas has {len(init_alphas)} '
+                f'tensors but there are {self.num_owners} alpha owners')
+        alphas = []
+        for j, a in enumerate(init_alphas):
+            a = torch.as_tensor(a, dtype=torch.get_default_dtype())
+            if tuple(a.shape) != shape:
+                raise ValueError(
+                    f'DDartsSupernet: init_alphas[{j}] has shape '
+                    f'{tuple(a.shape)}, expected {shape} (edges, ops '
+                    f'{list(self.op_names)})')
+            alphas.append(nn.Parameter(a.clone()))
+        self.alphas = nn.ParameterList(alphas)
+
+    # ------------------------------------------------------------ building
+    def _resolve_owners(self, alpha_mode, alpha_owners):
+        n = self.num_cells
+        if alpha_owners is not None:
+            owners = [int(o) for o in alpha_owners]
+            if len(owners) != n:
+                raise ValueError(
+                    f'DDartsSupernet: alpha_owners has {len(owners)} entries '
+                    f'for {n} cells')
+            used = set(owners)
+            if min(owners) < 0 or used != set(range(max(owners) + 1)):
+                raise ValueError(
+                    f'DDartsSupernet: alpha_owners {owners} must use every '
+                    f'owner 0..K-1 (an unused alpha set gets no gradient)')
+            return owners
+        if alpha_mode == 'individual':
+            return list(range(n))
+        if alpha_mode == 'shared':
+            if not self.reductions:
+                return [0] * n
+            return [int(k in self.reductions) for k in range(n)]
+        raise ValueError(f'DDartsSupernet: unknown alpha_mode '
+                         f'{alpha_mode!r}; expected one of {ALPHA_MODES}')
+
+    # ----------------------------------------------------------- parameters
+    def arch_parameters(self):
+        return list(self.alphas)
+
+    def named_arch_parameters(self):
+        return [(f'alphas.{j}', a) for j, a in enumerate(self.alphas)]
+
+    def weight_parameters(self):
+        arch = {id(a) for a in self.alphas}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    def named_weight_parameters(self):
+        arch = {id(a) for a in self.alphas}
+        return [(n, p) for n, p in self.named_parameters()
+                if id(p) not in arch]
+
+    def cell_weights(self, owner):
+        """Op weights ``[edges, ops]`` of alpha owner ``owner``."""
+        return mix(self.alphas[owner], self.mixing)
+
+    def position_weights(self):
+        """Op weights of every cell position (shared owners share them)."""
+        per_owner = [self.cell_weights(j) for j in range(self.num_owners)]
+        return [per_owner[o] for o in self.alpha_owners]
+
+    # -------------------------------------------------------------- forward
+    def stem_forward(self, x):
+        return self.stem(x)
+
+    def cells_forward(self, s0, s1, weights, start=0, record=None):
+        """Run cells ``start..N-1`` from inputs ``(s0, s1)``; append each
+        cell's output to ``record`` if given; return the last output."""
+        for k in range(start, self.num_cells):
+            out = self.cells[k](s0, s1, weights[k])
+            if record is not None:
+                record.append(out)
+            s0, s1 = s1, out
+        return s1
+
+    def head_forward(self, feat):
+        return self.classifier(self.global_pool(feat).flatten(1))
+
+    def forward(self, x, weights=None):
+        if weights is None:
+            weights = self.position_weights()
+        elif len(weights) != self.num_cells:
+            raise ValueError(f'forward: got weights for {len(weights)} '
+                             f'cells, the supernet has {self.num_cells}')
+        s = self.stem_forward(x)
+        return self.head_forward(self.cells_forward(s, s, weights))
+
+    # ------------------------------------------------------ search helpers
+    def draw_ablation_weights(self, owner, generator=None):
+        """Random op weights U[0, 1) replacing those of every cell of
+        ``owner``: ONE ``torch.rand`` of shape [cells, edges, ops] on the
+        alpha's device (``generator`` must live on that device)."""
+        a = self.alphas[owner]
+        shape = (len(self.owner_cells[owner]), ) + tuple(a.shape)
+        if (generator is not None
+                and generator.device.type != a.device.type):
+            raise ValueError(
+                f'draw_ablation_weights: generator is on {generator.device} '
+                f'but alpha is on {a.device}; create the generator with '
+                f'torch.Generator(device={str(a.device)!r})')
+        return torch.rand(shape, generator=generator, device=a.device,
+                          dtype=a.dtype)
+
+    def arch_step_grads(self, inputs, targets, w01=7.0, w_abl=0.5,
+                        ablation='exact', loss_scale=1.0, generator=None):
+        """See :func:`mmddarts.models.search.ablation.arch_step_grads`."""
+        return arch_step_grads(self, inputs, targets, w01=w01, w_abl=w_abl,
+                               ablation=ablation, loss_scale=loss_scale,
+                               generator=generator)
+
+    @torch.no_grad()
+    def genotype(self, method='sparse', threshold=0.85, meta=None):
+        """Parse the current alphas (see :mod:`mmddarts.search.parsing`)."""
+        weights = [self.cell_weights(j).detach().float().cpu()
+                   for j in range(self.num_owners)]
+        return parse_genotype(
+            weights, self.op_names, seq=self.alpha_owners,
+            reductions=self.reductions, steps=self.steps, method=method,
+            threshold=threshold, op_set=self.op_set, meta=meta)
