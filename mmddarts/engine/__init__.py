@@ -1,2 +1,3 @@
 # Importing the subpackages registers hooks and loops.
 from . import hooks, loops  # noqa: F401
+from . import optimizers  # noqa: F401

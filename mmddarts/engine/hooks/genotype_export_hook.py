@@ -1,0 +1,208 @@
+"""Exports and logs what a search has found, every epoch.
+
+Per epoch, into the work dir (main process only):
+
+- ``genotype_<method>_epoch_<k>.json`` and ``genotype_<method>_latest.json`` for
+  every parsing method of the model (``k`` counts from 1, like checkpoints);
+- one log line per alpha owner (cell): its marginal contribution ``mc`` and
+  ablation loss ``labl`` averaged over the epoch's architecture steps, and its
+  number of dominant ops (op weight > ``dominant_threshold``);
+- one JSON line appended to ``search_history.jsonl`` (alphas, mc, labl,
+  dominant counts, genotypes), read by ``tools/analysis_tools/plot_*.py``.
+
+At the end of training: ``genotype_<method>_final.json`` and, when
+``mmddarts.visualization.draw_genotype`` is available, ``.png`` drawings.
+"""
+import json
+import os
+import os.path as osp
+
+import torch
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmddarts.registry import HOOKS
+
+
+def op_weights(alpha, mixing='sigmoid'):
+    """Op weights of an alpha tensor [edges, ops]: FairDARTS' sigmoid or
+    DARTS' softmax over the last axis."""
+    alpha = alpha.detach().float()
+    if mixing == 'softmax':
+        return torch.softmax(alpha, dim=-1)
+    return torch.sigmoid(alpha)
+
+
+def supernet_mixing(model):
+    """'sigmoid' or 'softmax': what the supernet mixes ops with."""
+    arch = getattr(model, 'architecture', model)
+    for name in ('mixing', 'mix', 'op_weighting'):
+        value = getattr(arch, name, None)
+        if isinstance(value, str):
+            return 'softmax' if 'softmax' in value else 'sigmoid'
+    return 'sigmoid'
+
+
+@HOOKS.register_module()
+class GenotypeExportHook(Hook):
+    """Args:
+        parse_methods (sequence of str, optional): defaults to the model's
+            ``parse_methods``.
+        threshold (float, optional): defaults to the model's ``threshold``.
+        dominant_threshold (float): op weight counted as dominant (0.9).
+        history_file (str): JSON-lines history, relative to the work dir.
+        draw (bool): draw PNGs of the final genotypes.
+    """
+    priority = 'LOW'
+
+    def __init__(self,
+                 parse_methods=None,
+                 threshold=None,
+                 dominant_threshold=0.9,
+                 history_file='search_history.jsonl',
+                 draw=True):
+        self.parse_methods = parse_methods
+        self.threshold = threshold
+        self.dominant_threshold = dominant_threshold
+        self.history_file = history_file
+        self.draw = draw
+        self._sums = {}
+        self._count = 0
+
+    @staticmethod
+    def _model(runner):
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def _methods(self, model):
+        methods = self.parse_methods or getattr(model, 'parse_methods',
+                                                ('sparse', ))
+        return tuple(methods)
+
+    def _threshold(self, model):
+        if self.threshold is not None:
+            return self.threshold
+        return getattr(model, 'threshold', 0.85)
+
+    def _history_path(self, runner):
+        return osp.join(runner.work_dir, self.history_file)
+
+    # --------------------------------------------------------------- hooks
+    def before_train(self, runner):
+        # A resumed search drops the history of epochs it will redo.
+        path = self._history_path(runner)
+        if not is_main_process() or not osp.isfile(path):
+            return
+        with open(path) as f:
+            lines = [ln for ln in f if ln.strip()]
+        kept = [ln for ln in lines if json.loads(ln)['epoch'] <= runner.epoch]
+        if len(kept) != len(lines):
+            with open(path, 'w') as f:
+                f.writelines(kept)
+
+    def before_train_epoch(self, runner):
+        self._sums = {}
+        self._count = 0
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        model = self._model(runner)
+        logs = getattr(model, 'latest_arch_logs', None)
+        if not logs:
+            return
+        for key, value in logs.items():
+            value = value.detach().float().cpu()
+            prev = self._sums.get(key)
+            self._sums[key] = value if prev is None else prev + value
+        self._count += 1
+        model.latest_arch_logs = {}  # consumed: skipped steps add nothing
+
+    def after_train_epoch(self, runner):
+        model = self._model(runner)
+        epoch = runner.epoch + 1
+        means = {k: (v / self._count).tolist()
+                 for k, v in self._sums.items()} if self._count else {}
+        mixing = supernet_mixing(model)
+        names, alphas, dominant = [], {}, []
+        for name, alpha in model.named_arch_parameters():
+            names.append(name)
+            alphas[name] = alpha.detach().float().cpu().tolist()
+            dominant.append(int(
+                (op_weights(alpha, mixing) > self.dominant_threshold).sum()))
+        thr = self._threshold(model)
+        genotypes = {}
+        for method in self._methods(model):
+            geno = model.genotype(method=method, threshold=thr)
+            meta = dict(geno.meta, parse_method=method, threshold=thr,
+                        searched_epochs=epoch)
+            genotypes[method] = geno.replace(meta=meta)
+        self._log(runner, epoch, names, means, dominant, genotypes)
+        if not is_main_process():
+            return
+        for method, geno in genotypes.items():
+            geno.save(osp.join(runner.work_dir,
+                               f'genotype_{method}_epoch_{epoch}.json'))
+            geno.save(osp.join(runner.work_dir,
+                               f'genotype_{method}_latest.json'))
+        record = dict(
+            epoch=epoch,
+            owners=names,
+            mixing=mixing,
+            alphas=alphas,
+            dominant=dominant,
+            genotypes={m: g.to_dict() for m, g in genotypes.items()})
+        record.update(means)  # mc, labl, l01 ... per owner, if logged
+        path = self._history_path(runner)
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(path, 'a') as f:
+            f.write(json.dumps(record) + '\n')
+
+    def _log(self, runner, epoch, names, means, dominant, genotypes):
+        first = next(iter(genotypes.values()), None)
+        scalars = {}
+        lines = [f'search epoch {epoch}: per owner (mc / labl averaged over '
+                 f'{self._count} arch steps)']
+        for i, name in enumerate(names):
+            parts = [f'  [{i}] {name}:']
+            for key in ('mc', 'labl'):
+                vals = means.get(key)
+                if vals is not None and i < len(vals):
+                    parts.append(f'{key}={vals[i]:.4f}')
+                    scalars[f'search/{key}_{i}'] = vals[i]
+            parts.append(f'dominant={dominant[i]}')
+            scalars[f'search/dominant_{i}'] = dominant[i]
+            if first is not None and i < first.num_cells:
+                gene = ', '.join(f'{op} {to}<-{src}'
+                                 for op, to, src in first.gene(i))
+                parts.append(f'gene({first.meta.get("parse_method")}): '
+                             f'{gene}')
+            lines.append(' '.join(parts))
+        runner.logger.info('\n'.join(lines))
+        if scalars and is_main_process():
+            runner.visualizer.add_scalars(scalars, step=epoch)
+
+    def after_train(self, runner):
+        model = self._model(runner)
+        if not is_main_process():
+            return
+        thr = self._threshold(model)
+        draw = None
+        if self.draw:
+            try:
+                from mmddarts.visualization import draw_genotype as draw
+            except ImportError as err:
+                runner.logger.warning(
+                    'GenotypeExportHook: no PNG drawings, '
+                    f'mmddarts.visualization.draw_genotype unavailable ({err})')
+        for method in self._methods(model):
+            geno = model.genotype(method=method, threshold=thr)
+            geno = geno.replace(meta=dict(
+                geno.meta, parse_method=method, threshold=thr,
+                searched_epochs=runner.epoch))
+            base = osp.join(runner.work_dir, f'genotype_{method}_final')
+            geno.save(base + '.json')
+            if draw is not None:
+                draw(geno, base + '.png')
+        runner.logger.info(
+            f'final genotypes written to {runner.work_dir}/genotype_*_final.*')

@@ -1,0 +1,85 @@
+"""Builds the two optimizers of a search as one ``OptimWrapperDict``.
+
+mmengine's default constructor builds one optimizer over ``model.parameters()``
+and its multi-optimizer support expects one sub-module per optimizer. A
+supernet mixes alphas and weights in the same modules, so this constructor
+asks the model for ``arch_parameters()`` and ``weight_parameters()``::
+
+    optim_wrapper = dict(
+        constructor='mmddarts.SearchOptimWrapperConstructor',
+        architecture=dict(optimizer=dict(type='Adam', lr=3e-3, ...)),
+        weights=dict(optimizer=dict(type='SGD', lr=0.005, ...),
+                     clip_grad=dict(max_norm=5)))
+
+Top-level ``type`` / ``loss_scale`` / ``dtype`` keys (what ``tools/train.py
+--amp`` sets on ``cfg.optim_wrapper``) apply to both sub-wrappers, so AMP
+needs no per-key edit.
+"""
+import copy
+
+from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapperDict
+from mmengine.registry import OPTIMIZERS
+
+from mmddarts.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
+
+PARAM_GETTERS = dict(architecture='arch_parameters', weights='weight_parameters')
+SHARED_KEYS = ('type', 'loss_scale', 'dtype')
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class SearchOptimWrapperConstructor:
+    """``architecture`` -> alphas, ``weights`` -> network weights."""
+
+    def __init__(self, optim_wrapper_cfg, paramwise_cfg=None):
+        if paramwise_cfg:
+            raise ValueError(
+                'SearchOptimWrapperConstructor: paramwise_cfg is not '
+                'supported; set options per optimizer under '
+                "'architecture' / 'weights'")
+        cfg = copy.deepcopy(dict(optim_wrapper_cfg))
+        shared = {k: cfg.pop(k) for k in SHARED_KEYS if k in cfg}
+        missing = [k for k in PARAM_GETTERS if k not in cfg]
+        unknown = sorted(set(cfg) - set(PARAM_GETTERS))
+        if missing or unknown:
+            raise KeyError(
+                'SearchOptimWrapperConstructor: optim_wrapper needs exactly '
+                f'the keys {sorted(PARAM_GETTERS)} (plus shared '
+                f'{list(SHARED_KEYS)}); missing {missing}, unknown {unknown}')
+        for name in PARAM_GETTERS:
+            sub = dict(cfg[name])
+            if 'optimizer' not in sub:
+                raise KeyError(f'SearchOptimWrapperConstructor: '
+                               f'optim_wrapper.{name} has no optimizer')
+            if shared.get('type', 'OptimWrapper') != 'OptimWrapper':
+                # --amp: the shared type overrides a plain sub-wrapper type.
+                if sub.get('type', 'OptimWrapper') == 'OptimWrapper':
+                    sub['type'] = shared['type']
+                for key in ('loss_scale', 'dtype'):
+                    if key in shared:
+                        sub.setdefault(key, shared[key])
+            sub.setdefault('type', 'OptimWrapper')
+            cfg[name] = sub
+        self.cfgs = cfg
+
+    def __call__(self, model):
+        if is_model_wrapper(model):
+            model = model.module
+        wrappers = {}
+        for name, getter in PARAM_GETTERS.items():
+            if not hasattr(model, getter):
+                raise AttributeError(
+                    f'SearchOptimWrapperConstructor: {type(model).__name__} '
+                    f'has no {getter}(); use a search algorithm such as '
+                    'mmddarts.DDartsSearch')
+            params = list(getattr(model, getter)())
+            if not params:
+                raise ValueError(f'SearchOptimWrapperConstructor: '
+                                 f'{type(model).__name__}.{getter}() is empty')
+            cfg = copy.deepcopy(self.cfgs[name])
+            optim_cfg = cfg.pop('optimizer')
+            optim_cfg['params'] = params
+            optimizer = OPTIMIZERS.build(optim_cfg)
+            wrappers[name] = OPTIM_WRAPPERS.build(
+                cfg, default_args=dict(optimizer=optimizer))
+        return OptimWrapperDict(**wrappers)
