@@ -13,7 +13,6 @@ so alphas and genotypes stay identical on all ranks.
 BatchNorm running statistics stay per-rank (as with ``broadcast_buffers=False``
 in mmengine); add mmengine's ``SyncBuffersHook`` to average them each epoch.
 """
-import torch
 from mmengine.dist import all_reduce_params
 from mmengine.model import MMDistributedDataParallel
 
