@@ -1,0 +1,137 @@
+"""Architecture distance (D-DARTS paper section 4.5) between genotype files.
+
+    python tools/analysis_tools/arch_distance.py A.json B.json
+    python tools/analysis_tools/arch_distance.py A.json B.json C.txt \
+        [--csv out.csv] [--heatmap out.png] [--scores op_stats.json]
+
+Two genotypes: prints their distance. More: prints the pairwise matrix as CSV
+(header = file stems) to stdout, or writes it to ``--csv``. ``--heatmap``
+writes an annotated PNG of the matrix. A genotype is one of our JSON files, a
+legacy DARTS / D-DARTS ``Genotype(...)`` text file, or a baseline name
+(``resnet18``, ``resnet50``, ``xception``).
+"""
+import argparse
+import csv
+import os.path as osp
+import sys
+
+from mmddarts.search.distance import (ALIGN_MODES, OpScores, cell_distances,
+                                      distance_matrix)
+from mmddarts.structures import Genotype
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('genotypes', nargs='+',
+                        help='genotype files (JSON or legacy text) or '
+                        'baseline names; at least two')
+    parser.add_argument('--scores', default=None,
+                        help='JSON {op: score} used as Hamming weights '
+                        '(default: the packaged op_stats.json)')
+    parser.add_argument('--align', choices=ALIGN_MODES, default='pad',
+                        help='networks of different depth: pad the shorter '
+                        'with empty cells, or expand both with Algorithm 1')
+    parser.add_argument('--common-depth', action='store_true',
+                        help='pad every pair to the deepest network of the '
+                        'list (keeps the triangle inequality)')
+    parser.add_argument('--per-cell', action='store_true',
+                        help='with two genotypes, also print each cell '
+                        'distance')
+    parser.add_argument('--csv', default=None, help='write the matrix here')
+    parser.add_argument('--heatmap', default=None,
+                        help='write an annotated heatmap PNG here')
+    parser.add_argument('--precision', type=int, default=6,
+                        help='decimals printed (default 6)')
+    args = parser.parse_args(argv)
+    if len(args.genotypes) < 2:
+        parser.error('give at least two genotypes')
+    return args
+
+
+def load_genotype(spec):
+    """A file path or a baseline name -> (label, Genotype)."""
+    if osp.isfile(spec):
+        return osp.splitext(osp.basename(spec))[0], Genotype.load(spec)
+    from mmddarts.search.baselines import BASELINE_NAMES, get_baseline
+    if spec.lower() in BASELINE_NAMES:
+        return spec.lower(), get_baseline(spec)
+    raise FileNotFoundError(f'{spec}: no such file, and not a baseline name '
+                            f'({", ".join(BASELINE_NAMES)})')
+
+
+def unique_labels(labels):
+    """Suffix repeated stems (``a``, ``a#2``) so CSV columns stay distinct."""
+    seen, out = {}, []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f'{label}#{seen[label]}')
+    return out
+
+
+def write_csv(matrix, labels, stream, precision):
+    writer = csv.writer(stream, lineterminator='\n')
+    writer.writerow([''] + labels)
+    for label, row in zip(labels, matrix):
+        writer.writerow([label] + [f'{v:.{precision}f}' for v in row])
+
+
+def plot_heatmap(matrix, labels, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    n = len(labels)
+    size = max(4.0, 0.9 * n + 2.0)
+    fig, ax = plt.subplots(figsize=(size, size * 0.85))
+    vmax = max(float(matrix.max()), 1e-12)
+    image = ax.imshow(matrix, cmap='viridis', vmin=0.0, vmax=vmax)
+    ax.set_xticks(range(n), labels=labels, rotation=45, ha='right')
+    ax.set_yticks(range(n), labels=labels)
+    for i in range(n):
+        for j in range(n):
+            # dark text on the bright end of viridis, light on the dark end
+            color = 'black' if matrix[i, j] > 0.6 * vmax else 'white'
+            ax.text(j, i, f'{matrix[i, j]:.3f}', ha='center', va='center',
+                    color=color, fontsize=8)
+    fig.colorbar(image, ax=ax, label='architecture distance')
+    ax.set_title('Architecture distance')
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        loaded = [load_genotype(spec) for spec in args.genotypes]
+        scores = OpScores.from_any(args.scores)
+        labels = unique_labels([label for label, _ in loaded])
+        genos = [g for _, g in loaded]
+        matrix = distance_matrix(genos, scores=scores, align=args.align,
+                                 common_depth=args.common_depth)
+    except (ValueError, KeyError, TypeError, FileNotFoundError,
+            ImportError) as err:
+        print(f'arch_distance: error: {err}', file=sys.stderr)
+        return 1
+
+    if len(genos) == 2:
+        print(f'{matrix[0, 1]:.{args.precision}f}')
+        if args.per_cell:
+            cells = cell_distances(genos[0], genos[1], scores, args.align,
+                                   max(g.num_cells for g in genos)
+                                   if args.common_depth else None)
+            for i, d in enumerate(cells):
+                print(f'cell {i}: {d:.{args.precision}f}')
+    elif args.csv is None:
+        write_csv(matrix, labels, sys.stdout, args.precision)
+    if args.csv is not None:
+        with open(args.csv, 'w', newline='') as f:
+            write_csv(matrix, labels, f, args.precision)
+        print(f'matrix written to {args.csv}', file=sys.stderr)
+    if args.heatmap is not None:
+        plot_heatmap(matrix, labels, args.heatmap)
+        print(f'heatmap written to {args.heatmap}', file=sys.stderr)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
