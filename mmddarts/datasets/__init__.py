@@ -1,1 +1,5 @@
 # Filled by the modules of this package.
+from .cifar import CIFAR10, CIFAR100  # noqa: F401
+from .cifar_writer import write_cifar  # noqa: F401
+from .digits import DigitsDataset  # noqa: F401
+from .split_dataset import SplitDataset  # noqa: F401

@@ -1,1 +1,4 @@
 # Filled by the modules of this package.
+from .checkpoint import (load_from_local_allowlisted,  # noqa: F401
+                         register_checkpoint_loader, trust_checkpoint)
+from .setup_env import register_all_modules  # noqa: F401

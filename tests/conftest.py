@@ -1,0 +1,30 @@
+"""Shared, generic fixtures: tiny CIFAR-format data written once per session."""
+import os.path as osp
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    """Absolute path of the repository (configs/, tools/...)."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope='session')
+def tiny_cifar10(tmp_path_factory):
+    """A CIFAR-10-format data root: 40 train / 20 test images, seed 0."""
+    from mmddarts.datasets import write_cifar
+    root = str(tmp_path_factory.mktemp('cifar10'))
+    write_cifar(root, 'cifar10', num_train=40, num_test=20, seed=0)
+    return root
+
+
+@pytest.fixture(scope='session')
+def tiny_cifar100(tmp_path_factory):
+    """A CIFAR-100-format data root: 200 train / 100 test images, seed 0."""
+    from mmddarts.datasets import write_cifar
+    root = str(tmp_path_factory.mktemp('cifar100'))
+    write_cifar(root, 'cifar100', num_train=200, num_test=100, seed=0)
+    return root

@@ -1,0 +1,163 @@
+"""Train a model (search or derived network) with an mmengine Runner.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--auto-scale-lr] [--cfg-options k=v ...] [--launcher pytorch]
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+# Importing mmddarts registers its modules; the helpers below register the
+# torch >= 2.6 checkpoint loader as well.
+import mmddarts  # noqa: F401
+from mmddarts.utils import register_all_modules
+from mmddarts.utils.config_utils import fix_worker_options, replace_data_root
+
+AMP_WRAPPER = 'AmpOptimWrapper'
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from the given checkpoint; without a path, resume from '
+        'the latest checkpoint in the work dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision training (needs a GPU or another accelerator)')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate linearly with the total batch size '
+        '(the config\'s auto_scale_lr.base_batch_size is the reference)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs '
+        '(e.g. train_cfg.max_epochs=2 "model.backbone.channels=8"); '
+        'data_root=DIR also replaces the data root of every dataloader')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def has_accelerator() -> bool:
+    """What mmengine's AmpOptimWrapper asserts at construction."""
+    from mmengine.device import (is_cuda_available, is_mlu_available,
+                                 is_npu_available)
+    import mmengine.device as dev
+    musa = getattr(dev, 'is_musa_available', lambda: False)
+    return (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or musa())
+
+
+def _set_amp(wrapper: dict) -> None:
+    """Turn one optimizer-wrapper config, or each member of a dict of
+    wrappers (OptimWrapperDict, as in bi-level search), into AMP."""
+    if 'optimizer' in wrapper or 'type' in wrapper:
+        if wrapper.get('type', 'OptimWrapper') in (AMP_WRAPPER,
+                                                   f'mmengine.{AMP_WRAPPER}'):
+            print('WARNING: AMP is already enabled in the config.')
+            return
+        wrapper['type'] = AMP_WRAPPER
+        wrapper.setdefault('loss_scale', 'dynamic')
+        return
+    members = [v for k, v in wrapper.items()
+               if isinstance(v, dict) and k != 'constructor']
+    if not members:
+        raise SystemExit('--amp: optim_wrapper has neither an optimizer nor '
+                         'member wrappers to switch to AMP')
+    for member in members:
+        _set_amp(member)
+
+
+def merge_args(cfg: Config, args) -> Config:
+    """Apply the command line to the config."""
+    if args.cfg_options is not None:
+        old_root = cfg.get('data_root')
+        cfg.merge_from_dict(args.cfg_options)
+        new_root = args.cfg_options.get('data_root')
+        if new_root is not None and old_root is not None:
+            replace_data_root(cfg, old_root, new_root)
+    fix_worker_options(cfg)
+
+    cfg.launcher = args.launcher
+    # work_dir: command line > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        if not has_accelerator():
+            raise SystemExit(
+                'Error: --amp needs a GPU (or NPU/MLU): mmengine cannot build '
+                'an AmpOptimWrapper on a CPU-only machine. Run without --amp.')
+        _set_amp(cfg.optim_wrapper)
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or \
+                'base_batch_size' not in cfg.auto_scale_lr:
+            raise SystemExit(
+                'Error: --auto-scale-lr needs `auto_scale_lr = dict('
+                'base_batch_size=...)` in the config')
+        cfg.auto_scale_lr.enable = True
+    return cfg
+
+
+def build_runner(cfg: Config):
+    """mmengine's Runner, or the one the config names in ``runner_type``."""
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    from mmengine.registry import RUNNERS
+    return RUNNERS.build(cfg)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # The config's default_scope decides how plain names resolve.
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    cfg = merge_args(cfg, args)
+    runner = build_runner(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
