@@ -1,0 +1,22 @@
+# D-DARTS search model: every cell owns its alpha (sigmoid mixing, 7 DARTS ops
+# without 'none'), per-cell loss CE + w01 * L01 + w_abl * Labl with the exact
+# ablation gradient (DESIGN section 3). Released CIFAR-100 run: w01 7,
+# w_abl 0.5, C 16, 8 cells.
+model = dict(
+    type='mmddarts.DDartsSearch',
+    architecture=dict(
+        type='mmddarts.DDartsSupernet',
+        num_classes=10,
+        C=16,
+        num_cells=8,
+        steps=4,
+        alpha_mode='individual',
+        mixing='sigmoid',
+        op_set='darts'),
+    # The dataset base config's data_preprocessor (normalisation) is used
+    # by the search configs: model.data_preprocessor = data_preprocessor.
+    w01=7.0,
+    w_abl=0.5,
+    ablation='exact',
+    parse_methods=('sparse', 'edge', 'darts'),
+    threshold=0.85)

@@ -1,0 +1,14 @@
+# D-DARTS search on CIFAR-100, the released configuration: 8 cells, C=16,
+# 50 epochs, batch 96 (use --amp on a 16-24 GB GPU), w01 7, w_abl 0.5.
+_base_ = [
+    '../_base_/datasets/cifar100_search.py',
+    '../_base_/search/ddarts_supernet.py',
+    '../_base_/search/search_schedule.py',
+    '../_base_/search/search_runtime.py',
+]
+batch_size = 96
+train_dataloader = dict(batch_size=batch_size)
+arch_dataloader = dict(batch_size=batch_size)
+model = dict(architecture=dict(num_classes=100, C=16, num_cells=8),
+             w01=7.0, w_abl=0.5, ablation='exact')
+auto_scale_lr = dict(base_batch_size=batch_size, enable=False)

@@ -1,0 +1,19 @@
+# FairDARTS baseline on CIFAR-10: one normal and one reduction alpha set
+# shared by all cells, sigmoid mixing without 'none', zero-one loss w01 10,
+# no ablation loss. Parsed with the threshold (sparse / edge) and darts.
+_base_ = [
+    '../_base_/datasets/cifar10_search.py',
+    '../_base_/search/ddarts_supernet.py',
+    '../_base_/search/search_schedule.py',
+    '../_base_/search/search_runtime.py',
+]
+batch_size = 96
+train_dataloader = dict(batch_size=batch_size)
+arch_dataloader = dict(batch_size=batch_size)
+model = dict(
+    architecture=dict(
+        num_classes=10, C=16, num_cells=8, alpha_mode='shared',
+        mixing='sigmoid'),
+    w01=10.0,
+    w_abl=0.0,
+    ablation='none')
