@@ -291,18 +291,23 @@ class Genotype:
             raise
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, **legacy_kwargs):
         """Read a genotype file: our JSON, or a legacy DARTS / D-DARTS
-        ``Genotype(...)`` text (parsed safely, never evaluated)."""
+        ``Genotype(...)`` text (parsed safely, never evaluated);
+        ``legacy_kwargs`` (``num_cells``, ``steps``, ``dangling``) go to
+        :func:`~mmddarts.structures.legacy.parse_legacy_genotype`."""
         if not osp.isfile(path):
             raise FileNotFoundError(f'genotype file not found: {path}')
         with open(path) as f:
             text = f.read()
         stripped = text.lstrip()
         if stripped.startswith('{') or path.endswith('.json'):
+            if legacy_kwargs:
+                raise TypeError(f'{path}: {sorted(legacy_kwargs)} only apply '
+                                'to legacy genotype texts, not JSON')
             return cls.from_json(text, source=path)
         from .legacy import parse_legacy_genotype
-        return parse_legacy_genotype(text, source=path)
+        return parse_legacy_genotype(text, source=path, **legacy_kwargs)
 
     @classmethod
     def from_any(cls, obj):

@@ -223,3 +223,13 @@ def test_tsv_reader_errors(tmp_path):
     path.write_text(f'A\t{DARTS_TEXT}\n')
     g = load_genotype_table(str(path), num_cells=5)['A']
     assert g.reductions == (1, 3) and g.meta['source_file'] == 'g.tsv'
+
+
+def test_load_passes_legacy_options(tmp_path):
+    path = tmp_path / 'darts.txt'
+    path.write_text(DARTS_TEXT + '\n')
+    assert Genotype.load(str(path), num_cells=20).reductions == (6, 13)
+    json_path = tmp_path / 'g.json'
+    Genotype.load(str(path)).save(str(json_path))
+    with pytest.raises(TypeError, match='only apply to legacy'):
+        Genotype.load(str(json_path), num_cells=20)
