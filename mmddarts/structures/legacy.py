@@ -53,7 +53,8 @@ def _literal(node, source):
         if isinstance(value, int) and not isinstance(value, bool):
             return -value
         raise GenotypeError(f'{where}: cannot negate {value!r}')
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
+    if isinstance(node, ast.BinOp) and isinstance(node.op,
+                                                  (ast.Add, ast.Mult)):
         left = _literal(node.left, source)
         right = _literal(node.right, source)
         if isinstance(node.op, ast.Add) and isinstance(left, list) \
@@ -248,7 +249,8 @@ def parse_legacy_genotype(text, source='<legacy genotype>', num_cells=8,
             raise GenotypeError(f'{source}: {err}') from None
         seq = [1 if c in reductions else 0 for c in range(num_cells)]
         concats = []
-        for key, gene in (('normal_concat', normal), ('reduce_concat', reduce)):
+        for key, gene in (('normal_concat', normal),
+                          ('reduce_concat', reduce)):
             if fields.get(key) is None:
                 continue
             concat = _int_list(fields[key], key, source)

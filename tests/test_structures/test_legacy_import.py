@@ -10,7 +10,8 @@ from mmddarts.structures import (Edge, Genotype, GenotypeError,
                                  read_genotype_table)
 
 REF = osp.join(osp.dirname(__file__), '..', '..', '..', 'shared', 'reference')
-DDARTS_FILES = sorted(glob.glob(osp.join(REF, 'd-darts', 'genotypes', '*.txt')))
+DDARTS_FILES = sorted(
+    glob.glob(osp.join(REF, 'd-darts', 'genotypes', '*.txt')))
 TSV = osp.join(REF, 'darts', 'genotypes.tsv')
 needs_ref = pytest.mark.skipif(not DDARTS_FILES,
                                reason='shared reference genotypes not found')
@@ -191,9 +192,11 @@ BAD_LEGACY = [
      "'10 ** 9' is not a literal"),
     ("Genotype_nested(genes=[[('sep_conv_3x3', 2, 0)]], reductions=[0] + 1)",
      'only list + list and list * int'),
-    ("Genotype_nested(genes=[[('sep_conv_3x3', 2, 0)]], reductions=[0]*100000)",
+    ("Genotype_nested(genes=[[('sep_conv_3x3', 2, 0)]], "
+     "reductions=[0]*100000)",
      'list too long'),
-    ("Genotype_nested(genes=[[('sep_conv_3x3', 2, 0)]], reductions=range(1e9))",
+    ("Genotype_nested(genes=[[('sep_conv_3x3', 2, 0)]], "
+     "reductions=range(1e9))",
      'unsupported constant'),
     ("Genotype_nested(genes=[[('sep_conv_3x3', 2, 0)]], reductions=[2, 5]",
      'not a valid genotype expression'),
