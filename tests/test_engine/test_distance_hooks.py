@@ -1,0 +1,359 @@
+"""ArchDistanceHook / DistanceEarlyStopHook: scripted distance sequences, a
+fake runner (resume through the message hub state) and a real mmengine
+Runner whose tiny model's genotype is scripted per epoch."""
+import json
+import logging
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.hooks import Hook
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from mmengine.runner import get_priority
+
+from mmddarts.engine.hooks.distance_hooks import (STATE_KEY,
+                                                  ArchDistanceHook,
+                                                  DistanceEarlyStopHook,
+                                                  get_distance_state,
+                                                  stable_window)
+from mmddarts.structures import Genotype
+
+# Op scores (paper Table 1), written out independently of the package.
+SCORES = {
+    'conv_3x1_1x3': 82.105830863444, 'conv_7x1_1x7': 83.1591640991211,
+    'max_pool_3x3': 82.13416411336264, 'avg_pool_3x3': 81.56333073120116,
+    'skip_connect': 81.34166406249999, 'simple_conv_1x1': 81.49166413777668,
+    'simple_conv_3x3': 82.30333082275389, 'sep_conv_3x3': 83.39583075561525,
+    'sep_conv_5x5': 84.97416410115558, 'dil_conv_3x3': 82.73583073323566,
+    'dil_conv_5x5': 82.89249749959309, 'bottleneck_1x3x1': 82.87499756469727,
+}
+W = sum(SCORES.values())
+
+
+def one_edge(*ops):
+    """1-step, 2-cell genotype: node 2 <- 0 carries ``ops``, 2 <- 1 a skip."""
+    gene = [(op, 2, 0) for op in ops] + [('skip_connect', 2, 1)]
+    return Genotype(genes=[gene], seq=[0, 0], reductions=[], steps=1,
+                    op_set='extended')
+
+
+# Distances to START = one_edge('sep_conv_3x3') (rows {sep3}, {skip}):
+# adding op o to the first edge gives rows {sep3+o, skip}; the new row's
+# nearest row is {sep3} at w_o / W, so d = w_o / W in both cells.
+START = one_edge('sep_conv_3x3')
+G1 = one_edge('sep_conv_3x3', 'max_pool_3x3')
+G2 = one_edge('sep_conv_3x3', 'dil_conv_5x5')
+G3 = one_edge('sep_conv_3x3', 'sep_conv_5x5')
+D1 = SCORES['max_pool_3x3'] / W
+D2 = SCORES['dil_conv_5x5'] / W
+D3 = SCORES['sep_conv_5x5'] / W
+
+
+def hist(values, first=1):
+    return [dict(epoch=first + i, to_start=v) for i, v in enumerate(values)]
+
+
+# --------------------------------------------------------- stop semantics
+def test_stable_window_definition():
+    # 5 values within tol of the latest -> stable
+    h = hist([0.5, 0.3, 0.3004, 0.2996, 0.3, 0.3005])
+    assert stable_window(h, 6, tol=1e-3, patience=5)
+    assert not stable_window(h, 5, tol=1e-3, patience=5)  # 0.5 in window
+    # exactly tol away still counts as stable (<=)
+    assert stable_window(hist([0.2, 0.201, 0.201]), 3, 1e-3, 3)
+    # slow drift: each step < tol but the window spans 4 * 0.0006 > tol
+    drift = hist([0.1 + 0.0006 * i for i in range(12)])
+    assert not any(stable_window(drift, e, 1e-3, 5) for e in range(1, 13))
+    # a missing epoch breaks the run of consecutive epochs
+    gap = hist([0.2] * 3) + hist([0.2] * 3, first=5)
+    assert not stable_window(gap, 6, 1e-3, 5)
+    assert not stable_window(gap, 6, 1e-3, 3)  # epoch 4 not recorded
+    assert stable_window(gap, 7, 1e-3, 3)
+
+
+def test_should_stop_begin_epoch_and_patience():
+    hook = DistanceEarlyStopHook(tol=1e-3, patience=5, begin_epoch=10)
+    # constant from epoch 3: first allowed check is epoch 10
+    h = hist([0.0, 0.1] + [0.2] * 20)
+    stops = [e for e in range(1, 23) if hook.should_stop(h, e)]
+    assert stops[0] == 10
+    # changing until epoch 12, then constant: 5 values from epoch 12 -> 16
+    h = hist([0.01 * i for i in range(12)] + [0.11] * 10)
+    assert [e for e in range(1, 23) if hook.should_stop(h, e)][0] == 16
+    with pytest.raises(ValueError, match='patience'):
+        DistanceEarlyStopHook(patience=1)
+    with pytest.raises(ValueError, match='begin_epoch'):
+        DistanceEarlyStopHook(begin_epoch=0)
+
+
+# ------------------------------------------------------------ fake runner
+class ScriptedModel(torch.nn.Module):
+    """``genotype()`` returns ``script[min(k, len-1)]`` with ``k`` the epochs
+    finished so far (set by the driver / counted from train steps)."""
+
+    def __init__(self, script):
+        super().__init__()
+        self.script = script
+        self.k = 0
+        self.calls = []
+
+    def genotype(self, method='sparse', threshold=None):
+        self.calls.append((method, threshold))
+        return self.script[min(self.k, len(self.script) - 1)]
+
+
+class NestedModel(torch.nn.Module):
+    """The contract's other form: only ``model.architecture.genotype``."""
+
+    def __init__(self, script):
+        super().__init__()
+        self.inner = ScriptedModel(script)
+        self.architecture = self.inner
+        self.threshold = 0.6
+
+
+class FakeLoop:
+
+    def __init__(self):
+        self.stop_training = False
+
+
+class FakeVisualizer:
+
+    def __init__(self):
+        self.scalars = []
+
+    def add_scalars(self, scalars, step):
+        self.scalars.append((step, dict(scalars)))
+
+
+class FakeRunner:
+
+    def __init__(self, model, hooks, work_dir, hub=None):
+        self.model = model
+        self.train_loop = FakeLoop()
+        self.message_hub = hub or MessageHub(f'h6-{id(self)}')
+        self.logger = logging.getLogger('h6-test')
+        self.visualizer = FakeVisualizer()
+        self.work_dir = str(work_dir)
+        self.epoch = 0
+        self._hooks = sorted(hooks, key=lambda h: get_priority(h.priority))
+
+    @property
+    def hooks(self):
+        return self._hooks
+
+    def call(self, name, **kw):
+        for hook in self._hooks:
+            getattr(hook, name)(self, **kw)
+
+    def train(self, max_epochs):
+        self.call('before_run')
+        self.call('before_train')
+        while self.epoch < max_epochs and not self.train_loop.stop_training:
+            self.model_step()
+            self.call('after_train_epoch')
+            self.epoch += 1
+        self.call('after_train')
+
+    def model_step(self):
+        m = self.model.inner if hasattr(self.model, 'inner') else self.model
+        m.k = self.epoch + 1  # this epoch changed the architecture
+
+
+def test_hook_records_distances_and_writes_files(tmp_path):
+    model = ScriptedModel([START, G1, G2, G3])
+    runner = FakeRunner(model, [ArchDistanceHook(threshold=0.7)], tmp_path)
+    runner.train(max_epochs=5)
+    state = get_distance_state(runner)
+    assert state['start_source'] == 'initial architecture'
+    to_start = [h['to_start'] for h in state['history']]
+    assert to_start == pytest.approx([D1, D2, D3, D3, D3], abs=1e-12)
+    # to previous: G1 vs START = D1; G2 vs G1: rows {sep3+dil5, skip} vs
+    # {sep3+mp, skip}: the sep3+dil5 row's nearest is sep3+mp at
+    # (w_dil5 + w_mp) / W (skip is at (w_sep3 + w_dil5 + w_skip) / W)
+    to_prev = [h['to_prev'] for h in state['history']]
+    d12 = (SCORES['dil_conv_5x5'] + SCORES['max_pool_3x3']) / W
+    d23 = (SCORES['sep_conv_5x5'] + SCORES['dil_conv_5x5']) / W
+    assert to_prev == pytest.approx([D1, d12, d23, 0, 0], abs=1e-12)
+    assert state['history'][0]['cells_to_start'] == pytest.approx([D1, D1])
+    assert all(c == ('sparse', 0.7) for c in model.calls)
+    # files
+    with open(tmp_path / 'arch_distance.json') as f:
+        saved = json.load(f)
+    assert [h['epoch'] for h in saved['history']] == [1, 2, 3, 4, 5]
+    assert Genotype.from_dict(saved['start']) == START
+    assert (tmp_path / 'arch_distance.png').read_bytes()[:4] == b'\x89PNG'
+    assert runner.visualizer.scalars[0] == (
+        1, {'arch_distance/to_start': pytest.approx(D1),
+            'arch_distance/to_prev': pytest.approx(D1)})
+
+
+def test_start_from_config_and_nested_contract(tmp_path):
+    path = str(tmp_path / 'start.json')
+    G3.save(path)
+    model = NestedModel([START, G1])
+    hook = ArchDistanceHook(start=path)
+    runner = FakeRunner(model, [hook], tmp_path)
+    runner.train(max_epochs=2)
+    state = get_distance_state(runner)
+    assert state['start_source'] == 'config'
+    # G1 vs G3: symmetric to the d23 case with max_pool instead of dil5
+    d = (SCORES['sep_conv_5x5'] + SCORES['max_pool_3x3']) / W
+    assert [h['to_start'] for h in state['history']] == pytest.approx([d, d])
+    assert model.inner.calls[-1] == ('sparse', 0.6)  # model's threshold
+    with pytest.raises(FileNotFoundError, match='ArchDistanceHook'):
+        ArchDistanceHook(start=str(tmp_path / 'missing.json'))
+
+
+def test_early_stop_on_scripted_sequence(tmp_path):
+    # architecture changes in epochs 1-3, then stays: distances D1 D2 D3 D3 ..
+    model = ScriptedModel([START, G1, G2, G3])
+    stop = DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=4)
+    runner = FakeRunner(model, [ArchDistanceHook(), stop], tmp_path)
+    runner.train(max_epochs=20)
+    # |D2 - D3| > tol, so the first window of 3 equal values is epochs 3-5
+    assert abs(D2 - D3) > 1e-3
+    assert runner.epoch == 5 and runner.train_loop.stop_training
+    state = get_distance_state(runner)
+    assert state['stop']['epoch'] == 5
+    assert 'stable for 3 epochs' in state['stop']['reason']
+    with open(tmp_path / 'arch_distance.json') as f:
+        assert json.load(f)['stop']['epoch'] == 5
+
+
+def test_early_stop_needs_distance_hook(tmp_path):
+    runner = FakeRunner(ScriptedModel([START]), [DistanceEarlyStopHook()],
+                        tmp_path)
+    with pytest.raises(RuntimeError, match='ArchDistanceHook'):
+        runner.call('before_train')
+
+
+def test_resume_restores_history_through_message_hub(tmp_path):
+    script = [START, G1, G2, G3]
+    model = ScriptedModel(script)
+    runner = FakeRunner(model, [ArchDistanceHook()], tmp_path)
+    runner.train(max_epochs=2)
+    saved = runner.message_hub.state_dict()  # what a checkpoint stores
+    assert STATE_KEY in saved['runtime_info']
+
+    # a fresh process: new hub loaded from the checkpoint, resume at epoch 2
+    hub = MessageHub(f'h6-resumed-{id(saved)}')
+    hub.load_state_dict(saved)
+    model2 = ScriptedModel(script)
+    model2.k = 2
+    runner2 = FakeRunner(model2, [ArchDistanceHook()], tmp_path, hub=hub)
+    runner2.epoch = 2
+    runner2.train(max_epochs=4)
+    state = get_distance_state(runner2)
+    assert [h['epoch'] for h in state['history']] == [1, 2, 3, 4]
+    # epoch 3 compares with the restored epoch-2 architecture (G2 -> G3)
+    d23 = (SCORES['sep_conv_5x5'] + SCORES['dil_conv_5x5']) / W
+    assert state['history'][2]['to_prev'] == pytest.approx(d23)
+    assert state['history'][3]['to_start'] == pytest.approx(D3)
+    assert Genotype.from_dict(state['start']) == START
+
+
+def test_resume_of_a_stopped_search_stops_at_once(tmp_path):
+    model = ScriptedModel([START, G1, G2, G3])
+    hooks = [ArchDistanceHook(),
+             DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=4)]
+    runner = FakeRunner(model, hooks, tmp_path)
+    runner.train(max_epochs=20)
+    hub = MessageHub(f'h6-stopped-{id(runner)}')
+    hub.load_state_dict(runner.message_hub.state_dict())
+    model2 = ScriptedModel([START, G1, G2, G3])
+    model2.k = 5
+    runner2 = FakeRunner(model2, [
+        ArchDistanceHook(),
+        DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=4)
+    ], tmp_path, hub=hub)
+    runner2.epoch = 5
+    runner2.train(max_epochs=20)
+    assert runner2.epoch == 5  # no further epoch trained
+    assert len(get_distance_state(runner2)['history']) == 5
+
+
+# ------------------------------------------------------------ real Runner
+class TinySearchModel(BaseModel):
+    """A linear classifier whose "architecture" follows a script, advanced
+    once per epoch (counted from train steps)."""
+
+    def __init__(self, script, iters_per_epoch):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 2)
+        self.script = script
+        self.iters_per_epoch = iters_per_epoch
+        self.steps = 0
+
+    def forward(self, inputs, data_samples=None, mode='loss'):
+        out = self.fc(inputs)
+        if mode == 'loss':
+            self.steps += 1
+            return dict(loss=out.pow(2).mean())
+        return out
+
+    def genotype(self, method='sparse', threshold=None):
+        k = self.steps // self.iters_per_epoch
+        return self.script[min(k, len(self.script) - 1)]
+
+
+class _DS(torch.utils.data.Dataset):
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return dict(inputs=torch.full((4, ), float(i)))
+
+
+def _runner(tmp_path, max_epochs, name, **extra):
+    from mmengine.runner import Runner
+    loader = torch.utils.data.DataLoader(_DS(), batch_size=2)
+    return Runner(
+        model=TinySearchModel([START, G1, G2, G3], iters_per_epoch=2),
+        work_dir=str(tmp_path),
+        experiment_name=name,
+        train_dataloader=loader,
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
+                                           interval=100)),
+        custom_hooks=[
+            dict(type='mmddarts.ArchDistanceHook'),
+            dict(type='mmddarts.DistanceEarlyStopHook', tol=1e-3,
+                 patience=3, begin_epoch=4),
+        ],
+        default_scope='mmddarts',
+        **extra)
+
+
+class _AfterTrainProbe(Hook):
+
+    def __init__(self):
+        self.called_at = None
+
+    def after_train(self, runner):
+        self.called_at = runner.epoch
+
+
+def test_real_runner_stops_cleanly(tmp_path):
+    runner = _runner(tmp_path, max_epochs=20, name='h6_stop')
+    probe = _AfterTrainProbe()
+    runner.register_hook(probe)
+    runner.train()
+    assert runner.train_loop.epoch == 5
+    assert probe.called_at == 5  # after_train hooks still ran
+    # the checkpoint interval (100) skipped epoch 5: the stop hook saved it
+    assert osp.isfile(osp.join(str(tmp_path), 'epoch_5.pth'))
+    with open(osp.join(str(tmp_path), 'arch_distance.json')) as f:
+        saved = json.load(f)
+    assert saved['stop']['epoch'] == 5
+    assert [h['to_start'] for h in saved['history']] == pytest.approx(
+        [D1, D2, D3, D3, D3], abs=1e-12)
+    assert osp.isfile(osp.join(str(tmp_path), 'arch_distance.png'))
+    ckpt = torch.load(osp.join(str(tmp_path), 'epoch_5.pth'),
+                      map_location='cpu', weights_only=False)
+    state = ckpt['message_hub']['runtime_info'][STATE_KEY]
+    assert state['stop']['epoch'] == 5 and len(state['history']) == 5
