@@ -16,7 +16,8 @@ method      edges kept per node             ops kept per edge
 ==========  ==============================  ============================
 
 ``'none'`` (softmax search) is never selected and never counts in an edge's
-strength. Ties are broken by the lower edge / op index (stable sorts).
+strength. Ties are broken by the lower edge / op index (stable sorts). Edges
+are listed node by node, by source node, and (``edge``) by decreasing weight.
 
 After selection, edges whose source node ended up with no incoming edge are
 dropped, repeatedly, so the gene is always a valid DAG of fed nodes. If a gene
@@ -107,7 +108,9 @@ def parse_gene(weights, op_names, steps=4, method='sparse', threshold=0.85):
                         edges.append(Edge(op_names[k], to, src))
             continue
         strength = Wm[rows].max(axis=1)
-        top_src = np.argsort(-strength, kind='stable')[:2]
+        # listed by source node: a canonical order, so equal selections give
+        # equal genotypes
+        top_src = sorted(np.argsort(-strength, kind='stable')[:2])
         for src in top_src:
             row = rows[src]
             k = int(np.argmax(Wm[row]))
