@@ -1,0 +1,39 @@
+# Offline demo: a small D-DARTS network (the released CIFAR-10 sparse
+# genotype, 5 cells via Algorithm 1, C=8) trained on scikit-learn's
+# handwritten digits (32x32, 10 classes). A few minutes on 2 CPU cores.
+_base_ = [
+    '../_base_/models/ddarts_cifar.py',
+    '../_base_/datasets/digits.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    backbone=dict(
+        genotype='configs/genotypes/ddarts_c10_sparse.json',
+        channels=8,
+        num_cells=5),
+    head=dict(num_classes=10, topk=(1, )),
+    aux_head=dict(num_classes=10))
+
+train_dataloader = dict(batch_size=32, num_workers=0, persistent_workers=False)
+val_dataloader = dict(batch_size=64, num_workers=0, persistent_workers=False)
+test_dataloader = val_dataloader
+val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
+test_evaluator = val_evaluator
+
+max_epochs = 4
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=3e-4),
+    clip_grad=dict(max_norm=5.0))
+param_scheduler = dict(
+    type='CosineAnnealingLR', T_max=max_epochs, eta_min=0., by_epoch=True,
+    begin=0, end=max_epochs)
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='auto'))
+randomness = dict(seed=0)

@@ -1,0 +1,73 @@
+"""Print the FLOPs and the exact parameter count of a model config.
+
+    python tools/analysis_tools/get_flops.py CONFIG [--shape 32 32]
+
+Parameters are counted without the auxiliary head (it only serves training),
+as DARTS' ``utils.count_parameters_in_MB`` and the papers' tables do. FLOPs
+(multiply-adds, mmengine's convention) are measured on one image in
+``tensor`` mode, which never runs the auxiliary head.
+"""
+import argparse
+
+import torch
+from mmengine.analysis import get_model_complexity_info
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='FLOPs and parameters')
+    parser.add_argument('config', help='config file')
+    parser.add_argument(
+        '--shape', type=int, nargs='+', default=[32, 32],
+        help='input image size: H W, or one number for a square image')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config entries, e.g. model.backbone.channels=16')
+    return parser.parse_args()
+
+
+def count_parameters(model, exclude=('aux_head', 'auxiliary')):
+    """Number of parameters of ``model`` whose names contain none of
+    ``exclude`` (the auxiliary head by default)."""
+    return sum(p.numel() for name, p in model.named_parameters()
+               if not any(word in name for word in exclude))
+
+
+def build_model(cfg):
+    """Build ``cfg.model`` in the config's default scope."""
+    from mmengine.registry import MODELS
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    if cfg.get('custom_imports'):
+        from mmengine.utils import import_modules_from_strings
+        import_modules_from_strings(**cfg.custom_imports)
+    return MODELS.build(cfg.model)
+
+
+def main():
+    args = parse_args()
+    if len(args.shape) == 1:
+        shape = (3, args.shape[0], args.shape[0])
+    elif len(args.shape) == 2:
+        shape = (3, ) + tuple(args.shape)
+    else:
+        raise ValueError(f'--shape takes 1 or 2 numbers, got {args.shape}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    model = build_model(cfg)
+    model.eval()
+    params = count_parameters(model)
+    with torch.no_grad():
+        info = get_model_complexity_info(
+            model, input_shape=shape, show_table=False, show_arch=False)
+    split = '=' * 30
+    print(f'{split}\nInput shape: {shape}\n'
+          f'Flops: {info["flops_str"]} ({info["flops"]})\n'
+          f'Params (without auxiliary head): {params} '
+          f'({params / 1e6:.2f}M)\n'
+          f'Params (all): {count_parameters(model, exclude=())}\n{split}')
+
+
+if __name__ == '__main__':
+    main()
