@@ -1,0 +1,300 @@
+"""A derived (D-)DARTS network as an mmdet backbone (RetinaNet, Mask R-CNN).
+
+Stages follow mmdet's ResNet convention: stage 0 is the stem; the cells are
+cut into stages at every reduction cell, so a stage is a run of cells at one
+resolution and its output is its last cell (the cell before the next
+reduction, or the last cell). ``out_indices`` and ``frozen_stages`` count
+these cell stages like ``ResNet(out_indices=(0, 1, 2, 3), frozen_stages=1)``.
+
+Strides with DARTS' ImageNet stem (/8, two stride-2 convs then one more):
+
+========================  ===================  =========================
+genotype                  stage cells          stage strides
+========================  ===================  =========================
+DO-2-ResNet18 (4 cells,   [0] [1] [2] [3]      8, 16, 32, 64
+reductions 1, 2, 3)
+DARTS / D-DARTS, 8 cells  [0-1] [2-4] [5-7]    8, 16, 32
+(reductions 2, 5)
+14 cells (4, 9)           [0-3] [4-8] [9-13]   8, 16, 32
+========================  ===================  =========================
+
+So FPN uses ``start_level=0`` and the heads' anchor / RoI strides start at 8
+(see configs/detection and docs/detection.md).
+"""
+import pickle
+
+import torch
+from mmengine.logging import MMLogger
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmddarts.registry import MODELS
+from mmddarts.structures.genotype import Genotype, gene_concat
+from .ddarts_net import DDartsNet
+
+STEM_STRIDES = {'imagenet': 8, 'cifar': 1}
+
+
+def _resolve_genotype(genotype, num_cells=None):
+    genotype = Genotype.from_any(genotype)
+    if num_cells is not None and num_cells != genotype.num_cells:
+        from mmddarts.search.expand import expand_genotype
+        genotype = expand_genotype(genotype, num_cells)
+    return genotype
+
+
+def det_stages(genotype, num_cells=None):
+    """Cell indices of each cell stage: a new stage starts at every reduction
+    cell (after cell 0)."""
+    genotype = _resolve_genotype(genotype, num_cells)
+    stages = [[]]
+    for i in range(genotype.num_cells):
+        if genotype.is_reduction(i) and stages[-1]:
+            stages.append([])
+        stages[-1].append(i)
+    return stages
+
+
+def _check_out_indices(out_indices, num_stages, where='DDartsDetBackbone'):
+    if out_indices is None:
+        return tuple(range(num_stages))
+    if isinstance(out_indices, int):
+        out_indices = (out_indices, )
+    checked = []
+    for i in out_indices:
+        if not -num_stages <= i < num_stages:
+            raise ValueError(f'{where}: out_indices {i} out of range: the '
+                             f'genotype has {num_stages} cell stages '
+                             f'(0..{num_stages - 1})')
+        checked.append(i % num_stages)
+    if checked != sorted(set(checked)):
+        raise ValueError(f'{where}: out_indices {tuple(out_indices)} must '
+                         'name distinct stages in increasing order (FPN '
+                         'expects fine-to-coarse features)')
+    return tuple(checked)
+
+
+def det_out_channels(genotype, channels, out_indices=None, num_cells=None,
+                     concat_rule='fed'):
+    """Channels of the backbone's outputs (a neck's ``in_channels``),
+    computed from the genotype without building the network.
+
+    Each reduction cell doubles the node width C; a cell outputs
+    ``len(concat) * C`` channels.
+    """
+    genotype = _resolve_genotype(genotype, num_cells)
+    stages = det_stages(genotype)
+    out_indices = _check_out_indices(out_indices, len(stages),
+                                     'det_out_channels')
+    widths, C = [], channels
+    for i in range(genotype.num_cells):
+        if genotype.is_reduction(i):
+            C *= 2
+        concat = gene_concat(genotype.gene(i))
+        if concat_rule == 'legacy' and 'legacy_concat' in genotype.meta:
+            concat = genotype.meta['legacy_concat']
+        widths.append(len(concat) * C)
+    return [widths[stages[s][-1]] for s in out_indices]
+
+
+def det_out_strides(genotype, out_indices=None, num_cells=None,
+                    stem='imagenet'):
+    """Strides of the backbone's outputs relative to the input image."""
+    genotype = _resolve_genotype(genotype, num_cells)
+    stages = det_stages(genotype)
+    out_indices = _check_out_indices(out_indices, len(stages),
+                                     'det_out_strides')
+    strides = []
+    for s in out_indices:
+        last = stages[s][-1]
+        num_red = sum(1 for r in genotype.reductions if r <= last)
+        strides.append(STEM_STRIDES[stem] * 2**num_red)
+    return strides
+
+
+def _load_raw_checkpoint(path, map_location):
+    """Load a checkpoint with mmengine's loaders (URLs, schemes); a local
+    mmengine checkpoint that torch >= 2.6 refuses with ``weights_only``
+    (message hub objects) is read again in full: only load trusted files."""
+    from mmengine.runner import CheckpointLoader
+    try:
+        return CheckpointLoader.load_checkpoint(path, map_location=map_location)
+    except pickle.UnpicklingError:
+        return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def map_classifier_state_dict(state_dict, prefix='backbone.'):
+    """Backbone weights from a classifier checkpoint's state dict.
+
+    Keys ``backbone.*`` of a :class:`DDartsImageClassifier` lose the prefix;
+    the classifier head (``head.*``), the auxiliary head (``aux_head.*``) and
+    anything else are returned separately as ignored. A state dict without any
+    ``prefix`` key (a bare :class:`DDartsNet`) is used as it is.
+    """
+    if prefix and any(k.startswith(prefix) for k in state_dict):
+        kept = {k[len(prefix):]: v for k, v in state_dict.items()
+                if k.startswith(prefix)}
+        ignored = sorted(k for k in state_dict if not k.startswith(prefix))
+        return kept, ignored
+    return dict(state_dict), []
+
+
+@MODELS.register_module()
+class DDartsDetBackbone(DDartsNet):
+    """:class:`DDartsNet` returning multi-scale features for detection.
+
+    Args:
+        genotype: a :class:`Genotype`, its dict, or a genotype file path.
+        channels: C, the node width of the first cells (DO-2-ResNet18: 64).
+        num_cells: build this many cells with Algorithm 1 (``None``: the
+            genotype's count).
+        stem: ``'imagenet'`` (stride 8, default) or ``'cifar'`` (stride 1).
+        out_indices: cell stages whose outputs are returned (see the module
+            docstring); ``None``: every stage.
+        frozen_stages: ``-1`` trains everything; ``0`` freezes the stem;
+            ``k`` the stem and cell stages ``0..k-1`` (mmdet's ResNet meaning:
+            ``frozen_stages=1`` = stem + first stage). Frozen parameters get
+            ``requires_grad=False`` and their modules stay in eval mode.
+        norm_eval: keep every BatchNorm in eval mode (frozen running
+            statistics) during training, as usual when fine-tuning with small
+            detection batches.
+        init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` loads a
+            classification checkpoint of the same genotype and channels
+            (:class:`DDartsImageClassifier` or bare :class:`DDartsNet`
+            weights; ``prefix`` defaults to ``'backbone.'``); other init
+            configs go to mmengine.
+        Others: as :class:`DDartsNet` (``stem_multiplier``, ``in_channels``,
+            ``drop_path_mode``, ``concat_rule``).
+
+    Attributes:
+        stages (list[list[int]]): cells of each cell stage.
+        out_stage_channels (list[int]): channels of each returned feature.
+        out_strides (list[int]): stride of each returned feature.
+    """
+
+    def __init__(self,
+                 genotype,
+                 channels=64,
+                 num_cells=None,
+                 stem='imagenet',
+                 out_indices=None,
+                 frozen_stages=-1,
+                 norm_eval=False,
+                 stem_multiplier=3,
+                 in_channels=3,
+                 drop_path_mode='node',
+                 concat_rule='fed',
+                 init_cfg=None):
+        genotype = _resolve_genotype(genotype, num_cells)
+        stages = det_stages(genotype)
+        stage_indices = _check_out_indices(out_indices, len(stages))
+        if not -1 <= frozen_stages <= len(stages):
+            raise ValueError(
+                f'DDartsDetBackbone: frozen_stages must be in -1..'
+                f'{len(stages)} (stem + {len(stages)} cell stages), got '
+                f'{frozen_stages}')
+        super().__init__(
+            genotype,
+            channels=channels,
+            stem=stem,
+            stem_multiplier=stem_multiplier,
+            in_channels=in_channels,
+            out_indices=tuple(stages[s][-1] for s in stage_indices),
+            aux_index=None,
+            drop_path_mode=drop_path_mode,
+            concat_rule=concat_rule,
+            init_cfg=init_cfg)
+        self.stages = stages
+        self.stage_indices = stage_indices
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.out_stage_channels = [self.out_channels[i]
+                                   for i in self.out_indices]
+        self.out_strides = det_out_strides(genotype, stage_indices,
+                                           stem=stem)
+        self._freeze_stages()
+
+    # -------------------------------------------------------------- freezing
+    def _stage_modules(self, stage):
+        if stage == 0:
+            if self.stem_type == 'cifar':
+                return [self.stem]
+            return [self.stem0, self.stem1]
+        return [self.cells[i] for i in self.stages[stage - 1]]
+
+    def _freeze_stages(self):
+        for stage in range(self.frozen_stages + 1):
+            for module in self._stage_modules(stage):
+                module.eval()
+                for param in module.parameters():
+                    param.requires_grad = False
+
+    def train(self, mode=True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
+
+    def forward(self, x):
+        """Features of ``out_indices``, fine to coarse (a tuple)."""
+        return super().forward(x)
+
+    # ---------------------------------------------------------- pretraining
+    def init_weights(self):
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            self.load_classification_checkpoint(
+                cfg['checkpoint'], prefix=cfg.get('prefix', 'backbone.'),
+                map_location=cfg.get('map_location', 'cpu'))
+            self._is_init = True
+        else:
+            super().init_weights()
+
+    def load_classification_checkpoint(self, checkpoint, prefix='backbone.',
+                                       map_location='cpu'):
+        """Copy the backbone weights of a classification checkpoint.
+
+        Every parameter and buffer of this backbone must be found with the
+        same shape (else the genotype, ``channels`` or ``num_cells`` differ
+        from the classifier's and the error names the first keys); heads are
+        ignored (logged).
+        """
+        logger = MMLogger.get_current_instance()
+        if checkpoint is None:
+            raise ValueError(
+                'DDartsDetBackbone: init_cfg Pretrained has checkpoint=None; '
+                'set model.backbone.init_cfg.checkpoint to a classification '
+                'checkpoint, or init_cfg=None to train from scratch')
+        if isinstance(checkpoint, str):
+            raw = _load_raw_checkpoint(checkpoint, map_location)
+        else:
+            raw = checkpoint
+        state = raw.get('state_dict', raw) if isinstance(raw, dict) else raw
+        if not isinstance(state, dict):
+            raise TypeError(f'DDartsDetBackbone: {checkpoint!r} holds no '
+                            'state dict')
+        mapped, ignored = map_classifier_state_dict(state, prefix)
+        own = self.state_dict()
+        missing = [k for k in own if k not in mapped]
+        if missing:
+            raise KeyError(
+                f'DDartsDetBackbone: checkpoint {checkpoint!r} lacks '
+                f'{len(missing)} backbone key(s), e.g. {missing[:5]}: was it '
+                'trained with the same genotype, channels and num_cells?')
+        wrong = [(k, tuple(mapped[k].shape), tuple(v.shape))
+                 for k, v in own.items() if mapped[k].shape != v.shape]
+        if wrong:
+            k, got, want = wrong[0]
+            raise ValueError(
+                f'DDartsDetBackbone: checkpoint {checkpoint!r}: {len(wrong)} '
+                f'shape mismatch(es), e.g. {k}: checkpoint {got}, backbone '
+                f'{want} (different channels or genotype?)')
+        extra = sorted(k for k in mapped if k not in own)
+        self.load_state_dict({k: mapped[k] for k in own}, strict=True)
+        logger.info(
+            f'DDartsDetBackbone: loaded {len(own)} tensors from '
+            f'{checkpoint if isinstance(checkpoint, str) else "a dict"}; '
+            f'ignored {len(ignored) + len(extra)} non-backbone key(s) '
+            f'(heads: {sorted({k.split(".")[0] for k in ignored})})')
