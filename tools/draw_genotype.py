@@ -28,6 +28,8 @@ def parse_args(argv=None):
     parser.add_argument('--ncols', type=int, default=None,
                         help='panels per row (default: up to 4)')
     parser.add_argument('--dpi', type=int, default=120)
+    parser.add_argument('--full-names', action='store_true',
+                        help='label edges with full op names')
     return parser.parse_args(argv)
 
 
@@ -39,7 +41,7 @@ def main(argv=None):
         sys.exit(f'error: {err}')
     out = args.out or osp.splitext(args.genotype)[0] + '.png'
     draw_genotype(genotype, out, per_cell=args.per_cell, ncols=args.ncols,
-                  dpi=args.dpi)
+                  dpi=args.dpi, short_names=not args.full_names)
     panels = len(cell_groups(genotype, args.per_cell))
     print(f'{out}: {panels} panel(s) for {genotype.num_cells} cells')
 

@@ -25,6 +25,25 @@ _COLORS = {
 }
 
 
+# Short edge labels (self-explanatory, and they fit between two nodes).
+SHORT_OP_NAMES = {
+    'max_pool_3x3': 'max 3x3',
+    'avg_pool_3x3': 'avg 3x3',
+    'skip_connect': 'skip',
+    'sep_conv_3x3': 'sep 3x3',
+    'sep_conv_5x5': 'sep 5x5',
+    'dil_conv_3x3': 'dil 3x3',
+    'dil_conv_5x5': 'dil 5x5',
+    'conv_3x1_1x3': '1x3+3x1',
+    'conv_7x1_1x7': '1x7+7x1',
+    'simple_conv_1x1': 'conv 1x1',
+    'simple_conv_3x3': 'conv 3x3',
+    'bottleneck_1x3x1': 'bottleneck',
+}
+
+_DX = 1.6  # column spacing: room for an op label between two nodes
+
+
 def cell_groups(genotype, per_cell=False):
     """``[(gene_index, is_reduction, [cell positions])]`` in first-use
     order: the panels :func:`draw_genotype` draws."""
@@ -40,49 +59,63 @@ def cell_groups(genotype, per_cell=False):
 
 
 def _node_positions(steps):
-    pos = {0: (0.0, 0.75), 1: (0.0, 0.25)}
+    """Node centres in equal-aspect units (``_DX`` units per column)."""
+    pos = {0: (0.0, 0.6), 1: (0.0, -0.6)}
     for i in range(steps):
         # zig-zag so that edges between consecutive nodes do not overlap
-        pos[i + 2] = (1.0 + i, 0.72 if i % 2 == 0 else 0.28)
-    pos['out'] = (steps + 1.0, 0.5)
+        pos[i + 2] = (_DX * (1 + i), 0.55 if i % 2 == 0 else -0.55)
+    pos['out'] = (_DX * (steps + 1), 0.0)
     return pos
 
 
-def _draw_cell(ax, gene, steps, title, reduction):
+def _bend(p0, p1):
+    """Arc curvature: edges between two upper nodes bulge upwards, between
+    two lower nodes downwards, so long edges go round the nodes between."""
+    (x0, y0), (x1, y1) = p0, p1
+    if x1 - x0 <= _DX + 1e-6:
+        return 0.0
+    side = (y0 > 0) + (y1 > 0)  # 2: both up, 0: both down
+    strength = 1.3 / (x1 - x0)  # about the same bulge for any length
+    return {2: -strength, 0: strength}.get(side, 0.35 * strength)
+
+
+def _draw_cell(ax, gene, steps, title, reduction, short=True):
     import matplotlib.patches as mpatches
     pos = _node_positions(steps)
+    radius = 0.27
     used = sorted({e.to for e in gene})
     ops_by_pair = {}
     for e in gene:
-        ops_by_pair.setdefault((e.src, e.to), []).append(e.op)
+        name = SHORT_OP_NAMES.get(e.op, e.op) if short else e.op
+        ops_by_pair.setdefault((e.src, e.to), []).append(name)
 
-    def arrow(a, b, color, label=None, rad=0.0):
+    def arrow(a, b, color, label=None):
         (x0, y0), (x1, y1) = pos[a], pos[b]
-        ax.annotate('', xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops=dict(arrowstyle='-|>', color=color, lw=1.0,
-                                    shrinkA=14, shrinkB=14,
+        rad = _bend(pos[a], pos[b]) if label else 0.0
+        ax.annotate('', xy=(x1, y1), xytext=(x0, y0), zorder=1,
+                    arrowprops=dict(arrowstyle='-|>', color=color, lw=0.9,
+                                    shrinkA=13, shrinkB=13,
                                     connectionstyle=f'arc3,rad={rad}'))
         if label:
-            # put the label on the curve's midpoint (offset by the arc)
-            mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+            # midpoint of the quadratic curve that arc3 draws
             dx, dy = x1 - x0, y1 - y0
-            mx, my = mx + rad * dy / 2, my - rad * dx / 2
-            ax.text(mx, my, label, fontsize=6, ha='center', va='center',
-                    bbox=dict(boxstyle='round,pad=0.15', fc='white',
-                              ec='none', alpha=0.85))
+            mx = (x0 + x1) / 2 + rad * dy / 2
+            my = (y0 + y1) / 2 - rad * dx / 2
+            ax.text(mx, my, label, fontsize=7, ha='center', va='center',
+                    zorder=2, linespacing=1.0,
+                    bbox=dict(boxstyle='round,pad=0.1', fc='white',
+                              ec='none', alpha=0.8))
 
-    for (src, to), ops in sorted(ops_by_pair.items()):
-        span = to - src
-        rad = 0.0 if span <= 1 and src >= 2 else 0.25 * (1 if to % 2 else -1)
-        arrow(src, to, '#555555', '\n'.join(ops), rad)
     for node in used:
-        arrow(node, 'out', '#bbbbbb')
+        arrow(node, 'out', '#c0c0c0')
+    for (src, to), ops in sorted(ops_by_pair.items()):
+        arrow(src, to, '#444444', '\n'.join(ops))
 
     def circle(key, text, color):
         x, y = pos[key]
-        ax.add_patch(mpatches.Circle((x, y), 0.13, fc=color, ec='black',
+        ax.add_patch(mpatches.Circle((x, y), radius, fc=color, ec='black',
                                      lw=0.8, zorder=3))
-        ax.text(x, y, text, ha='center', va='center', fontsize=7, zorder=4)
+        ax.text(x, y, text, ha='center', va='center', fontsize=9, zorder=4)
 
     circle(0, 'c$_{k-2}$', _COLORS['input'])
     circle(1, 'c$_{k-1}$', _COLORS['input'])
@@ -90,17 +123,17 @@ def _draw_cell(ax, gene, steps, title, reduction):
         color = _COLORS['node'] if i + 2 in used else '#eeeeee'
         circle(i + 2, str(i), color)
     circle('out', 'c$_{k}$', _COLORS['output'])
-    ax.set_xlim(-0.4, steps + 1.4)
-    ax.set_ylim(-0.1, 1.1)
-    ax.set_aspect('auto')
+    ax.set_xlim(-0.4, _DX * (steps + 1) + 0.4)
+    ax.set_ylim(-1.5, 1.5)
+    ax.set_aspect('equal')
     ax.axis('off')
     color = _COLORS['reduction'] if reduction else _COLORS['normal']
-    ax.set_title(title, fontsize=8, color=color,
+    ax.set_title(title, fontsize=10, color=color,
                  fontweight='bold' if reduction else 'normal')
 
 
 def draw_genotype(genotype, out_file=None, per_cell=False, ncols=None,
-                  title=None, dpi=120):
+                  title=None, dpi=120, short_names=True):
     """Draw ``genotype`` and return the matplotlib figure.
 
     Args:
@@ -109,6 +142,9 @@ def draw_genotype(genotype, out_file=None, per_cell=False, ncols=None,
         per_cell: one panel per cell position instead of per distinct cell.
         ncols: panels per row (default: up to 4).
         title: figure title (default: the genotype's source or paper name).
+        dpi: resolution of the written image.
+        short_names: label edges ``sep 3x3`` instead of ``sep_conv_3x3``
+            (see :data:`SHORT_OP_NAMES`).
     """
     # A plain Figure, not pyplot: no global backend change, no GUI, and
     # drawing in a loop leaks no figures; savefig renders with Agg.
@@ -118,14 +154,15 @@ def draw_genotype(genotype, out_file=None, per_cell=False, ncols=None,
     groups = cell_groups(genotype, per_cell)
     ncols = ncols or min(4, len(groups))
     nrows = math.ceil(len(groups) / ncols)
-    panel_w = 0.9 * (genotype.steps + 2)
-    fig = Figure(figsize=(panel_w * ncols, 2.6 * nrows + 0.5), dpi=dpi)
+    panel_w = 0.7 * (_DX * (genotype.steps + 1) + 0.8)
+    fig = Figure(figsize=(panel_w * ncols, 2.5 * nrows + 0.6), dpi=dpi)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax, (g, red, cells) in zip(axes.flat, groups):
         kind = 'reduction' if red else 'normal'
         where = 'cell' if len(cells) == 1 else 'cells'
         _draw_cell(ax, genotype.genes[g], genotype.steps,
-                   f'{kind} - {where} {_ranges(cells)} (gene {g})', red)
+                   f'{kind} - {where} {_ranges(cells)} (gene {g})', red,
+                   short_names)
     for ax in list(axes.flat)[len(groups):]:
         ax.axis('off')
     meta = genotype.meta
@@ -133,7 +170,7 @@ def draw_genotype(genotype, out_file=None, per_cell=False, ncols=None,
         or meta.get('baseline') or 'genotype'
     fig.suptitle(f'{title}: {genotype.num_cells} cells, reductions '
                  f'{list(genotype.reductions)}, op set {genotype.op_set}',
-                 fontsize=10)
+                 fontsize=13)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     if out_file is not None:
         out_dir = osp.dirname(osp.abspath(out_file))

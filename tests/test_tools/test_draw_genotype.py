@@ -47,7 +47,7 @@ def test_one_panel_per_cell(tmp_path):
                       'normal - cell 2 (gene 2)']
     # both ops of the (2 -> 3) pair are in one stacked label
     texts = [t.get_text() for t in titled_axes(fig)[0].texts]
-    assert 'dil_conv_3x3\nsep_conv_5x5' in texts
+    assert 'dil 3x3\nsep 5x5' in texts
 
 
 def test_shared_cells_grouped():
