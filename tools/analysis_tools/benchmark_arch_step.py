@@ -1,0 +1,151 @@
+"""Time one architecture step of the search supernet and measure its peak
+memory, per ablation mode, on the same supernet and batch.
+
+Modes: ``weight`` (a plain training step: CE backward into the weights, the
+yardstick), ``none`` (FairDARTS: CE + zero-one), ``reference`` (ablation
+contributions under no_grad, logged only) and ``exact`` (differentiable
+ablation loss). Each mode runs in its own subprocess so peak memory is its
+own: ``torch.cuda.max_memory_allocated`` on GPU, the peak RSS growth
+(``ru_maxrss`` minus the RSS before the first step) on CPU.
+
+Example::
+
+    python tools/analysis_tools/benchmark_arch_step.py --cells 8 --C 16 \
+        --batch 16 --img 32 --device cuda
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+MODES = ('weight', 'none', 'reference', 'exact')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--cells', type=int, default=8)
+    p.add_argument('--C', type=int, default=16)
+    p.add_argument('--batch', type=int, default=16)
+    p.add_argument('--img', type=int, default=32)
+    p.add_argument('--classes', type=int, default=10)
+    p.add_argument('--op-set', default='darts', choices=['darts', 'extended'])
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--threads', type=int, default=0,
+                   help='torch intra-op threads on CPU (0: torch default)')
+    p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--repeat', type=int, default=3)
+    p.add_argument('--modes', nargs='+', default=list(MODES),
+                   choices=MODES)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--json', help='also write the results to this file')
+    p.add_argument('--child', choices=MODES, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def _rss_bytes():
+    """Current resident set size (Linux /proc; 0 elsewhere)."""
+    try:
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+    except OSError:
+        return 0
+
+
+def run_child(args):
+    import torch
+    import torch.nn.functional as F
+
+    try:
+        from mmddarts.models.search import DDartsSupernet
+    except ImportError:  # run from a source checkout without installing
+        sys.path.insert(0, os.path.dirname(os.path.dirname(
+            os.path.dirname(os.path.abspath(__file__)))))
+        from mmddarts.models.search import DDartsSupernet
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    cuda = device.type == 'cuda'
+    torch.manual_seed(args.seed)
+    net = DDartsSupernet(num_classes=args.classes, C=args.C,
+                         num_cells=args.cells,
+                         op_set=args.op_set).to(device).train()
+    g = torch.Generator(device=device).manual_seed(args.seed)
+    x = torch.randn(args.batch, 3, args.img, args.img, device=device,
+                    generator=g)
+    y = torch.randint(0, args.classes, (args.batch, ), device=device,
+                      generator=g)
+
+    def step():
+        if args.child == 'weight':
+            loss = F.cross_entropy(net(x), y)
+            loss.backward()
+        else:
+            net.arch_step_grads(x, y, w01=7.0, w_abl=0.5,
+                                ablation=args.child, generator=g)
+        net.zero_grad(set_to_none=True)
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(device)
+
+    if cuda:
+        sync()
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+    else:
+        base = _rss_bytes()
+    times = []
+    for i in range(args.warmup + args.repeat):
+        sync()
+        t = time.perf_counter()
+        step()
+        sync()
+        if i >= args.warmup:
+            times.append(time.perf_counter() - t)
+    if cuda:
+        peak = torch.cuda.max_memory_allocated(device) - base
+    else:
+        # ru_maxrss is in KiB on Linux
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 \
+            - base
+    print(json.dumps(dict(mode=args.child, time_s=statistics.median(times),
+                          times=times, peak_mem_bytes=peak,
+                          device=str(device))))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.child:
+        return run_child(args)
+    base_cmd = [sys.executable, os.path.abspath(__file__)] + [
+        a for a in (argv if argv is not None else sys.argv[1:])]
+    rows = []
+    for mode in args.modes:
+        out = subprocess.run(base_cmd + ['--child', mode], check=True,
+                             capture_output=True, text=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    ref = {r['mode']: r for r in rows}.get('weight')
+    print(f'supernet: {args.cells} cells, C={args.C}, op_set={args.op_set}, '
+          f'batch {args.batch}x3x{args.img}x{args.img}, device '
+          f'{rows[0]["device"]}, median of {args.repeat}')
+    print(f'{"mode":<10} {"time (s)":>9} {"x weight":>9} '
+          f'{"peak mem (MiB)":>15} {"x weight":>9}')
+    for r in rows:
+        rt = r['time_s'] / ref['time_s'] if ref else float('nan')
+        rm = (r['peak_mem_bytes'] / ref['peak_mem_bytes']
+              if ref and ref['peak_mem_bytes'] > 0 else float('nan'))
+        print(f'{r["mode"]:<10} {r["time_s"]:>9.3f} {rt:>9.2f} '
+              f'{r["peak_mem_bytes"] / 2**20:>15.1f} {rm:>9.2f}')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(args=vars(args), results=rows), f, indent=2)
+    return rows
+
+
+if __name__ == '__main__':
+    main()
