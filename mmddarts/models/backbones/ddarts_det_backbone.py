@@ -21,6 +21,7 @@ DARTS / D-DARTS, 8 cells  [0-1] [2-4] [5-7]    8, 16, 32
 So FPN uses ``start_level=0`` and the heads' anchor / RoI strides start at 8
 (see configs/detection and docs/detection.md).
 """
+import os.path as osp
 import pickle
 
 import torch
@@ -268,6 +269,12 @@ class DDartsDetBackbone(DDartsNet):
                 'set model.backbone.init_cfg.checkpoint to a classification '
                 'checkpoint, or init_cfg=None to train from scratch')
         if isinstance(checkpoint, str):
+            if '://' not in checkpoint and not osp.isfile(checkpoint):
+                raise FileNotFoundError(
+                    f'DDartsDetBackbone: pretrained checkpoint {checkpoint!r} '
+                    'not found; train the classifier first, point '
+                    'model.backbone.init_cfg.checkpoint at its checkpoint, '
+                    'or set model.backbone.init_cfg=None (from scratch)')
             raw = _load_raw_checkpoint(checkpoint, map_location)
         else:
             raw = checkpoint
