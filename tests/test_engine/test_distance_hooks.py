@@ -233,8 +233,9 @@ def test_early_stop_needs_distance_hook(tmp_path):
 def test_resume_restores_history_through_message_hub(tmp_path):
     script = [START, G1, G2, G3]
     model = ScriptedModel(script)
-    runner = FakeRunner(model, [ArchDistanceHook()], tmp_path)
+    runner = FakeRunner(model, [ArchDistanceHook(plot_file=None)], tmp_path)
     runner.train(max_epochs=2)
+    assert not osp.exists(tmp_path / 'arch_distance.png')
     saved = runner.message_hub.state_dict()  # what a checkpoint stores
     assert STATE_KEY in saved['runtime_info']
 
@@ -243,7 +244,8 @@ def test_resume_restores_history_through_message_hub(tmp_path):
     hub.load_state_dict(saved)
     model2 = ScriptedModel(script)
     model2.k = 2
-    runner2 = FakeRunner(model2, [ArchDistanceHook()], tmp_path, hub=hub)
+    runner2 = FakeRunner(model2, [ArchDistanceHook(plot_file=None)],
+                         tmp_path, hub=hub)
     runner2.epoch = 2
     runner2.train(max_epochs=4)
     state = get_distance_state(runner2)
@@ -257,7 +259,7 @@ def test_resume_restores_history_through_message_hub(tmp_path):
 
 def test_resume_of_a_stopped_search_stops_at_once(tmp_path):
     model = ScriptedModel([START, G1, G2, G3])
-    hooks = [ArchDistanceHook(),
+    hooks = [ArchDistanceHook(plot_file=None),
              DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=4)]
     runner = FakeRunner(model, hooks, tmp_path)
     runner.train(max_epochs=20)
@@ -266,7 +268,7 @@ def test_resume_of_a_stopped_search_stops_at_once(tmp_path):
     model2 = ScriptedModel([START, G1, G2, G3])
     model2.k = 5
     runner2 = FakeRunner(model2, [
-        ArchDistanceHook(),
+        ArchDistanceHook(plot_file=None),
         DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=4)
     ], tmp_path, hub=hub)
     runner2.epoch = 5
@@ -285,7 +287,8 @@ class TinySearchModel(BaseModel):
         self.fc = torch.nn.Linear(4, 2)
         self.script = script
         self.iters_per_epoch = iters_per_epoch
-        self.steps = 0
+        # a buffer, so a resumed run restores where the script was
+        self.register_buffer('steps', torch.zeros((), dtype=torch.long))
 
     def forward(self, inputs, data_samples=None, mode='loss'):
         out = self.fc(inputs)
@@ -295,7 +298,7 @@ class TinySearchModel(BaseModel):
         return out
 
     def genotype(self, method='sparse', threshold=None):
-        k = self.steps // self.iters_per_epoch
+        k = int(self.steps) // self.iters_per_epoch
         return self.script[min(k, len(self.script) - 1)]
 
 
@@ -308,7 +311,7 @@ class _DS(torch.utils.data.Dataset):
         return dict(inputs=torch.full((4, ), float(i)))
 
 
-def _runner(tmp_path, max_epochs, name, **extra):
+def _runner(tmp_path, max_epochs, name, interval=100, **extra):
     from mmengine.runner import Runner
     loader = torch.utils.data.DataLoader(_DS(), batch_size=2)
     return Runner(
@@ -319,7 +322,7 @@ def _runner(tmp_path, max_epochs, name, **extra):
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook',
-                                           interval=100)),
+                                           interval=interval)),
         custom_hooks=[
             dict(type='mmddarts.ArchDistanceHook'),
             dict(type='mmddarts.DistanceEarlyStopHook', tol=1e-3,
@@ -357,3 +360,24 @@ def test_real_runner_stops_cleanly(tmp_path):
                       map_location='cpu', weights_only=False)
     state = ckpt['message_hub']['runtime_info'][STATE_KEY]
     assert state['stop']['epoch'] == 5 and len(state['history']) == 5
+
+
+def test_real_runner_resume_continues_history(tmp_path):
+    from mmddarts.utils import register_checkpoint_loader
+    register_checkpoint_loader()  # torch>=2.6 weights_only + mmengine 0.10.7
+    first = _runner(tmp_path, max_epochs=3, name='h6_part1', interval=1)
+    first.train()
+    ckpt = osp.join(str(tmp_path), 'epoch_3.pth')
+    assert get_distance_state(first)['stop'] is None
+    second = _runner(tmp_path, max_epochs=20, name='h6_part2', interval=1,
+                     resume=True, load_from=ckpt)
+    second.train()
+    assert second.train_loop.epoch == 5
+    state = get_distance_state(second)
+    assert [h['epoch'] for h in state['history']] == [1, 2, 3, 4, 5]
+    assert [h['to_start'] for h in state['history']] == pytest.approx(
+        [D1, D2, D3, D3, D3], abs=1e-12)
+    # epoch 4 is compared with the restored epoch-3 architecture
+    assert state['history'][3]['to_prev'] == 0.0
+    assert Genotype.from_dict(state['start']) == START
+    assert state['stop']['epoch'] == 5

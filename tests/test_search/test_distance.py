@@ -360,7 +360,8 @@ def test_cli_matrix_csv_and_heatmap(genotype_files, tmp_path):
     res = run_cli(*genotype_files, '--csv', str(out_csv), '--heatmap',
                   str(out_png))
     assert res.returncode == 0, res.stderr
-    assert list(csv.reader(out_csv.open()))[0] == ['', 'a', 'b', 'c']
+    with out_csv.open() as f:
+        assert next(csv.reader(f)) == ['', 'a', 'b', 'c']
     assert out_png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 

@@ -94,8 +94,8 @@ def plot_heatmap(matrix, labels, path):
                     color=color, fontsize=8)
     fig.colorbar(image, ax=ax, label='architecture distance')
     ax.set_title('Architecture distance')
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    # 'tight' grows the canvas to fit long file stems and the colorbar label
+    fig.savefig(path, dpi=120, bbox_inches='tight')
     plt.close(fig)
 
 

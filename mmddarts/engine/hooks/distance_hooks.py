@@ -68,6 +68,7 @@ def plot_distance_history(history, path, stop=None, title=None):
     """Write the distance curves (to start, to previous epoch) as a PNG."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(6.4, 4.0))
     FigureCanvasAgg(fig)
@@ -80,6 +81,7 @@ def plot_distance_history(history, path, stop=None, title=None):
     if stop is not None:
         ax.axvline(stop['epoch'], color='crimson', linestyle=':',
                    label=f'early stop (epoch {stop["epoch"]})')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel('epoch')
     ax.set_ylabel('architecture distance')
     ax.set_title(title or 'Architecture distance during search')
