@@ -7,9 +7,10 @@ U[0, 1) values (one ``torch.rand`` per ablation); conv weights are unchanged.
 Cost and memory. The full pass records every cell's output; ablation j starts
 from the first cell of owner j and reuses the recorded inputs of that cell
 (prefix reuse: cells before it would compute exactly the same tensors). In
-``'exact'`` mode each ablated loss ``L_j`` is differentiated w.r.t. the alphas
-right away (``retain_graph`` keeps only the shared full-pass graph) and its
-suffix graph is then freed, so peak memory stays near twice a plain step.
+``'exact'`` mode each ablated loss ``L_j`` is back-propagated right away
+through its suffix only, and its suffix graph is then freed, so peak memory
+stays near twice a plain step; the prefix cotangents of all ablations are
+summed and pushed through the shared prefix once.
 BatchNorm layers normalise ablated batches as usual but never update their
 running statistics there; the full pass updates them once, as in DARTS'
 architecture step (train mode).
@@ -69,9 +70,17 @@ def ablated_losses(net, feats, weights, targets, generator=None,
 
     Returns:
         tuple: ``(losses [K] detached, S list or None)``.
+
+    With grad, each ``L_j`` is back-propagated through its own suffix only
+    (its inputs are detached copies of the shared prefix outputs): that
+    gives the suffix alphas' share of ``S`` and the cotangents of the prefix
+    outputs, which are summed over j and pushed through the shared prefix
+    ONCE at the end, instead of once per ablation.
     """
     alphas = net.arch_parameters()
+    n_a = len(alphas)
     S = [torch.zeros_like(a) for a in alphas] if with_grad else None
+    cot = {}  # index in feats -> sum_j dL_j/dfeats[k] (times loss_scale)
     losses = []
     with frozen_bn_stats(net), torch.set_grad_enabled(with_grad):
         for j, cells in enumerate(net.owner_cells):
@@ -80,18 +89,41 @@ def ablated_losses(net, feats, weights, targets, generator=None,
             for t, k in enumerate(cells):
                 w[k] = rnd[t]
             start = cells[0]
-            s0 = feats[start - 1] if start > 0 else feats[0]
-            logits = net.head_forward(
-                net.cells_forward(s0, feats[start], w, start=start))
-            loss = F.cross_entropy(logits, targets)
+            idx = (max(start - 1, 0), start)
             if with_grad:
-                # retain the shared full-pass graph; this suffix graph is
-                # freed when ``loss``/``logits`` are rebound next iteration
-                for i, g in enumerate(
-                        _grads(loss * loss_scale, alphas, retain_graph=True)):
-                    S[i] += g
+                # feats[0] (the stem) depends on no alpha: no cotangent
+                leaf = {k: feats[k].detach().requires_grad_(
+                    k > 0 and feats[k].requires_grad) for k in set(idx)}
+                s0, s1 = leaf[idx[0]], leaf[idx[1]]
+            else:
+                s0, s1 = feats[idx[0]], feats[idx[1]]
+            logits = net.head_forward(
+                net.cells_forward(s0, s1, w, start=start))
+            loss = F.cross_entropy(logits, targets)
+            if with_grad and loss.requires_grad:
+                keys = [k for k, v in leaf.items() if v.requires_grad]
+                # retain_graph: the mixing (sigmoid) nodes are shared with
+                # the full pass; this suffix graph is freed once ``loss``
+                # and ``logits`` are dropped below
+                grads = torch.autograd.grad(
+                    loss * loss_scale, alphas + [leaf[k] for k in keys],
+                    retain_graph=True, allow_unused=True)
+                for i in range(n_a):
+                    if grads[i] is not None:
+                        S[i] += grads[i]
+                for k, gk in zip(keys, grads[n_a:]):
+                    if gk is not None:
+                        cot[k] = gk if k not in cot else cot[k] + gk
             losses.append(loss.detach())
             del loss, logits, w
+    if cot:
+        keys = sorted(cot)
+        grads = torch.autograd.grad([feats[k] for k in keys], alphas,
+                                    grad_outputs=[cot[k] for k in keys],
+                                    retain_graph=True, allow_unused=True)
+        for i, g in enumerate(grads):
+            if g is not None:
+                S[i] += g
     return torch.stack(losses), S
 
 
