@@ -64,10 +64,31 @@ def _numpy_globals() -> list:
     return items
 
 
+def _history_buffer_getattr(obj, name: str):
+    """Stands in for ``getattr`` while unpickling.
+
+    ``HistoryBuffer.__getstate__`` stores its statistics methods (``min``,
+    ``max``, ``mean``, ``current``), which pickle as
+    ``getattr(HistoryBuffer, 'min')``. Allowing the real ``getattr`` would
+    open every attribute of every allowed class to the file; this one only
+    returns plain methods defined on ``HistoryBuffer`` itself.
+    """
+    from mmengine.logging import HistoryBuffer
+    if (obj is HistoryBuffer and not name.startswith('_')
+            and callable(vars(HistoryBuffer).get(name))):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
+
+
 def mmengine_safe_globals() -> List:
     """The non-tensor classes that an mmengine Runner checkpoint contains."""
     from mmengine.logging import HistoryBuffer
-    return [HistoryBuffer] + _numpy_globals()
+    return [
+        HistoryBuffer,
+        (_history_buffer_getattr, 'builtins.getattr'),
+        (_history_buffer_getattr, '__builtin__.getattr'),
+    ] + _numpy_globals()
 
 
 def load_from_local_allowlisted(filename: str,

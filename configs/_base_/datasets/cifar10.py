@@ -14,8 +14,9 @@ data_preprocessor = dict(
 train_pipeline = [
     dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
-    # DARTS' Cutout: always one 16x16 hole filled with 0 (black).
-    dict(type='mmpretrain.Cutout', shape=16, pad_val=0, prob=1.0),
+    # DARTS' Cutout: always one 16x16 hole; DARTS zeroes normalised pixels,
+    # i.e. fills the hole with the mean colour.
+    dict(type='mmpretrain.Cutout', shape=16, pad_val=[125, 123, 114], prob=1.0),
     dict(type='mmpretrain.PackInputs'),
 ]
 test_pipeline = [dict(type='mmpretrain.PackInputs')]
