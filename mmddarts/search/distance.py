@@ -110,7 +110,7 @@ class OpScores:
 
     @classmethod
     def from_any(cls, obj=None):
-        """``None`` (packaged table), a path, a dict or an :class:`OpScores`."""
+        """``None`` (packaged table), a path, a dict or :class:`OpScores`."""
         if obj is None:
             return _default_scores()
         if isinstance(obj, OpScores):
@@ -165,7 +165,7 @@ def cell_rows(gene, steps, op_names, where='cell'):
                              f'steps={steps}')
         if op not in column:
             raise ValueError(f'{at}: op {op!r} is not one of the columns '
-                           f'({", ".join(names)}); give it a score')
+                             f'({", ".join(names)}); give it a score')
         rows[_edge_index(to, src), column[op]] = 1.0
     return rows
 
@@ -174,16 +174,15 @@ def edge_distances(rows_a, rows_b, weights):
     """Weighted Hamming distance of every row of ``rows_a`` to every row of
     ``rows_b`` (0/1 arrays) -> ``(len(rows_a), len(rows_b))``.
 
-    For 0/1 entries ``[u != v] = u + v - 2uv``, so the whole matrix is two
-    weighted row sums and one matrix product.
+    For 0/1 entries ``[u != v] = u (1 - v) + (1 - u) v``, so the whole
+    matrix is two matrix products. Both terms are sums of non-negative
+    products (no cancellation), so equal rows are at exactly 0.
     """
     w = np.asarray(weights, dtype=np.float64)
-    wa = rows_a @ w
-    wb = rows_b @ w
-    both = (rows_a * w) @ rows_b.T
-    dist = (wa[:, None] + wb[None, :] - 2.0 * both) / w.sum()
-    # Exact for 0/1 inputs; clip the last-ulp rounding so d(A, A) == 0.
-    return np.clip(dist, 0.0, 1.0)
+    rows_a = np.asarray(rows_a, dtype=np.float64)
+    rows_b = np.asarray(rows_b, dtype=np.float64)
+    diff = (rows_a * w) @ (1.0 - rows_b).T + ((1.0 - rows_a) * w) @ rows_b.T
+    return diff / w.sum()
 
 
 def hausdorff(dist):
@@ -294,15 +293,20 @@ def genotype_distance(a, b, scores=None, align='pad', num_cells=None):
     return float(cell_distances(a, b, scores, align, num_cells).mean())
 
 
-def distance_matrix(genotypes, scores=None, align='pad', common_depth=False):
+def distance_matrix(genotypes, scores=None, align='pad', common_depth=False,
+                    labels=None):
     """Pairwise distance matrix of a list of genotypes.
 
     ``common_depth=True`` pads every pair to the depth of the deepest
     genotype of the list, which keeps the triangle inequality across the
-    whole matrix when depths differ (``align='pad'`` only).
+    whole matrix when depths differ (``align='pad'`` only). ``labels``
+    (e.g. file names) name the genotypes in error messages.
     """
     scores = OpScores.from_any(scores)
-    genos = [_as_genotype(g, str(i)) for i, g in enumerate(genotypes)]
+    genotypes = list(genotypes)
+    labels = [str(i) for i in range(len(genotypes))] if labels is None \
+        else [str(label) for label in labels]
+    genos = [_as_genotype(g, lb) for g, lb in zip(genotypes, labels)]
     if common_depth and align != 'pad':
         raise ValueError("common_depth=True needs align='pad'")
     depth = max(g.num_cells for g in genos) if (common_depth and genos) \
@@ -314,5 +318,5 @@ def distance_matrix(genotypes, scores=None, align='pad', common_depth=False):
         for j in range(i + 1, n):
             mat[i, j] = mat[j, i] = _cell_distances(
                 genos[i], genos[j], scores, align, depth, cache,
-                labels=(str(i), str(j))).mean()
+                labels=(labels[i], labels[j])).mean()
     return mat

@@ -21,7 +21,6 @@ from mmddarts.structures.op_sets import EXTENDED_OPS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 REF_SCORES = '/work/shared/reference/d-darts/op_stats.json'
-REF_GENOTYPES = '/work/shared/reference/d-darts/genotypes'
 
 # Table 1 of the paper / the authors' op_stats.json, written out here so the
 # expected values do not come from the code under test.
@@ -305,12 +304,18 @@ def test_paths_and_legacy_files(tmp_path):
     r18 = get_baseline('resnet18')
     r18.save(str(tmp_path / 'r18.json'))
     assert genotype_distance(str(tmp_path / 'r18.json'), r18) == 0.0
-    legacy = osp.join(REF_GENOTYPES, 'ResNet18_cifar10_threshold_sparse_0.85.txt')
-    if not osp.isfile(legacy):
-        pytest.skip('reference genotypes not available')
-    searched = Genotype.load(legacy)
-    d = genotype_distance(r18, legacy)
-    assert d == genotype_distance(r18, searched)
+    # a legacy D-DARTS text file (the released DO-ResNet18 CIFAR-10 cell)
+    gene = [('bottleneck_1x3x1', 2, 1), ('simple_conv_3x3', 2, 0),
+            ('bottleneck_1x3x1', 3, 2), ('max_pool_3x3', 3, 1),
+            ('bottleneck_1x3x1', 4, 3), ('conv_7x1_1x7', 4, 2),
+            ('conv_3x1_1x3', 5, 4), ('bottleneck_1x3x1', 5, 3)]
+    legacy = tmp_path / 'do_resnet18.txt'
+    legacy.write_text(f'Genotype_nested(genes={[gene] * 4!r}, '
+                      'concat=range(2, 6), reductions=range(1, 4))\n')
+    same = geno([gene] * 4, reductions=[1, 2, 3])
+    d = genotype_distance(r18, str(legacy))
+    assert d == genotype_distance(r18, same)
+    assert d == genotype_distance(str(tmp_path / 'r18.json'), str(legacy))
     assert 0 < d < 1
 
 
@@ -372,3 +377,9 @@ def test_cli_bad_file_names_it(genotype_files, tmp_path):
     res = run_cli(genotype_files[0], str(bad))
     assert res.returncode != 0
     assert 'bad.json' in res.stderr and 'nope' in res.stderr
+    # a valid genotype whose op has no score: the error names the file
+    scores = tmp_path / 'few.json'
+    scores.write_text(json.dumps({'sep_conv_3x3': 1.0, 'skip_connect': 1.0}))
+    res = run_cli(*genotype_files[:2], '--scores', str(scores))
+    assert res.returncode != 0
+    assert 'b.json' in res.stderr and "'max_pool_3x3'" in res.stderr

@@ -107,7 +107,8 @@ def main(argv=None):
         labels = unique_labels([label for label, _ in loaded])
         genos = [g for _, g in loaded]
         matrix = distance_matrix(genos, scores=scores, align=args.align,
-                                 common_depth=args.common_depth)
+                                 common_depth=args.common_depth,
+                                 labels=args.genotypes)
     except (ValueError, KeyError, TypeError, FileNotFoundError,
             ImportError) as err:
         print(f'arch_distance: error: {err}', file=sys.stderr)
