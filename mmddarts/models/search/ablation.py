@@ -139,7 +139,9 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     contributions under ``no_grad`` and only logs them (the released code's
     behaviour); ``'none'`` skips them (FairDARTS, DARTS with ``w01=0``).
     Only ``torch.autograd.grad`` w.r.t. the alphas is used, so no weight's
-    ``.grad`` is touched.
+    ``.grad`` is touched. ``L01`` always reads ``sigmoid(alpha)``
+    (FairDARTS); DARTS' softmax search uses ``w01=0``. With ``w_abl=0``,
+    'exact' measures and logs the contributions like 'reference'.
 
     Args:
         net (DDartsSupernet): the supernet (train mode in search).
@@ -192,7 +194,8 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         labl, m, guarded = ablation_loss(mc, eps)
         labl_mean = labl.mean()
         logs.update(mc=mc, labl=labl, abl_m=m,
-                    abl_guarded=torch.tensor(float(guarded)))
+                    abl_guarded=torch.tensor(float(guarded),
+                                                 device=mc.device))
     del feats, stem
 
     g = _grads(ce * loss_scale, alphas)  # last use: frees the full graph
