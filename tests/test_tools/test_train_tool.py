@@ -148,3 +148,34 @@ def test_amp_switches_every_optimizer_wrapper(repo_root):
     assert pair['weights']['type'] == pair['arch']['type'] == \
         'AmpOptimWrapper'
     assert pair['constructor'] == 'mmddarts.SomeConstructor'
+
+
+DERIVED_CONFIG = '''
+_base_ = [{derived!r}]
+# the digits demo, fed with CIFAR-format files through mmpretrain's CIFAR code
+_cifar = dict(type='mmddarts.CIFAR10', data_root={root!r}, check_md5=False)
+train_dataloader = dict(batch_size=8, dataset=_cifar)
+val_dataloader = dict(batch_size=10, dataset=_cifar)
+test_dataloader = val_dataloader
+'''
+
+
+def test_derived_net_trains_on_cifar_format_files(tmp_path, tiny_cifar10,
+                                                  repo_root):
+    derived = osp.join(repo_root, 'configs/train/ddarts_digits.py')
+    if not osp.exists(derived):
+        pytest.skip('configs/train/ddarts_digits.py not written yet')
+    cfg = tmp_path / 'derived_cifar.py'
+    cfg.write_text(DERIVED_CONFIG.format(derived=derived, root=tiny_cifar10))
+    work = tmp_path / 'work'
+    # 40 images / batch 8 = 5 iterations, one epoch, a 4-channel network
+    log = _ok(_run(repo_root, 'train.py', str(cfg), '--work-dir', str(work),
+                   '--cfg-options', 'train_cfg.max_epochs=1',
+                   'model.backbone.channels=4', 'model.backbone.num_cells=3',
+                   'param_scheduler.T_max=1', 'param_scheduler.end=1'))
+    assert re.search(r'Epoch\(train\)\s*\[1\]\[5/5\]', log) or \
+        'Saving checkpoint at 1 epochs' in log
+    ckpt = _load(work / 'epoch_1.pth')
+    assert ckpt['meta']['iter'] == 5
+    assert ckpt['meta']['dataset_meta']['classes'][0] == 'airplane'
+    assert any(k.startswith('backbone.cells.2') for k in ckpt['state_dict'])
