@@ -203,6 +203,9 @@ def test_start_from_config_and_nested_contract(tmp_path):
     d = (SCORES['sep_conv_5x5'] + SCORES['max_pool_3x3']) / W
     assert [h['to_start'] for h in state['history']] == pytest.approx([d, d])
     assert model.inner.calls[-1] == ('sparse', 0.6)  # model's threshold
+    from mmddarts.search.baselines import get_baseline
+    assert ArchDistanceHook(start='ResNet50')._start == \
+        get_baseline('resnet50')
     with pytest.raises(FileNotFoundError, match='ArchDistanceHook'):
         ArchDistanceHook(start=str(tmp_path / 'missing.json'))
 
@@ -381,3 +384,50 @@ def test_real_runner_resume_continues_history(tmp_path):
     assert state['history'][3]['to_prev'] == 0.0
     assert Genotype.from_dict(state['start']) == START
     assert state['stop']['epoch'] == 5
+
+
+def test_with_the_real_search_model(tmp_path):
+    """The hook against DDartsSearch (the model contract), DARTOpti-style:
+    alphas start at 10 on a genotype's ops and 0 elsewhere."""
+    pytest.importorskip('mmpretrain')
+    from mmddarts.models.algorithms import DDartsSearch
+    from mmddarts.search.distance import num_cell_edges
+    gene = [('sep_conv_3x3', 2, 0), ('skip_connect', 2, 1),
+            ('bottleneck_1x3x1', 3, 2), ('max_pool_3x3', 3, 0)]
+    start = Genotype(genes=[gene] * 3, seq=[0, 1, 2], reductions=[1, 2],
+                     steps=2, op_set='extended')
+
+    def edge(to, src):  # node by node: 2<-0, 2<-1, 3<-0, 3<-1, 3<-2
+        return num_cell_edges(to - 2) + src
+
+    from mmddarts.structures import EXTENDED_OPS
+    alphas = []
+    for _ in range(3):
+        a = torch.zeros(num_cell_edges(2), len(EXTENDED_OPS))
+        for op, to, src in gene:
+            a[edge(to, src), EXTENDED_OPS.index(op)] = 10.0
+        alphas.append(a)
+    torch.manual_seed(0)
+    model = DDartsSearch(
+        architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
+                          num_cells=3, steps=2, op_set='extended',
+                          init_alphas=alphas),
+        w01=7.0, w_abl=0.0, ablation='none')
+    runner = FakeRunner(model, [ArchDistanceHook(start=start,
+                                                 plot_file=None)], tmp_path)
+    runner.call('before_train')
+    runner.call('after_train_epoch')  # alphas untouched: the baseline
+    # cell 1 learns: max_pool 3<-0 fades, dil_conv_5x5 3<-1 appears
+    with torch.no_grad():
+        owner = model.arch_parameters()[1]
+        owner[edge(3, 0), EXTENDED_OPS.index('max_pool_3x3')] = 0.0
+        owner[edge(3, 1), EXTENDED_OPS.index('dil_conv_5x5')] = 10.0
+    runner.epoch = 1
+    runner.call('after_train_epoch')
+    hist_ = get_distance_state(runner)['history']
+    assert hist_[0]['to_start'] == 0.0
+    # cell 1: max_pool row vs nearest (empty) w_mp/W, dil5 row w_dil5/W
+    cell = max(SCORES['max_pool_3x3'], SCORES['dil_conv_5x5']) / W
+    assert hist_[1]['cells_to_start'] == pytest.approx([0, cell, 0])
+    assert hist_[1]['to_start'] == pytest.approx(cell / 3)
+    assert hist_[1]['to_prev'] == pytest.approx(cell / 3)

@@ -99,9 +99,12 @@ class ArchDistanceHook(Hook):
 
     Args:
         start (str | dict | Genotype, optional): the reference architecture
-            (for DARTOpti: the handcrafted baseline). ``None``: the genotype
-            the model parses before the first training epoch (its initial
-            architecture).
+            (for DARTOpti: the handcrafted baseline): a genotype file, a
+            baseline name (``'resnet18'``, ``'resnet50'``, ``'xception'``),
+            a dict or a Genotype. ``None``: the genotype the model parses
+            before the first training epoch (its initial architecture; for
+            DARTOpti, whose alphas start on the baseline's ops, the
+            baseline itself).
         method (str): parsing method passed to the model (``'sparse'``).
         threshold (float, optional): parsing threshold; ``None``: the
             model's ``threshold`` attribute, else 0.85.
@@ -139,6 +142,10 @@ class ArchDistanceHook(Hook):
 
     @staticmethod
     def _load_start(start):
+        if isinstance(start, str) and not osp.exists(start):
+            from mmddarts.search.baselines import BASELINE_NAMES, get_baseline
+            if start.lower() in BASELINE_NAMES:
+                return get_baseline(start)
         try:
             return Genotype.from_any(start)
         except (TypeError, ValueError, FileNotFoundError) as err:
