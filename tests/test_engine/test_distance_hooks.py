@@ -81,6 +81,13 @@ def test_should_stop_begin_epoch_and_patience():
     # changing until epoch 12, then constant: 5 values from epoch 12 -> 16
     h = hist([0.01 * i for i in range(12)] + [0.11] * 10)
     assert [e for e in range(1, 23) if hook.should_stop(h, e)][0] == 16
+    # never left the start (DARTOpti before alphas move): no stop by
+    # default, the paper's literal rule with min_distance=None
+    zeros = hist([0.0] * 15)
+    assert not any(hook.should_stop(zeros, e) for e in range(1, 16))
+    literal = DistanceEarlyStopHook(begin_epoch=10, min_distance=None)
+    assert [e for e in range(1, 16) if literal.should_stop(zeros, e)][0] \
+        == 10
     with pytest.raises(ValueError, match='patience'):
         DistanceEarlyStopHook(patience=1)
     with pytest.raises(ValueError, match='begin_epoch'):

@@ -294,19 +294,29 @@ class DistanceEarlyStopHook(Hook):
     the stopped search can be resumed or exported. A resumed run re-checks
     the restored history first and stops at once if it is already stable.
 
+    One guard beyond the paper: the latest distance must exceed
+    ``min_distance`` (0 by default), i.e. the architecture must have left
+    the start. In DARTOpti the alphas start saturated on the baseline's ops
+    (alpha = 10) and the w-only pretraining epochs keep them there, so the
+    parsed architecture can sit exactly on the baseline (d = 0) through
+    epoch 10; the paper's rule alone would then end the search before it
+    changed anything. ``min_distance=None`` restores the paper's rule.
+
     Needs an :class:`ArchDistanceHook` in the same runner.
 
     Args:
         tol (float): stability tolerance (0.001).
         patience (int): consecutive stable epochs (5).
         begin_epoch (int): first epoch checked (10).
+        min_distance (float, optional): the latest distance to the start
+            must be above it to stop (0.0); ``None``: no such condition.
         save_checkpoint (bool): save the stop epoch's checkpoint if the
             checkpoint hook's interval skipped it.
     """
     priority = 'LOWEST'
 
     def __init__(self, tol=1e-3, patience=5, begin_epoch=10,
-                 save_checkpoint=True):
+                 min_distance=0.0, save_checkpoint=True):
         if tol < 0:
             raise ValueError(f'DistanceEarlyStopHook: tol must be >= 0, '
                              f'got {tol}')
@@ -320,11 +330,17 @@ class DistanceEarlyStopHook(Hook):
         self.tol = tol
         self.patience = patience
         self.begin_epoch = begin_epoch
+        self.min_distance = min_distance
         self.save_checkpoint = save_checkpoint
 
     def should_stop(self, history, epoch):
-        return epoch >= self.begin_epoch and stable_window(
-            history, epoch, self.tol, self.patience)
+        if epoch < self.begin_epoch or not stable_window(
+                history, epoch, self.tol, self.patience):
+            return False
+        if self.min_distance is None:
+            return True
+        latest = next(h['to_start'] for h in history if h['epoch'] == epoch)
+        return latest > self.min_distance
 
     def before_train(self, runner):
         # checked here, not in before_run: val/test runs call before_run too
