@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 
 import mmddarts  # noqa: F401
 from mmddarts.utils import register_all_modules
-from mmddarts.utils.config_utils import fix_worker_options, replace_data_root
+from mmddarts.utils.config_utils import apply_cfg_options
 
 
 def parse_args(argv=None):
@@ -43,13 +43,7 @@ def parse_args(argv=None):
 
 
 def merge_args(cfg: Config, args) -> Config:
-    if args.cfg_options is not None:
-        old_root = cfg.get('data_root')
-        cfg.merge_from_dict(args.cfg_options)
-        new_root = args.cfg_options.get('data_root')
-        if new_root is not None and old_root is not None:
-            replace_data_root(cfg, old_root, new_root)
-    fix_worker_options(cfg)
+    apply_cfg_options(cfg, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

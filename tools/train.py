@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 # torch >= 2.6 checkpoint loader as well.
 import mmddarts  # noqa: F401
 from mmddarts.utils import register_all_modules
-from mmddarts.utils.config_utils import fix_worker_options, replace_data_root
+from mmddarts.utils.config_utils import apply_cfg_options
 
 AMP_WRAPPER = 'AmpOptimWrapper'
 
@@ -96,13 +96,7 @@ def _set_amp(wrapper: dict) -> None:
 
 def merge_args(cfg: Config, args) -> Config:
     """Apply the command line to the config."""
-    if args.cfg_options is not None:
-        old_root = cfg.get('data_root')
-        cfg.merge_from_dict(args.cfg_options)
-        new_root = args.cfg_options.get('data_root')
-        if new_root is not None and old_root is not None:
-            replace_data_root(cfg, old_root, new_root)
-    fix_worker_options(cfg)
+    apply_cfg_options(cfg, args.cfg_options)
 
     cfg.launcher = args.launcher
     # work_dir: command line > config > ./work_dirs/<config name>

@@ -1,4 +1,5 @@
 """Small config edits shared by the tools."""
+import warnings
 from typing import Any, Iterator
 
 
@@ -44,3 +45,21 @@ def fix_worker_options(cfg) -> None:
         loader = cfg[key]
         if loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
+
+
+def apply_cfg_options(cfg, options) -> None:
+    """Merge ``--cfg-options`` into ``cfg`` the way the tools do.
+
+    Besides mmengine's ``merge_from_dict``, ``data_root=DIR`` moves every
+    dataloader that used the config's ``data_root`` to ``DIR``, and
+    ``persistent_workers`` is dropped where ``num_workers`` is 0.
+    """
+    if options:
+        old_root = cfg.get('data_root')
+        cfg.merge_from_dict(options)
+        new_root = options.get('data_root')
+        if new_root is not None and (old_root is None or replace_data_root(
+                cfg, old_root, new_root) == 0):
+            warnings.warn(f'data_root={new_root} matched no dataloader: the '
+                          "config's datasets do not use its data_root")
+    fix_worker_options(cfg)
