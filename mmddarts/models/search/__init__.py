@@ -1,2 +1,3 @@
 # Filled by the modules of this package.
 from .supernet import DDartsSupernet  # noqa: F401
+from .dartopti import DARTOptiSupernet  # noqa: F401
