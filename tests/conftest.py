@@ -1,4 +1,4 @@
-"""Shared, generic fixtures: tiny CIFAR-format data written once per session."""
+"""Shared, generic fixtures: tiny CIFAR-format data, written once."""
 import os.path as osp
 
 import pytest

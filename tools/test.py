@@ -66,7 +66,8 @@ def main(argv=None):
         from mmengine.registry import RUNNERS
         runner = RUNNERS.build(cfg)
     if args.out is not None:
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+        runner.test_evaluator.metrics.append(
+            DumpResults(out_file_path=args.out))
     metrics = runner.test()
     print(f'Test metrics: {metrics}')
 

@@ -106,3 +106,18 @@ def test_writer_is_deterministic_and_validates():
     assert not np.array_equal(a[0], c[0])
     with pytest.raises(ValueError, match='kind'):
         make_cifar_split('svhn', 'train', 3)
+
+
+def test_write_tiny_cifar_cli(tmp_path, repo_root):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'write_tiny_cifar',
+        osp.join(repo_root, 'tools/misc/write_tiny_cifar.py'))
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    cli.main([str(tmp_path), '--kind', 'cifar100', '--num-train', '7',
+              '--num-test', '3', '--seed', '2'])
+    ds = CIFAR100(data_root=str(tmp_path), split='test', check_md5=False)
+    ref_imgs, ref_labels = make_cifar_split('cifar100', 'test', 3, seed=2)
+    np.testing.assert_array_equal(_arrays(ds)[0], ref_imgs)
+    np.testing.assert_array_equal(_arrays(ds)[1], ref_labels)

@@ -26,8 +26,9 @@ def _build(loader_cfg):
     return DATASETS.build(ds_cfg)
 
 
-@pytest.mark.parametrize('name,kind,classes', [('cifar10.py', 'cifar10', 10),
-                                              ('cifar100.py', 'cifar100', 100)])
+@pytest.mark.parametrize('name,kind,classes',
+                         [('cifar10.py', 'cifar10', 10),
+                          ('cifar100.py', 'cifar100', 100)])
 def test_cifar_configs(repo_root, tiny_cifar10, tiny_cifar100, name, kind,
                        classes):
     root = tiny_cifar10 if kind == 'cifar10' else tiny_cifar100

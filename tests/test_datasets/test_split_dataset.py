@@ -47,7 +47,8 @@ def test_deterministic_and_seeded(tiny_cifar10):
 
 
 def test_pipeline_and_lazy_init(tiny_cifar10):
-    cfg = dict(_cfg(tiny_cifar10), pipeline=[dict(type='mmpretrain.PackInputs')])
+    cfg = dict(
+        _cfg(tiny_cifar10), pipeline=[dict(type='mmpretrain.PackInputs')])
     ds = SplitDataset(cfg, part='second', lazy_init=True)
     assert ds.indices is None
     out = ds[0]  # loads on first use

@@ -16,7 +16,9 @@ train_pipeline = [
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
     # DARTS' Cutout: always one 16x16 hole; DARTS zeroes normalised pixels,
     # i.e. fills the hole with the mean colour.
-    dict(type='mmpretrain.Cutout', shape=16, pad_val=[129, 124, 112], prob=1.0),
+    dict(
+        type='mmpretrain.Cutout', shape=16, pad_val=[129, 124, 112],
+        prob=1.0),
     dict(type='mmpretrain.PackInputs'),
 ]
 test_pipeline = [dict(type='mmpretrain.PackInputs')]
