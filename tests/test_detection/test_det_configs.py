@@ -1,6 +1,7 @@
 """Every shipped detection / instance segmentation config agrees with the
 network it builds: neck in_channels, anchor and RoI strides, registry flow."""
 import glob
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -80,6 +81,7 @@ def test_mmdet_registry_finds_backbone_in_a_fresh_process():
         'genotype=g, channels=4))\n'
         'print(type(m).__module__)\n')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
-                         text=True, timeout=300, cwd='/')
+                         text=True, timeout=300, cwd='/',
+                         env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert out.returncode == 0, out.stderr[-2000:]
     assert 'mmddarts.models.backbones.ddarts_det_backbone' in out.stdout
