@@ -1,0 +1,73 @@
+# Offline DARTOpti demo on scikit-learn's handwritten digits (no download):
+# ResNet18 as the starting point (4 cells, one shared gene), C=8, 16x16
+# images, 1 weight-only pretraining epoch + 5 search epochs; the distance
+# early stop uses a 3-epoch window from epoch 4. A few minutes on 2 CPU
+# cores:
+#   python tools/train.py configs/search/dartopti_resnet18_digits.py
+# Then train the result: configs/train/dartopti_resnet18_digits.py.
+_base_ = [
+    '../_base_/datasets/digits_search.py',
+    '../_base_/search/dartopti_supernet.py',
+    '../_base_/search/dartopti_runtime.py',
+]
+image_size = 16
+search_pipeline = [
+    dict(type='mmpretrain.RandomCrop', crop_size=image_size, padding=2),
+    dict(type='mmpretrain.PackInputs'),
+]
+batch_size = 32
+search_loader = dict(
+    batch_size=batch_size,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        dataset=dict(image_size=image_size, pipeline=search_pipeline)))
+train_dataloader = search_loader
+arch_dataloader = search_loader
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(image_size=image_size))
+val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
+
+model = dict(architecture=dict(baseline='resnet18', num_classes=10, C=8))
+
+# Shorter schedule: restate everything derived from the epoch counts.
+pretrain_epochs = 1
+search_epochs = 5
+max_epochs = pretrain_epochs + search_epochs
+param_scheduler = dict(
+    architecture=[
+        dict(
+            type='CosineAnnealingLR',
+            eta_min=1e-3,
+            by_epoch=True,
+            begin=pretrain_epochs,
+            end=max_epochs)
+    ],
+    weights=[
+        dict(
+            type='CosineAnnealingLR',
+            eta_min=1e-3,
+            by_epoch=True,
+            begin=0,
+            end=max_epochs)
+    ])
+train_cfg = dict(max_epochs=max_epochs)
+custom_hooks = [
+    dict(
+        type='mmddarts.ArchStepScheduleHook',
+        warmup_epochs=pretrain_epochs,
+        interval=1),
+    dict(type='mmddarts.GenotypeExportHook'),
+    dict(type='mmddarts.ArchDistanceHook', start=None, method='edge'),
+    dict(
+        type='mmddarts.DistanceEarlyStopHook',
+        tol=1e-3,
+        patience=3,
+        begin_epoch=pretrain_epochs + 3),
+    dict(type='SyncBuffersHook'),
+]
+default_hooks = dict(logger=dict(interval=10))
+randomness = dict(seed=0)
