@@ -28,3 +28,16 @@ def tiny_cifar100(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('cifar100'))
     write_cifar(root, 'cifar100', num_train=200, num_test=100, seed=0)
     return root
+
+
+@pytest.fixture(autouse=True)
+def _isolate_default_scope():
+    """Drop the mmengine default scopes a test creates (a Runner makes its
+    own and leaves it current), so a later test building a plain name is not
+    sent to another package's registry."""
+    from mmengine import DefaultScope
+    saved = dict(DefaultScope._instance_dict)
+    yield
+    if DefaultScope._instance_dict != saved:
+        DefaultScope._instance_dict.clear()
+        DefaultScope._instance_dict.update(saved)

@@ -65,7 +65,7 @@ def _load(path):
     return load_from_local_allowlisted(str(path))
 
 
-def test_train_then_resume_then_test(toy, tiny_cifar10, repo_root):
+def test_train_then_resume(toy, tiny_cifar10, repo_root):
     cfg, tmp = toy
     work = tmp / 'work'
     # 40 images / batch 4 = 10 iterations per epoch; data_root reaches the
@@ -86,14 +86,6 @@ def test_train_then_resume_then_test(toy, tiny_cifar10, repo_root):
     ckpt = _load(work / 'epoch_2.pth')
     assert (ckpt['meta']['epoch'], ckpt['meta']['iter']) == (2, 20)
 
-    out = tmp / 'preds.pkl'
-    log = _ok(_run(repo_root, 'test.py', cfg, str(work / 'epoch_2.pth'),
-                   '--work-dir', str(tmp / 'test'), '--out', str(out),
-                   '--cfg-options', f'data_root={tiny_cifar10}'))
-    assert 'accuracy/top1' in log
-    with open(out, 'rb') as f:
-        preds = pickle.load(f)
-    assert len(preds) == 20  # the whole test split
 
 
 def _tool(repo_root, name):
@@ -122,6 +114,24 @@ def test_resume_from_explicit_checkpoint(toy, tiny_cifar10, repo_root):
     assert not (work / 'epoch_1.pth').exists()  # epoch 1 was not rerun
     ckpt = _load(work / 'epoch_2.pth')
     assert (ckpt['meta']['epoch'], ckpt['meta']['iter']) == (2, 20)
+
+
+def test_test_tool(toy, tiny_cifar10, repo_root, capsys):
+    # In-process to save a Python start-up; same code path as the CLI.
+    cfg, tmp = toy
+    ckpt = tmp / 'work' / 'epoch_2.pth'
+    if not ckpt.exists():
+        pytest.skip('needs test_train_then_resume first')
+    out = tmp / 'preds.pkl'
+    _tool(repo_root, 'test').main([
+        cfg, str(ckpt), '--work-dir', str(tmp / 'test'), '--out', str(out),
+        '--cfg-options', f'data_root={tiny_cifar10}'
+    ])
+    assert 'accuracy/top1' in capsys.readouterr().out
+    with open(out, 'rb') as f:
+        preds = pickle.load(f)
+    assert len(preds) == 20  # the whole test split
+    assert {int(p['gt_label']) for p in preds} <= set(range(10))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU machine')

@@ -54,11 +54,15 @@ def _runner(work_dir, name, max_epochs, **kwargs):
 
 @pytest.fixture(scope='module')
 def saved(tmp_path_factory):
+    from mmengine import DefaultScope
+    scopes = dict(DefaultScope._instance_dict)
     register_all_modules(init_default_scope=False)
     work_dir = tmp_path_factory.mktemp('ckpt')
     runner = _runner(work_dir, 'ckpt_save', 1)
     runner.train()
-    return work_dir, work_dir / 'epoch_1.pth', runner
+    yield work_dir, work_dir / 'epoch_1.pth', runner
+    DefaultScope._instance_dict.clear()  # the Runner's scope stays here
+    DefaultScope._instance_dict.update(scopes)
 
 
 def test_loader_is_registered(saved):
