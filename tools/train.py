@@ -77,7 +77,8 @@ def has_accelerator() -> bool:
 def _set_amp(wrapper: dict) -> None:
     """Turn one optimizer-wrapper config, or each member of a dict of
     wrappers (OptimWrapperDict, as in bi-level search), into AMP."""
-    if 'optimizer' in wrapper or 'type' in wrapper:
+    is_dict = str(wrapper.get('type', '')).endswith('OptimWrapperDict')
+    if 'optimizer' in wrapper or ('type' in wrapper and not is_dict):
         if wrapper.get('type', 'OptimWrapper') in (AMP_WRAPPER,
                                                    f'mmengine.{AMP_WRAPPER}'):
             print('WARNING: AMP is already enabled in the config.')
@@ -85,8 +86,11 @@ def _set_amp(wrapper: dict) -> None:
         wrapper['type'] = AMP_WRAPPER
         wrapper.setdefault('loss_scale', 'dynamic')
         return
-    members = [v for k, v in wrapper.items()
-               if isinstance(v, dict) and k != 'constructor']
+    # members are wrapper configs; paramwise_cfg and the like are not
+    members = [
+        v for v in wrapper.values()
+        if isinstance(v, dict) and ('optimizer' in v or 'type' in v)
+    ]
     if not members:
         raise SystemExit('--amp: optim_wrapper has neither an optimizer nor '
                          'member wrappers to switch to AMP')

@@ -158,6 +158,13 @@ def test_amp_switches_every_optimizer_wrapper(repo_root):
     assert pair['weights']['type'] == pair['arch']['type'] == \
         'AmpOptimWrapper'
     assert pair['constructor'] == 'mmddarts.SomeConstructor'
+    typed = dict(type='OptimWrapperDict',
+                 a=dict(optimizer=dict(type='SGD', lr=0.1)),
+                 paramwise_cfg=dict(norm_decay_mult=0.))
+    train._set_amp(typed)
+    assert typed['type'] == 'OptimWrapperDict'
+    assert typed['a']['type'] == 'AmpOptimWrapper'
+    assert 'type' not in typed['paramwise_cfg']
 
 
 DERIVED_CONFIG = '''
