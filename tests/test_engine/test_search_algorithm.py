@@ -20,6 +20,16 @@ from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    # Tiny tensors on a shared 2-core machine: extra intra-op threads only
+    # thrash.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
                 num_cells=3, steps=2, in_channels=3)
 
@@ -201,3 +211,54 @@ def test_arch_step_schedule(warmup, interval, iters, expected):
     assert got == expected
     with pytest.raises(ValueError):
         ArchStepScheduleHook(interval=0)
+
+
+def _cpu_amp_wrapper(monkeypatch, params, scale, enabled):
+    """mmengine's AmpOptimWrapper on CPU: its accelerator assert patched
+    out, its CUDA GradScaler swapped for torch's CPU one (bf16 autocast)."""
+    import mmengine.optim.optimizer.amp_optimizer_wrapper as amp_mod
+    from mmengine.optim import AmpOptimWrapper
+    monkeypatch.setattr(amp_mod, 'is_cuda_available', lambda: True)
+    wrapper = AmpOptimWrapper(
+        optimizer=torch.optim.Adam(params, lr=3e-3), loss_scale=scale,
+        dtype='bfloat16')
+    wrapper.loss_scaler = torch.amp.GradScaler(
+        'cpu', init_scale=scale, enabled=enabled)
+    return wrapper
+
+
+def test_amp_arch_step_scales_and_unscales(monkeypatch):
+    """fp16-style loss scaling: the supernet gets loss_scale = the scaler's
+    scale, the wrapper unscales before Adam (same update as unscaled), and
+    an overflow skips the step."""
+    model = make_model()
+    ref = copy.deepcopy(model)
+    seen = []
+    orig = model.architecture.arch_step_grads
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs['loss_scale'])
+        return orig(*args, **kwargs)
+
+    model.architecture.arch_step_grads = spy
+    amp = _cpu_amp_wrapper(monkeypatch, model.arch_parameters(), 1024.,
+                           True)
+    plain = _cpu_amp_wrapper(monkeypatch, ref.arch_parameters(), 1024.,
+                             False)
+    data = model.data_preprocessor(make_batch(3), True)
+    model.arch_step(data, amp)
+    ref.arch_step(data, plain)
+    assert seen == [1024.]
+    for a, b in zip(model.arch_parameters(), ref.arch_parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-7)
+
+    def overflow(*args, **kwargs):
+        out = orig(*args, **kwargs)
+        model.architecture.alphas[0].grad[0, 0] = float('inf')
+        return out
+
+    model.architecture.arch_step_grads = overflow
+    before = [a.detach().clone() for a in model.arch_parameters()]
+    model.arch_step(data, amp)
+    for a0, a in zip(before, model.arch_parameters()):
+        assert torch.equal(a0, a.detach())
