@@ -99,8 +99,8 @@ def plot_alpha_heatmaps(record, out, owners=None):
     first = np.asarray(record['alphas'][names[0]])
     ops = op_names_of(record, first.shape[-1])
     rows, cols = _grid(len(names))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.5 * cols, 4 * rows),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.5 * cols, 4.5 * rows),
+                             squeeze=False, constrained_layout=True)
     for ax, name in zip(axes.flat, names):
         w = op_weights(record['alphas'][name], record.get('mixing', 'sigmoid'))
         im = ax.imshow(w, vmin=0, vmax=1, cmap='viridis', aspect='auto')
