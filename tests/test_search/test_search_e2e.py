@@ -150,6 +150,7 @@ def alphas_of(runner):
 def full_run(tiny_cifar10, tmp_path_factory):
     work = str(tmp_path_factory.mktemp('search_full'))
     cfg = search_cfg(tiny_cifar10, work)
+    cfg.custom_hooks[1]['draw'] = True  # GenotypeExportHook: final PNGs
     cfg.custom_hooks.append(
         dict(type='_RecordLRHook', out=osp.join(work, 'lr.jsonl')))
     runner = run_search(cfg)
@@ -169,6 +170,8 @@ def test_search_writes_genotypes_and_history(full_run):
         latest = Genotype.load(osp.join(work, f'genotype_{m}_latest.json'))
         final = Genotype.load(osp.join(work, f'genotype_{m}_final.json'))
         assert latest == final
+        with open(osp.join(work, f'genotype_{m}_final.png'), 'rb') as f:
+            assert f.read(8) == b'\x89PNG\r\n\x1a\n'
     with open(osp.join(work, 'search_history.jsonl')) as f:
         hist = [json.loads(ln) for ln in f]
     assert [h['epoch'] for h in hist] == [1, 2]
@@ -293,6 +296,7 @@ def test_ddp_two_ranks_keep_alphas_identical(tiny_cifar10, tmp_path):
         assert any(not torch.equal(x, y)
                    for x, y in zip(a0['alphas'], a0['init']))
         assert a0['weights_equal'] and a1['weights_equal']
+        assert a0['buffers_equal'] and a1['buffers_equal']
     # The main rank wrote the genotype files.
     assert glob.glob(osp.join(str(tmp_path), 'work',
                               'genotype_sparse_epoch_2.json'))
@@ -316,7 +320,12 @@ class _RankRecordHook(Hook):
         flat = torch.cat([p.detach().flatten()
                           for p in runner.model.weight_parameters()])
         gathered = all_gather(flat)
+        bufs = torch.cat([b.detach().double().flatten()
+                          for b in runner.model.module.buffers()])
+        gathered_bufs = all_gather(bufs)
         rec = dict(
+            buffers_equal=all(torch.allclose(gathered_bufs[0], g)
+                              for g in gathered_bufs),
             alphas=alphas_of(runner),
             init=self.init,
             genotype=runner.model.genotype('sparse').to_json(),
@@ -339,6 +348,8 @@ def _ddp_worker(data_root, out_dir):
     cfg.launcher = 'pytorch'
     cfg.model_wrapper_cfg = dict(type='mmddarts.DDartsSearchDDP')
     cfg.custom_hooks.append(dict(type='_RankRecordHook', out_dir=out_dir))
+    # BN running stats differ per rank; the search runtime averages them.
+    cfg.custom_hooks.append(dict(type='SyncBuffersHook'))
     runner = run_search(cfg)
     assert type(runner.model).__name__ == 'DDartsSearchDDP'
     dist.destroy_process_group()
