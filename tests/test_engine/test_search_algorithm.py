@@ -140,8 +140,8 @@ def test_train_step_matches_manual_bilevel_step():
     weights = net.weight_parameters()
     loss = F.cross_entropy(net(xw), yw)
     grads = torch.autograd.grad(loss, weights, allow_unused=True)
-    for (name, w_got), w0, g in zip(model.architecture.named_weight_parameters(),
-                                    weights, grads):
+    named = model.architecture.named_weight_parameters()
+    for (name, w_got), w0, g in zip(named, weights, grads):
         expected = w0.detach() - (g if g is not None else 0)
         torch.testing.assert_close(w_got.detach(), expected, rtol=1e-5,
                                    atol=1e-6, msg=name)
@@ -167,8 +167,8 @@ def test_no_leak_into_alphas_when_arch_step_off():
 
 
 def test_arch_grads_do_not_reach_weights():
-    """The exact-ablation arch step leaves no grad on any weight (checked
-    on .grad directly: a leak would otherwise hide behind the later zeroing)."""
+    """The exact-ablation arch step leaves no grad on any weight (checked on
+    .grad directly: a leak would otherwise hide behind the later zeroing)."""
     model = make_model(w_abl=0.5, ablation='exact')
     optim = build_optim(model)
     data = model.data_preprocessor(make_batch(3), True)

@@ -2,8 +2,9 @@
 
 Per epoch, into the work dir (main process only):
 
-- ``genotype_<method>_epoch_<k>.json`` and ``genotype_<method>_latest.json`` for
-  every parsing method of the model (``k`` counts from 1, like checkpoints);
+- ``genotype_<method>_epoch_<k>.json`` and ``genotype_<method>_latest.json``
+  for every parsing method of the model (``k`` counts from 1, like
+  checkpoints);
 - one log line per alpha owner (cell): its marginal contribution ``mc`` and
   ablation loss ``labl`` averaged over the epoch's architecture steps, and its
   number of dominant ops (op weight > ``dominant_threshold``);
@@ -193,8 +194,8 @@ class GenotypeExportHook(Hook):
                 from mmddarts.visualization import draw_genotype as draw
             except ImportError as err:
                 runner.logger.warning(
-                    'GenotypeExportHook: no PNG drawings, '
-                    f'mmddarts.visualization.draw_genotype unavailable ({err})')
+                    'GenotypeExportHook: no PNG drawings, mmddarts.'
+                    f'visualization.draw_genotype unavailable ({err})')
         for method in self._methods(model):
             geno = model.genotype(method=method, threshold=thr)
             geno = geno.replace(meta=dict(

@@ -2,9 +2,9 @@
 
 Each iteration yields ``dict(weights=batch_w, arch=batch_a)``: ``batch_w`` from
 ``train_dataloader`` (the half that trains the network weights) and
-``batch_a`` from ``arch_dataloader`` (the half that trains the alphas). An epoch
-is one pass over ``train_dataloader``; the arch loader is restarted if it is
-shorter.
+``batch_a`` from ``arch_dataloader`` (the half that trains the alphas). An
+epoch is one pass over ``train_dataloader``; the arch loader is restarted if
+it is shorter.
 
 Resume: every epoch starts by re-seeding python/numpy/torch from
 ``runner.seed + epoch`` (mmengine's checkpoints hold no RNG state, and the

@@ -23,7 +23,8 @@ from mmengine.registry import OPTIMIZERS
 
 from mmddarts.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 
-PARAM_GETTERS = dict(architecture='arch_parameters', weights='weight_parameters')
+PARAM_GETTERS = dict(
+    architecture='arch_parameters', weights='weight_parameters')
 SHARED_KEYS = ('type', 'loss_scale', 'dtype')
 
 
