@@ -155,6 +155,8 @@ def full_run(tiny_cifar10, tmp_path_factory):
         dict(type='_RecordLRHook', out=osp.join(work, 'lr.jsonl')))
     runner = run_search(cfg)
     return dict(work=work, alphas=alphas_of(runner),
+                arch_sampler_epoch=runner.train_loop.arch_dataloader.sampler
+                .epoch,
                 state={k: v.clone() for k, v in
                        runner.model.state_dict().items()})
 
@@ -187,6 +189,8 @@ def test_search_writes_genotypes_and_history(full_run):
     dominant = [int((torch.sigmoid(a) > 0.9).sum()) for a in
                 full_run['alphas']]
     assert last['dominant'] == dominant
+    # The alphas' sampler was reshuffled every epoch (mmrazor's was not).
+    assert full_run['arch_sampler_epoch'] == EPOCHS - 1
     # Checkpoints of both epochs exist (the resume test relies on them).
     assert osp.isfile(osp.join(work, 'epoch_1.pth'))
 
