@@ -13,7 +13,7 @@ from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import mmddarts  # noqa: F401
-from mmddarts.utils import register_all_modules
+from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
 from mmddarts.utils.config_utils import apply_cfg_options
 
 
@@ -59,6 +59,7 @@ def merge_args(cfg: Config, args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
+    init_cpu_dist_if_needed(args.launcher)
     cfg = merge_args(Config.fromfile(args.config), args)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

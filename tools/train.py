@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 # Importing mmddarts registers its modules; the helpers below register the
 # torch >= 2.6 checkpoint loader as well.
 import mmddarts  # noqa: F401
-from mmddarts.utils import register_all_modules
+from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
 from mmddarts.utils.config_utils import apply_cfg_options
 
 AMP_WRAPPER = 'AmpOptimWrapper'
@@ -152,6 +152,7 @@ def main(argv=None):
     # The config's default_scope decides how plain names resolve.
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
+    init_cpu_dist_if_needed(args.launcher)
     cfg = merge_args(cfg, args)
     runner = build_runner(cfg)
     runner.train()
