@@ -32,6 +32,7 @@ from mmddarts.registry import MODELS
 from mmddarts.structures.genotype import Genotype, gene_concat
 from .ddarts_net import DDartsNet
 
+# Stride of the stem output the first cell reads (DDartsNet's stems).
 STEM_STRIDES = {'imagenet': 8, 'cifar': 1}
 
 
@@ -100,6 +101,9 @@ def det_out_channels(genotype, channels, out_indices=None, num_cells=None,
 def det_out_strides(genotype, out_indices=None, num_cells=None,
                     stem='imagenet'):
     """Strides of the backbone's outputs relative to the input image."""
+    if stem not in STEM_STRIDES:
+        raise ValueError(f'det_out_strides: unknown stem {stem!r}; known: '
+                         f'{sorted(STEM_STRIDES)}')
     genotype = _resolve_genotype(genotype, num_cells)
     stages = det_stages(genotype)
     out_indices = _check_out_indices(out_indices, len(stages),
