@@ -1,13 +1,14 @@
-# DARTOpti from ResNet50 on CIFAR-100 (the paper's DO-2-ResNet50 search): 4 cells
-# of 6 steps, genes seq [0, 1, 2, 0] (3 alpha sets: cells 0 and 3 share one),
-# reductions 1, 2, 3, C=32, 5 pretraining + 50 search epochs, early stop.
+# DARTOpti from ResNet50 on CIFAR-100 (the paper's DO-2-ResNet50 search): 4
+# cells of 6 steps, genes seq [0, 1, 2, 0] (3 alpha sets: cells 0 and 3 share
+# one), reductions 1, 2, 3, C=32, 5 pretraining + 50 search epochs, early stop.
 _base_ = [
     '../_base_/datasets/cifar100_search.py',
     '../_base_/search/dartopti_supernet.py',
     '../_base_/search/dartopti_runtime.py',
 ]
-# Paper section 5.1: batch 128 on CIFAR with AMP (python tools/train.py
-# configs/search/dartopti_resnet50_c100.py --amp); in fp32 use 64 or a bigger GPU.
+# Paper section 5.1: batch 128 on CIFAR with AMP:
+#   python tools/train.py configs/search/dartopti_resnet50_c100.py --amp
+# In fp32 use 64 or a bigger GPU.
 batch_size = 128
 train_dataloader = dict(batch_size=batch_size)
 arch_dataloader = dict(batch_size=batch_size)

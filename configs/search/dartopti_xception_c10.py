@@ -6,8 +6,9 @@ _base_ = [
     '../_base_/search/dartopti_supernet.py',
     '../_base_/search/dartopti_runtime.py',
 ]
-# Paper section 5.1: batch 128 on CIFAR with AMP (python tools/train.py
-# configs/search/dartopti_xception_c10.py --amp); in fp32 use 64 or a bigger GPU.
+# Paper section 5.1: batch 128 on CIFAR with AMP:
+#   python tools/train.py configs/search/dartopti_xception_c10.py --amp
+# In fp32 use 64 or a bigger GPU.
 batch_size = 128
 train_dataloader = dict(batch_size=batch_size)
 arch_dataloader = dict(batch_size=batch_size)
