@@ -1,7 +1,8 @@
 # Offline demo (CPU, about a minute): the Mask R-CNN / DO-2-ResNet18
 # Cityscapes config shrunk (C=8, FPN width 32) and trained from scratch on the
 # tiny Cityscapes-layout set written by
-#   python tools/misc/write_tiny_det_data.py --out data/tiny_cityscapes --cityscapes
+#   python tools/misc/write_tiny_det_data.py --cityscapes \
+#       --out data/tiny_cityscapes
 # Evaluated with COCO bbox/segm metrics only (mmdet's CityScapesMetric needs
 # the optional cityscapesscripts package). See docs/detection.md.
 _base_ = './mask-rcnn_do2-resnet18_fpn_1x_cityscapes.py'

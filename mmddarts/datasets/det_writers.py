@@ -1,7 +1,8 @@
 """Writers of tiny detection / instance-segmentation data sets.
 
 No data set can be downloaded here, so detection tests and the offline demo use
-images of simple shapes (rectangles, ellipses, triangles) on a noisy background,
+images of simple shapes (rectangles, ellipses, triangles) on a noisy
+background,
 with exact boxes and masks, written in the two layouts mmdet 3.x reads:
 
 * :func:`write_tiny_coco` -- COCO layout (``annotations/instances_{split}2017
@@ -34,7 +35,7 @@ CITYSCAPES_THINGS = (('person', 24), ('rider', 25), ('car', 26),
 
 
 def _shape_polygon(kind, x0, y0, w, h, rng):
-    """Outline of a shape inside the box ``(x0, y0, w, h)`` as [x1, y1, ...]."""
+    """Outline of a shape in the box ``(x0, y0, w, h)``: [x1, y1, ...]."""
     if kind == 'rectangle':
         pts = [(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)]
     elif kind == 'ellipse':
@@ -189,13 +190,14 @@ def write_tiny_cityscapes(out_dir,
 
     Layout (mmdet's ``cityscapes_instance.py`` defaults)::
 
-        out_dir/leftImg8bit/{split}/{city}/{city}_000000_{i:06d}_leftImg8bit.png
-        out_dir/gtFine/{split}/{city}/{city}_000000_{i:06d}_gtFine_instanceIds.png
-        out_dir/gtFine/{split}/{city}/{city}_000000_{i:06d}_gtFine_labelIds.png
+        out_dir/leftImg8bit/{split}/{city}/{stem}_leftImg8bit.png
+        out_dir/gtFine/{split}/{city}/{stem}_gtFine_instanceIds.png
+        out_dir/gtFine/{split}/{city}/{stem}_gtFine_labelIds.png
         out_dir/annotations/instancesonly_filtered_gtFine_{split}.json
 
-    The ``gtFine`` maps follow Cityscapes' encoding (instance id = label id *
-    1000 + index, uint16; stuff pixels carry label id 7 'road'), and the json
+    with ``stem = f'{city}_000000_{i:06d}'``. The ``gtFine`` maps follow
+    Cityscapes' encoding (instance id = label id * 1000 + index, uint16;
+    stuff pixels carry label id 7 'road'), and the json
     is what mmdet's ``tools/dataset_converters/cityscapes.py`` derives from
     them: RLE masks, boxes from the masks, Cityscapes label ids (24..33) as
     category ids, ``file_name`` and ``segm_file`` relative to the split.

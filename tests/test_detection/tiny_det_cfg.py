@@ -74,7 +74,8 @@ def tiny_config(path, data_root, work_dir, cityscapes=False, iters=30,
     if cityscapes:
         ds = dict(type='CityscapesDataset', data_root=data_root)
         train_ds = dict(
-            ds, ann_file='annotations/instancesonly_filtered_gtFine_train.json',
+            ds,
+            ann_file='annotations/instancesonly_filtered_gtFine_train.json',
             data_prefix=dict(img='leftImg8bit/train/'),
             filter_cfg=dict(filter_empty_gt=True, min_size=32),
             pipeline=train_pipeline)

@@ -1,10 +1,11 @@
-"""Write a tiny detection / instance-segmentation data set of simple shapes.
+r"""Write a tiny detection / instance-segmentation data set of simple shapes.
 
     python tools/misc/write_tiny_det_data.py --out data/tiny_coco
-    python tools/misc/write_tiny_det_data.py --out data/tiny_cityscapes --cityscapes
+    python tools/misc/write_tiny_det_data.py --cityscapes \
+        --out data/tiny_cityscapes
 
-The COCO layout suits ``configs/detection/*`` (set ``data_root``), the
-Cityscapes layout ``configs/instance_seg/*`` (see docs/detection.md).
+The COCO layout suits ``configs/detection/*tiny*`` (or set ``data_root``), the
+Cityscapes layout ``configs/instance_seg/*tiny*`` (see docs/detection.md).
 """
 import argparse
 

@@ -122,7 +122,8 @@ def _load_raw_checkpoint(path, map_location):
     (message hub objects) is read again in full: only load trusted files."""
     from mmengine.runner import CheckpointLoader
     try:
-        return CheckpointLoader.load_checkpoint(path, map_location=map_location)
+        return CheckpointLoader.load_checkpoint(
+            path, map_location=map_location)
     except pickle.UnpicklingError:
         return torch.load(path, map_location=map_location, weights_only=False)
 
