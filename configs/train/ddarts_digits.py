@@ -1,5 +1,5 @@
 # Offline demo: a small D-DARTS network (the released CIFAR-10 sparse
-# genotype, 5 cells via Algorithm 1, C=8) trained on scikit-learn's
+# genotype cut to 3 cells by Algorithm 1, reductions 1 and 2, C=8) trained on scikit-learn's
 # handwritten digits (32x32, 10 classes). A few minutes on 2 CPU cores.
 _base_ = [
     '../_base_/models/ddarts_cifar.py',
@@ -11,7 +11,7 @@ model = dict(
     backbone=dict(
         genotype='configs/genotypes/ddarts_c10_sparse.json',
         channels=8,
-        num_cells=5),
+        num_cells=3),
     head=dict(num_classes=10, topk=(1, )),
     aux_head=dict(num_classes=10))
 

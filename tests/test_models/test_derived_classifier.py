@@ -84,12 +84,12 @@ def test_train_step_backpropagates_into_aux_head():
     assert not torch.equal(before, model.aux_head.fc.weight)
 
 
-def test_aux_head_requires_reduction():
-    g = TOY.replace(reductions=[])
+def test_aux_head_requires_aux_output():
     with pytest.raises(ValueError, match='aux'):
         MODELS.build(dict(
             type='mmddarts.DDartsImageClassifier',
-            backbone=dict(type='mmddarts.DDartsNet', genotype=g, channels=4),
+            backbone=dict(type='mmddarts.DDartsNet', genotype=TOY,
+                          channels=4, aux_index=None),
             head=dict(type='mmpretrain.LinearClsHead', num_classes=3),
             aux_head=dict(type='mmddarts.AuxiliaryHeadCIFAR',
                           num_classes=3)))

@@ -29,7 +29,8 @@ def test_toy_net_shapes_and_widths():
     net = DDartsNet(TOY, channels=4, out_indices=(0, 1, 2))
     # cell 0: C=4, 2 nodes; cell 1 reduces: C=8, 4 nodes; cell 2: C=8, 2.
     assert net.out_channels == [8, 32, 16]
-    assert net.aux_index == 1 and net.aux_channels == 32
+    # DARTS' aux position 2 * 3 // 3
+    assert net.aux_index == 2 and net.aux_channels == 16
     outs = net(torch.randn(2, 3, 15, 15))
     assert [tuple(o.shape) for o in outs] == [(2, 8, 15, 15), (2, 32, 8, 8),
                                              (2, 16, 8, 8)]
@@ -42,7 +43,9 @@ def test_out_indices_order_and_aux_output():
     x = torch.randn(2, 3, 8, 8)
     outs, aux = net(x, with_aux_output=True)
     assert outs[0].shape == (2, 16, 4, 4) and outs[1].shape == (2, 8, 8, 8)
-    assert aux.shape == (2, 32, 4, 4)
+    assert aux.shape == (2, 16, 4, 4)
+    net = DDartsNet(TOY, channels=4, aux_index=1)
+    assert net(x, with_aux_output=True)[1].shape == (2, 32, 4, 4)
     with pytest.raises(ValueError, match='out of range'):
         DDartsNet(TOY, channels=4, out_indices=(3, ))
     with pytest.raises(ValueError, match='twice'):
@@ -172,3 +175,17 @@ def test_num_cells_expands_with_algorithm_1():
     assert net.genotype.num_cells == 20
     assert net.genotype.reductions == (6, 13)
     assert len(net.cells) == 20 and net.aux_index == 13
+
+
+@pytest.mark.parametrize('name,cells,aux,size', [
+    ('do2-resnet18_c100', None, 2, 8),  # reductions 1, 2, 3
+    ('do2-xception_c100', None, 8, 8),  # reductions 1, 2, 11, 12
+    ('ddarts_c10_sparse', None, 5, 8),
+    ('ddarts_c10_sparse', 14, 9, 8),
+])
+def test_auto_aux_position_gives_cifar_head_8x8(name, cells, aux, size):
+    net = DDartsNet(f'configs/genotypes/{name}.json', channels=2,
+                    num_cells=cells)
+    assert net.aux_index == aux
+    halvings = sum(1 for r in net.genotype.reductions if r <= aux)
+    assert 32 // 2**halvings == size

@@ -26,9 +26,11 @@ class DDartsNet(BaseModule):
         in_channels: image channels.
         out_indices: cells whose outputs are returned (negative indices count
             from the end), as a tuple in this order.
-        aux_index: cell whose output feeds an auxiliary head; default the
-            last reduction cell (DARTS' ``2 * layers // 3``), ``None`` when
-            the genotype has no reduction.
+        aux_index: cell whose output feeds an auxiliary head, ``None`` for
+            none. ``'auto'``: DARTS' ``2 * num_cells // 3``, which is the
+            last reduction cell of DARTS-like layouts (13 of 20, 5 of 8, 9
+            of 14) and cell 2 of the 4-cell ResNet genotypes (reductions
+            1, 2, 3), where the CIFAR head still gets its 8x8 input.
         drop_path_mode: ``'node'`` or ``'edge'`` (see :class:`DerivedCell`).
         concat_rule: ``'fed'`` concatenates every node with an input;
             ``'legacy'`` uses ``genotype.meta['legacy_concat']`` (the
@@ -113,8 +115,7 @@ class DDartsNet(BaseModule):
 
         self.out_indices = self._check_indices(out_indices, n)
         if aux_index == 'auto':
-            aux_index = genotype.reductions[-1] if genotype.reductions \
-                else None
+            aux_index = 2 * n // 3
         if aux_index is not None:
             aux_index = self._check_indices((aux_index, ), n, 'aux_index')[0]
         self.aux_index = aux_index

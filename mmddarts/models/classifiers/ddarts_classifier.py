@@ -54,8 +54,8 @@ class DDartsImageClassifier(ImageClassifier):
             if getattr(backbone, 'aux_channels', None) is None:
                 raise ValueError(
                     'DDartsImageClassifier: aux_head needs a backbone with an '
-                    'auxiliary output (aux_channels), e.g. DDartsNet with a '
-                    'reduction cell')
+                    'auxiliary output (aux_channels), e.g. DDartsNet with an '
+                    'aux_index')
             aux_head = _fill_in_channels(aux_head, backbone.aux_channels)
         super().__init__(
             backbone=backbone,
