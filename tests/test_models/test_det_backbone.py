@@ -250,3 +250,15 @@ def test_genotype_forms_agree():
     assert a.out_stage_channels == b.out_stage_channels
     assert [tuple(v.shape) for v in a.state_dict().values()] == [
         tuple(v.shape) for v in b.state_dict().values()]
+
+
+def test_concat_rules_of_resnet50_genotype():
+    # DO-2-ResNet50: 6 fed nodes per cell, legacy concat of 4 nodes (4..7).
+    path = osp.join(GENO, 'do2-resnet50_c100.json')
+    for rule, nodes in (('fed', 6), ('legacy', 4)):
+        model = DDartsDetBackbone(path, channels=4, concat_rule=rule)
+        expected = [nodes * 4 * 2**s for s in range(4)]
+        assert model.out_stage_channels == expected
+        assert det_out_channels(path, 4, concat_rule=rule) == expected
+        outs = model(torch.randn(2, 3, 32, 32))
+        assert [o.shape[1] for o in outs] == expected
