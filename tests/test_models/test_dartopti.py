@@ -181,6 +181,25 @@ def test_arch_step_counts_each_shared_owner_once():
                                rtol=1e-9, atol=1e-12)
 
 
+def test_single_owner_ablation_adds_nothing():
+    """ResNet18 has one alpha set: Labl = 1 - mc / mean(mc) = 0 and its
+    exact gradient vanishes (no other owner), which is why the ResNet18
+    DARTOpti configs set ablation='none'."""
+    net = build('resnet18').double()
+    x = torch.randn(3, 3, 8, 8, dtype=torch.float64)
+    y = torch.tensor([0, 1, 4])
+    alpha = net.arch_parameters()[0]
+    grads = {}
+    for mode in ('none', 'exact'):
+        alpha.grad = None
+        logs = net.arch_step_grads(x, y, w01=7.0, w_abl=0.5, ablation=mode,
+                                   generator=torch.Generator().manual_seed(0))
+        grads[mode] = alpha.grad.clone()
+    assert float(logs['labl'].abs().max()) < 1e-12
+    torch.testing.assert_close(grads['exact'], grads['none'], rtol=1e-9,
+                               atol=1e-12)
+
+
 # ------------------------------------------------------ parsing, distance
 @pytest.mark.parametrize('name', BASELINES)
 def test_edge_parse_at_init_is_the_baseline(name):

@@ -182,14 +182,19 @@ def test_schedules_span_pretraining_and_search(two_epochs):
     with open(osp.join(two_epochs['work'], 'lr.jsonl')) as f:
         lrs = [json.loads(ln) for ln in f]
     assert [r['epoch'] for r in lrs] == [0, 1]
-    # weights: cosine over both epochs (0.005 -> 0.001), halfway at epoch 1
-    cos = 1e-3 + (0.005 - 1e-3) * (1 + math.cos(math.pi * 1 / 2)) / 2
-    assert lrs[0]['weights'] == pytest.approx(0.005)
+    cfg = Config.fromfile(DIGITS_CFG)
+    w_lr = cfg.optim_wrapper.weights.optimizer.lr
+    w_min = cfg.param_scheduler.weights[0].eta_min
+    a_lr = cfg.optim_wrapper.architecture.optimizer.lr
+    assert (w_lr, a_lr) == (0.005, 0.1)
+    # weights: cosine over both epochs, halfway at epoch 1
+    cos = w_min + (w_lr - w_min) * (1 + math.cos(math.pi * 1 / 2)) / 2
+    assert lrs[0]['weights'] == pytest.approx(w_lr)
     assert lrs[1]['weights'] == pytest.approx(cos)
     # alphas: the cosine begins with the search, so its first epoch uses
-    # the full 3e-3
-    assert lrs[0]['architecture'] == pytest.approx(3e-3)
-    assert lrs[1]['architecture'] == pytest.approx(3e-3)
+    # the full lr
+    assert lrs[0]['architecture'] == pytest.approx(a_lr)
+    assert lrs[1]['architecture'] == pytest.approx(a_lr)
 
 
 def test_early_stop_through_runner(tiny_cifar10, tmp_path):
@@ -242,6 +247,10 @@ def test_search_configs(name):
     assert arch.baseline == baseline and arch.num_classes == classes
     assert arch.C == 32 and arch.op_set == 'extended'
     assert arch.init_high == 10.0 and arch.init_low == 0.0
+    # one alpha set (ResNet18): the ablation loss is identically 0
+    assert cfg.model.ablation == ('none' if baseline == 'resnet18'
+                                  else 'exact')
+    assert cfg.optim_wrapper.architecture.optimizer.lr == 3e-3
     assert cfg.data_preprocessor.num_classes == classes
     data = cfg.train_dataloader.dataset.dataset.type
     assert data == f'mmddarts.CIFAR{classes}'
