@@ -169,7 +169,8 @@ class DDartsDetBackbone(DDartsNet):
             weights; ``prefix`` defaults to ``'backbone.'``); other init
             configs go to mmengine.
         Others: as :class:`DDartsNet` (``stem_multiplier``, ``in_channels``,
-            ``drop_path_mode``, ``concat_rule``).
+            ``drop_path_mode``, ``concat_rule``; further keyword arguments go
+            to it unchanged).
 
     Attributes:
         stages (list[list[int]]): cells of each cell stage.
@@ -189,7 +190,8 @@ class DDartsDetBackbone(DDartsNet):
                  in_channels=3,
                  drop_path_mode='node',
                  concat_rule='fed',
-                 init_cfg=None):
+                 init_cfg=None,
+                 **kwargs):
         genotype = _resolve_genotype(genotype, num_cells)
         stages = det_stages(genotype)
         stage_indices = _check_out_indices(out_indices, len(stages))
@@ -208,7 +210,8 @@ class DDartsDetBackbone(DDartsNet):
             aux_index=None,
             drop_path_mode=drop_path_mode,
             concat_rule=concat_rule,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+            **kwargs)
         self.stages = stages
         self.stage_indices = stage_indices
         self.frozen_stages = frozen_stages
