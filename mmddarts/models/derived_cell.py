@@ -40,12 +40,15 @@ class DerivedCell(nn.Module):
         concat: nodes concatenated as output; default: nodes with an input.
         drop_path_mode: ``'node'`` drops whole node outputs; ``'edge'`` drops
             each op output except identities, as DARTS' code does.
+        keep_unused_inputs: build the preprocessing of an input that no
+            edge reads (idle weights, as the reference; needed to match the
+            papers' parameter counts). ``False`` leaves it out.
         name: used in error messages (e.g. ``'cell 3'``).
     """
 
     def __init__(self, gene, C_prev_prev, C_prev, C, reduction,
                  reduction_prev, concat=None, drop_path_mode='node',
-                 name='cell'):
+                 keep_unused_inputs=True, name='cell'):
         super().__init__()
         if drop_path_mode not in DROP_PATH_MODES:
             raise ValueError(f'{name}: drop_path_mode must be one of '
@@ -66,11 +69,19 @@ class DerivedCell(nn.Module):
         self.multiplier = len(concat)
         self.C = C
         self.out_channels = self.multiplier * C
+        self.used_inputs = {src for _, _, src in gene if src < 2}
+        # The reference builds both preprocessings even when no edge reads
+        # an input (the papers' parameter counts include them); without
+        # them DDP needs no find_unused_parameters.
         if reduction_prev:
             self.preprocess0 = FactorizedReduce(C_prev_prev, C)
         else:
             self.preprocess0 = ReLUConvBN(C_prev_prev, C, 1, 1, 0)
         self.preprocess1 = ReLUConvBN(C_prev, C, 1, 1, 0)
+        if not keep_unused_inputs:
+            for i in (0, 1):
+                if i not in self.used_inputs:
+                    setattr(self, f'preprocess{i}', None)
         # Keep the gene's edge order for the module list (stable state dict
         # keys) but evaluate node by node.
         self.edges = gene
@@ -78,7 +89,6 @@ class DerivedCell(nn.Module):
             build_op(op, C, 2 if reduction and src < 2 else 1)
             for op, _, src in gene)
         self.nodes = sorted(fed)
-        self.used_inputs = {src for _, _, src in gene if src < 2}
         self._inputs = {
             node: [i for i, (_, to, _) in enumerate(gene) if to == node]
             for node in self.nodes

@@ -189,3 +189,21 @@ def test_auto_aux_position_gives_cifar_head_8x8(name, cells, aux, size):
     assert net.aux_index == aux
     halvings = sum(1 for r in net.genotype.reductions if r <= aux)
     assert 32 // 2**halvings == size
+
+
+def test_unused_cell_inputs():
+    """Gene 1 of DO-2-ResNet50 never reads node 1: its preprocessing is kept
+    by default (as the reference, for the published counts), dropped on
+    request, and the forward pass is the same."""
+    g = Genotype.from_any('configs/genotypes/do2-resnet50_c100.json')
+    assert 1 not in {src for _, _, src in g.gene(1)}
+    kept = DDartsNet(g, channels=2)
+    dropped = DDartsNet(g, channels=2, keep_unused_inputs=False)
+    assert dropped.cells[1].preprocess1 is None
+    removed = sum(p.numel() for p in kept.cells[1].preprocess1.parameters())
+    assert sum(p.numel() for p in kept.parameters()) - removed == \
+        sum(p.numel() for p in dropped.parameters())
+    dropped.load_state_dict(kept.state_dict(), strict=False)
+    kept.eval(), dropped.eval()
+    x = torch.randn(1, 3, 16, 16)
+    torch.testing.assert_close(kept(x), dropped(x))

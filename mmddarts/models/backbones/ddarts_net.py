@@ -35,6 +35,11 @@ class DDartsNet(BaseModule):
         concat_rule: ``'fed'`` concatenates every node with an input;
             ``'legacy'`` uses ``genotype.meta['legacy_concat']`` (the
             reference code's fixed ``concat``) when present.
+        keep_unused_inputs: build the 1x1 preprocessing of a cell input that
+            no edge of the cell reads (the reference does, and the papers'
+            parameter counts include it). Such weights get no gradient, so
+            DDP then needs ``find_unused_parameters=True``; ``False`` drops
+            them.
         init_cfg: mmengine init config.
 
     Attributes:
@@ -55,6 +60,7 @@ class DDartsNet(BaseModule):
                  aux_index='auto',
                  drop_path_mode='node',
                  concat_rule='fed',
+                 keep_unused_inputs=True,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         genotype = Genotype.from_any(genotype)
@@ -107,7 +113,9 @@ class DDartsNet(BaseModule):
             cell = DerivedCell(
                 genotype.gene(i), C_prev_prev, C_prev, C_curr, reduction,
                 reduction_prev, concat=concat,
-                drop_path_mode=drop_path_mode, name=f'DDartsNet cell {i}')
+                drop_path_mode=drop_path_mode,
+                keep_unused_inputs=keep_unused_inputs,
+                name=f'DDartsNet cell {i}')
             self.cells.append(cell)
             self.out_channels.append(cell.out_channels)
             C_prev_prev, C_prev = C_prev, cell.out_channels
