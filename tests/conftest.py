@@ -2,6 +2,11 @@
 import os.path as osp
 
 import pytest
+import torch
+
+# Toy networks run much faster on one intra-op thread (on a busy 2-core
+# machine, two threads made tiny convolutions ~30x slower).
+torch.set_num_threads(1)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
