@@ -5,5 +5,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/tools/setup_env.sh"
 cd "$ROOT"
+# Toy networks: one intra-op thread per process is fastest (subprocess tools too).
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 # pytest exits 5 when it collects nothing: that is a failure here too (set -e).
 exec "${MMDDARTS_VENV:-$ROOT/.venv}/bin/python" -m pytest tests -q -p no:cacheprovider "$@"
