@@ -262,3 +262,21 @@ def test_amp_arch_step_scales_and_unscales(monkeypatch):
     model.arch_step(data, amp)
     for a0, a in zip(before, model.arch_parameters()):
         assert torch.equal(a0, a.detach())
+
+
+def test_single_alpha_set_keeps_per_owner_logs():
+    """One alpha set for every cell (DARTOpti ResNet18): the per-owner logs
+    are one-element vectors and must still reach the hooks, not be taken for
+    scalars."""
+    model = make_model(
+        architecture=dict(TINY_NET, alpha_owners=[0, 0, 0]),
+        w_abl=0.5, ablation='reference')
+    assert len(model.arch_parameters()) == 1
+    optim = build_optim(model)
+    model.train()
+    model.train_step(dict(weights=make_batch(1), arch=make_batch(2)), optim)
+    logs = model.latest_arch_logs
+    for key in ('l01', 'mc', 'labl'):
+        assert logs[key].shape == (1, ), key
+    # With a single owner, mc_0 = m, so the ablation loss 1 - mc/m is 0.
+    assert logs['labl'].abs().max() < 1e-6

@@ -220,8 +220,10 @@ class DDartsSearch(BaseModel):
             if value is None:
                 continue
             value = value.detach().float()
-            if value.numel() == 1:
-                log_vars[f'arch_{key}'] = value.reshape(())
+            # Per-owner logs are 1-d even with a single alpha set (DARTOpti
+            # ResNet18): decide by shape, not by size.
+            if value.dim() == 0:
+                log_vars[f'arch_{key}'] = value
             else:
                 per_owner[key] = value.reshape(-1).cpu()
                 log_vars[f'arch_{key}'] = value.mean()
