@@ -39,6 +39,25 @@ class _CheckMD5Mixin:
                     'CIFAR-format files.')
         return True
 
+    def load_data_list(self):
+        # With download=True (mmpretrain's default) missing files trigger a
+        # download; offline that fails with a bare URLError that names
+        # neither the data root nor the files, so say both.
+        try:
+            return super().load_data_list()
+        except OSError as err:
+            missing = [p for p, _ in self._files() if not exists(p)]
+            if not missing:
+                raise
+            raise RuntimeError(
+                f'Cannot find {self.__class__.__name__} dataset in '
+                f"{self.data_prefix['root']}: missing "
+                f'{", ".join(missing)}, and downloading it failed ({err}). '
+                "Put the official 'python version' CIFAR files there, point "
+                'the config at them (--cfg-options data_root=DIR), or write '
+                'CIFAR-format files with tools/misc/write_tiny_cifar.py and '
+                'load them with check_md5=False.') from err
+
 
 @DATASETS.register_module()
 class CIFAR10(_CheckMD5Mixin, _CIFAR10):

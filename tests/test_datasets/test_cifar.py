@@ -88,6 +88,25 @@ def test_missing_files_still_reported(tmp_path):
         CIFAR10(data_root=str(tmp_path), download=False, check_md5=False)
 
 
+def test_failed_download_names_data_root(tmp_path, monkeypatch):
+    """Offline, mmpretrain's download of missing files raises a bare
+    URLError; the error must name the data root and the missing files."""
+    from urllib.error import URLError
+
+    import mmpretrain.datasets.cifar as mmpretrain_cifar
+
+    def offline(*args, **kwargs):
+        raise URLError('[Errno -2] Name or service not known')
+
+    monkeypatch.setattr(mmpretrain_cifar, 'download_and_extract_archive',
+                        offline)
+    root = str(tmp_path / 'no_cifar')
+    with pytest.raises(RuntimeError, match='Cannot find CIFAR100') as info:
+        CIFAR100(data_root=root, split='train', check_md5=False)
+    assert osp.join(root, 'cifar-100-python', 'train') in str(info.value)
+    assert 'data_root' in str(info.value)
+
+
 def test_classes_are_learnable():
     # nearest class mean on the mean colour separates the 10 classes
     tr_x, tr_y = make_cifar_split('cifar10', 'train', 500, seed=1)
