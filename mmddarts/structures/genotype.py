@@ -11,6 +11,7 @@ The cell output is the concatenation of the intermediate nodes that receive at
 least one edge (:meth:`Genotype.concat`).
 """
 import json
+import os
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Any, Dict, NamedTuple, Tuple
@@ -276,7 +277,6 @@ class Genotype:
 
     def save(self, path):
         """Write as JSON (atomically: a crash never leaves half a file)."""
-        import os
         import tempfile
         path = osp.abspath(path)
         os.makedirs(osp.dirname(path), exist_ok=True)
@@ -297,7 +297,11 @@ class Genotype:
         ``legacy_kwargs`` (``num_cells``, ``steps``, ``dangling``) go to
         :func:`~mmddarts.structures.legacy.parse_legacy_genotype`."""
         if not osp.isfile(path):
-            raise FileNotFoundError(f'genotype file not found: {path}')
+            # Configs name genotypes relative to the repository root; say
+            # where a relative path was looked for.
+            where = '' if osp.isabs(path) else \
+                f' (relative to the current directory {os.getcwd()})'
+            raise FileNotFoundError(f'genotype file not found: {path}{where}')
         with open(path) as f:
             text = f.read()
         stripped = text.lstrip()

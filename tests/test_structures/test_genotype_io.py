@@ -123,3 +123,17 @@ def test_truncated_json_names_file_and_line(tmp_path):
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match='no/such/file.json'):
         Genotype.load('no/such/file.json')
+
+
+def test_missing_relative_file_names_the_directory(tmp_path, monkeypatch):
+    # configs give genotypes relative to the repository root: a run from
+    # elsewhere must say where the file was looked for
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError,
+                       match='relative to the current directory') as info:
+        Genotype.from_any('configs/genotypes/darts-v2.json')
+    assert str(tmp_path) in str(info.value)
+    missing = str(tmp_path / 'nope.json')
+    with pytest.raises(FileNotFoundError, match='not found') as info:
+        Genotype.load(missing)
+    assert 'relative' not in str(info.value)
