@@ -136,4 +136,4 @@ def test_missing_relative_file_names_the_directory(tmp_path, monkeypatch):
     missing = str(tmp_path / 'nope.json')
     with pytest.raises(FileNotFoundError, match='not found') as info:
         Genotype.load(missing)
-    assert 'relative' not in str(info.value)
+    assert 'current directory' not in str(info.value)
