@@ -1,6 +1,6 @@
 """Plot how the op weights of a search evolved, from its history file.
 
-    python tools/analysis_tools/plot_alphas.py WORK_DIR/search_history.jsonl \
+    python tools/analysis_tools/plot_alphas.py WORK_DIR \
         --out alphas.png [--heatmap final_alphas.png] [--owners 0 3]
 
 Curves: one panel per alpha owner (cell), one line per op = the op's weight
@@ -11,13 +11,23 @@ cell's edges, per epoch. ``--heatmap`` also draws the last epoch's
 import argparse
 import json
 import math
+import os.path as osp
 
 import numpy as np
 
 
+HISTORY_FILE = 'search_history.jsonl'
+
+
 def load_history(path):
-    """The records of a ``search_history.jsonl`` file, sorted by epoch (a
-    resumed search may have rewritten epochs: the last record wins)."""
+    """The records of a ``search_history.jsonl`` file (or of the one in the
+    work dir ``path``), sorted by epoch (a resumed search may have rewritten
+    epochs: the last record wins)."""
+    if osp.isdir(path):
+        path = osp.join(path, HISTORY_FILE)
+    if not osp.isfile(path):
+        raise SystemExit(f'{path}: no such history file (a search writes '
+                         f'{HISTORY_FILE} into its work dir)')
     by_epoch = {}
     with open(path) as f:
         for n, line in enumerate(f, 1):
@@ -117,7 +127,8 @@ def plot_alpha_heatmaps(record, out, owners=None):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('history', help='search_history.jsonl of a search')
+    p.add_argument('history', help='work dir of a search, or its '
+                   'search_history.jsonl')
     p.add_argument('--out', default='alphas.png', help='curves PNG')
     p.add_argument('--heatmap', help='also draw last-epoch heatmaps here')
     p.add_argument('--owners', nargs='+', type=int,

@@ -1,11 +1,12 @@
 """Plot each cell's marginal contribution (and ablation loss) over a search.
 
-    python tools/analysis_tools/plot_contributions.py \
-        WORK_DIR/search_history.jsonl --out contributions.png
+    python tools/analysis_tools/plot_contributions.py WORK_DIR \
+        --out contributions.png
 
-Left: ``mc_i`` (CE with cell i's op weights randomised minus CE of the full
-supernet, averaged over the epoch's architecture steps) per epoch, one line per
-cell. Right: the last epoch's ``mc`` as bars, with ``labl`` if logged. Searches
+Left: ``mc_i`` (CE of the full supernet minus CE with cell i's op weights
+randomised, as the reference defines it, so a cell that matters has a
+negative ``mc_i``; averaged over the epoch's architecture steps) per epoch,
+one line per cell. Right: the last epoch's ``mc`` as bars, with ``labl`` if logged. Searches
 run with ``ablation='none'`` log no contributions and are refused.
 """
 import argparse
@@ -54,7 +55,8 @@ def plot_contributions(records, out):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('history', help='search_history.jsonl of a search')
+    p.add_argument('history', help='work dir of a search, or its '
+                   'search_history.jsonl')
     p.add_argument('--out', default='contributions.png')
     args = p.parse_args(argv)
     plot_contributions(load_history(args.history), args.out)
