@@ -215,12 +215,15 @@ def test_arch_step_schedule(warmup, interval, iters, expected):
 
 def _cpu_amp_wrapper(monkeypatch, params, scale, enabled):
     """mmengine's AmpOptimWrapper on CPU: its accelerator assert patched
-    out, its CUDA GradScaler swapped for torch's CPU one (bf16 autocast)."""
+    out, its CUDA GradScaler swapped for torch's CPU one (bf16 autocast).
+
+    Plain SGD, not Adam: Adam's update is nearly invariant to the scale of
+    its gradient, so it would hide a loss scale applied twice or never."""
     import mmengine.optim.optimizer.amp_optimizer_wrapper as amp_mod
     from mmengine.optim import AmpOptimWrapper
     monkeypatch.setattr(amp_mod, 'is_cuda_available', lambda: True)
     wrapper = AmpOptimWrapper(
-        optimizer=torch.optim.Adam(params, lr=3e-3), loss_scale=scale,
+        optimizer=torch.optim.SGD(params, lr=0.1), loss_scale=scale,
         dtype='bfloat16')
     wrapper.loss_scaler = torch.amp.GradScaler(
         'cpu', init_scale=scale, enabled=enabled)
