@@ -9,6 +9,8 @@ from mmpretrain.datasets import BaseDataset
 from mmddarts.registry import DATASETS
 from .split_utils import stratified_split
 
+NUM_DIGITS = 1797  # images in sklearn.datasets.load_digits
+
 
 def load_digits_arrays(image_size: int = 32):
     """All 1,797 digits as uint8 RGB ``(N, H, W, 3)`` images and int labels.
@@ -65,6 +67,11 @@ class DigitsDataset(BaseDataset):
         if split not in self.SPLITS:
             raise ValueError(f'DigitsDataset: split must be one of '
                              f'{self.SPLITS}, got {split!r}')
+        # 1,797 digits: each split needs at least one image
+        if isinstance(num_test, bool) or not isinstance(num_test, int) or \
+                not 0 < num_test < NUM_DIGITS:
+            raise ValueError(f'DigitsDataset: num_test must be an integer in '
+                             f'1..{NUM_DIGITS - 1}, got {num_test!r}')
         self.split = split
         self.num_test = num_test
         self.seed = seed

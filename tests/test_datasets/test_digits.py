@@ -81,3 +81,10 @@ def test_sample_goes_through_pipeline():
 def test_bad_split():
     with pytest.raises(ValueError, match='split'):
         DigitsDataset(split='val')
+
+
+@pytest.mark.parametrize('num_test', [0, 1797, 5000, 0.2])
+def test_bad_num_test_names_the_argument(num_test):
+    # each split needs an image; a fraction is not a count
+    with pytest.raises(ValueError, match='DigitsDataset: num_test'):
+        DigitsDataset(split='test', num_test=num_test)
