@@ -251,6 +251,67 @@ def test_ablation_loss_formula_on_toy_functions():
     assert all(torch.equal(z, torch.zeros(2)) for z in zero)
 
 
+def test_data_parallel_reduce_gives_global_objective_gradient():
+    """Two simulated ranks with their own batches and the same ablation
+    draws: with ``reduce`` each rank's alpha grads are the exact gradient of
+    the objective built on the mean over ranks of every loss (brute force),
+    not the mean of the two per-rank ablation gradients."""
+    net = make_net()
+    batches = [batch(1), batch(2)]
+    # brute force: L, L_j = mean over ranks of per-rank losses (each rank's
+    # BN normalises its own batch); Labl_i from the averaged mc.
+    ref = copy.deepcopy(net)
+    alphas = ref.arch_parameters()
+    gen = torch.Generator().manual_seed(SEED)
+    rnd = [ref.draw_ablation_weights(j, gen) for j in range(ref.num_owners)]
+    base = ref.position_weights()
+
+    def mean_loss(w):
+        return sum(F.cross_entropy(ref(x, weights=w), y)
+                   for x, y in batches) / 2
+
+    L = mean_loss(base)
+    mc = torch.stack([L - mean_loss(ablated_weights(ref, base, rnd, j))
+                      for j in range(ref.num_owners)])
+    expected = [torch.autograd.grad(
+        L + W01 * hand_l01(a) + WABL * (1 - mc[i] / mc.mean()), a,
+        retain_graph=True)[0] for i, a in enumerate(alphas)]
+
+    # rank 1 runs first and records what it would contribute; rank 0 then
+    # averages its own tensors with those (an all-reduce seen from rank 0).
+    sent = []
+    rank1 = copy.deepcopy(net)
+    rank1.arch_step_grads(*batches[1], ablation='exact',
+                          generator=torch.Generator().manual_seed(SEED),
+                          reduce=lambda ts: sent.extend(t.clone()
+                                                        for t in ts))
+
+    def all_reduce_mean(tensors):
+        assert len(tensors) == len(sent)
+        for t, o in zip(tensors, sent):
+            t.copy_((t + o) / 2)
+
+    logs = net.arch_step_grads(*batches[0], ablation='exact',
+                               generator=torch.Generator().manual_seed(SEED),
+                               reduce=all_reduce_mean)
+    torch.testing.assert_close(logs['mc'], mc.detach(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(logs['ce'], L.detach(), rtol=0, atol=1e-12)
+    for i, (a, e) in enumerate(zip(net.arch_parameters(), expected)):
+        torch.testing.assert_close(a.grad, e, rtol=1e-9, atol=1e-12,
+                                   msg=f'owner {i}')
+    # the old way (average the finished per-rank grads) differs
+    per_rank = []
+    for x, y in batches:
+        r = copy.deepcopy(net)
+        for a in r.arch_parameters():
+            a.grad = None
+        r.arch_step_grads(x, y, ablation='exact',
+                          generator=torch.Generator().manual_seed(SEED))
+        per_rank.append([a.grad for a in r.arch_parameters()])
+    naive = [(g0 + g1) / 2 for g0, g1 in zip(*per_rank)]
+    assert max((n - e).abs().max() for n, e in zip(naive, expected)) > 1e-4
+
+
 def test_ablation_mode_error():
     net = make_net()
     x, y = batch()

@@ -133,11 +133,11 @@ class DDartsSearch(BaseModel):
                 'weights=...)')
 
     # ------------------------------------------------------------- steps
-    def train_step(self, data, optim_wrapper, reduce_grads=None):
+    def train_step(self, data, optim_wrapper, reduce=None):
         """One search iteration; returns scalar log vars.
 
-        ``reduce_grads(params)`` is called between each backward and step
-        (:class:`DDartsSearchDDP` averages the grads over ranks with it).
+        ``reduce(tensors)`` averages a list of tensors over ranks in place
+        (:class:`DDartsSearchDDP` passes one; ``None`` on a single process).
         """
         self._check_optim(optim_wrapper)
         batch_w, batch_a = self._split_batch(data)
@@ -145,17 +145,18 @@ class DDartsSearch(BaseModel):
         if self.arch_update:
             log_vars.update(
                 self.arch_step(batch_a, optim_wrapper['architecture'],
-                               reduce_grads))
+                               reduce))
         log_vars.update(
-            self.weight_step(batch_w, optim_wrapper['weights'],
-                             reduce_grads))
+            self.weight_step(batch_w, optim_wrapper['weights'], reduce))
         return log_vars
 
-    def arch_step(self, batch, optim_wrapper, reduce_grads=None):
+    def arch_step(self, batch, optim_wrapper, reduce=None):
         """Architecture update on a preprocessed batch.
 
-        ``reduce_grads(params)`` (DDP) averages the alphas' grads between
-        backward and step.
+        ``reduce(tensors)`` (DDP) goes to the supernet, which averages the
+        losses and per-rank gradient terms before combining them (the
+        ablation gradient is not linear in them), so the alphas' grads and
+        logs come out identical on every rank.
         """
         alphas = self.arch_parameters()
         _clear_grads(alphas)
@@ -170,15 +171,13 @@ class DDartsSearch(BaseModel):
                 w_abl=self.w_abl,
                 ablation=self.ablation,
                 loss_scale=loss_scale,
-                generator=self._ablation_generator(inputs.device))
-        if reduce_grads is not None:
-            reduce_grads(alphas)
-            logs = reduce_logs(logs, inputs.device)
+                generator=self._ablation_generator(inputs.device),
+                reduce=reduce)
         optim_wrapper.step()
         _clear_grads(alphas)
         return self._arch_log_vars(logs)
 
-    def weight_step(self, batch, optim_wrapper, reduce_grads=None):
+    def weight_step(self, batch, optim_wrapper, reduce=None):
         """First-order weight update on a preprocessed batch."""
         weights = self.weight_parameters()
         _clear_grads(weights)
@@ -191,8 +190,8 @@ class DDartsSearch(BaseModel):
         # (and autograd skips their branches).
         optim_wrapper.backward(loss, inputs=weights)
         _clear_grads(self.arch_parameters())
-        if reduce_grads is not None:
-            reduce_grads(weights)
+        if reduce is not None:
+            reduce([p.grad for p in weights if p.grad is not None])
         optim_wrapper.step()
         _clear_grads(weights)
         with torch.no_grad():
@@ -278,20 +277,3 @@ def _loss_scale(optim_wrapper, device):
     if scaler is None or not scaler.is_enabled():
         return 1.0
     return float(scaler.scale(torch.ones((), device=device)))
-
-
-def reduce_logs(logs, device):
-    """Average tensor logs over ranks (a no-op outside DDP); ``device`` is
-    where the backend communicates (cuda for nccl)."""
-    from mmengine.dist import all_reduce, get_world_size
-    if get_world_size() == 1:
-        return logs
-    out = {}
-    for key, value in logs.items():
-        value = _as_tensor(value)
-        if value is None:
-            continue
-        value = value.detach().float().to(device).clone()
-        all_reduce(value, op='mean')
-        out[key] = value
-    return out

@@ -5,8 +5,10 @@ DDP and lets its reducer average the grads of that one backward. A search step
 has two optimizers, several backward passes (the exact ablation gradient) and
 gradients the supernet accumulates itself, so DDP's hooks cannot see them.
 Instead the module's own ``train_step`` runs locally and this wrapper averages
-the alphas' grads (before the architecture step) and the weights' grads (before
-the weight step) over ranks explicitly: with identical initial states
+over ranks explicitly: the losses and gradient terms of the architecture step
+(before they are combined into the alphas' grads: the ablation gradient is not
+linear in them) and the weights' grads (before the weight step). With
+identical initial states
 (DDP broadcasts rank 0's at construction) every rank applies the same updates,
 so alphas and genotypes stay identical on all ranks.
 
@@ -39,17 +41,16 @@ class DDartsSearchDDP(MMDistributedDataParallel):
         super().__init__(module=module, **kwargs)
         self.bucket_size_mb = bucket_size_mb
 
-    def average_grads(self, params):
-        """Average the ``.grad`` of ``params`` over ranks, in place."""
-        grads = [p.grad for p in params if p.grad is not None]
-        if grads:
+    def average_tensors(self, tensors):
+        """Average ``tensors`` over ranks, in place."""
+        if tensors:
             all_reduce_params(
-                grads, coalesce=True, bucket_size_mb=self.bucket_size_mb,
+                tensors, coalesce=True, bucket_size_mb=self.bucket_size_mb,
                 op='mean')
 
     def train_step(self, data, optim_wrapper):
         return self.module.train_step(
-            data, optim_wrapper, reduce_grads=self.average_grads)
+            data, optim_wrapper, reduce=self.average_tensors)
 
     # Genotype/parameter accessors used by hooks and tools.
     def genotype(self, *args, **kwargs):

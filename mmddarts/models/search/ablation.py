@@ -129,7 +129,7 @@ def ablated_losses(net, feats, weights, targets, generator=None,
 
 def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
                     ablation='exact', loss_scale=1.0, generator=None,
-                    eps=None):
+                    eps=None, reduce=None):
     """One architecture step's gradients, accumulated into ``alpha.grad``.
 
     Every alpha owner i receives ``loss_scale * (g_i + w01 * dL01_i/da_i +
@@ -154,6 +154,14 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         generator (torch.Generator, optional): on the alphas' device; draws
             the ablation values (owner 0 first). Default: torch's global RNG.
         eps (float, optional): ablation guard; default ``net.ablation_eps``.
+        reduce (callable, optional): data parallel: averages a list of
+            tensors over ranks in place. The search objective is then the
+            mean over ranks of every loss, so ``CE``, the ``L_j``, ``g`` and
+            ``S`` (all linear in the per-rank losses) are averaged BEFORE the
+            non-linear ablation formula; averaging the finished per-rank
+            gradients would give ``mean_r f(mc_r)``, not ``f(mean_r mc_r)``.
+            The alphas must be identical on all ranks (their ``L01``
+            gradients are not reduced); the result is then too.
 
     Returns:
         dict: detached ``loss`` (mean over owners of ``L_i``), ``ce``,
@@ -182,23 +190,29 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
                                       alphas)):
             t += g
 
-    logs = dict(ce=ce.detach(), l01=l01.detach())
-    labl_mean = 0.0
-    S = None
+    losses = S = None
     if ablation != 'none':
         with_grad = ablation == 'exact' and bool(w_abl)
         losses, S = ablated_losses(net, feats, weights, targets, generator,
                                    with_grad=with_grad,
                                    loss_scale=loss_scale)
-        mc = ce.detach() - losses
+    del feats, stem
+
+    g = _grads(ce * loss_scale, alphas)  # last use: frees the full graph
+    ce = ce.detach().clone()  # a value from here on (reduced in place)
+    if reduce is not None:
+        reduce([ce] + ([] if losses is None else [losses]) + g +
+               ([] if S is None else S))
+
+    logs = dict(ce=ce, l01=l01.detach())
+    labl_mean = 0.0
+    if losses is not None:
+        mc = ce - losses
         labl, m, guarded = ablation_loss(mc, eps)
         labl_mean = labl.mean()
         logs.update(mc=mc, labl=labl, abl_m=m,
                     abl_guarded=torch.tensor(float(guarded),
-                                                 device=mc.device))
-    del feats, stem
-
-    g = _grads(ce * loss_scale, alphas)  # last use: frees the full graph
+                                             device=mc.device))
     for t, gi in zip(total, g):
         t += gi
     if S is not None:
@@ -211,6 +225,6 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
             a.grad = t.detach()
         else:
             a.grad.add_(t.detach())
-    logs['loss'] = (ce.detach() + w01 * l01.detach().mean() +
+    logs['loss'] = (ce + w01 * l01.detach().mean() +
                     w_abl * labl_mean)
     return logs

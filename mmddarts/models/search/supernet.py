@@ -55,7 +55,8 @@ class DDartsSupernet(BaseModule):
       the op weights ``[edges, ops]`` of every cell position (tests, probes).
     - ``cell_weights(owner)`` -> ``mixing(alpha_owner)``.
     - ``arch_step_grads(inputs, targets, w01=7.0, w_abl=0.5,
-      ablation='exact'|'reference'|'none', loss_scale=1.0, generator=None)``
+      ablation='exact'|'reference'|'none', loss_scale=1.0, generator=None,
+      reduce=None)``
       -> dict of detached logs (``loss``, ``ce``, ``l01`` [K], and ``mc``,
       ``labl`` [K], ``abl_m``, ``abl_guarded`` unless ablation is 'none');
       it ACCUMULATES ``loss_scale`` times every owner's gradient
@@ -240,11 +241,12 @@ class DDartsSupernet(BaseModule):
                           dtype=a.dtype)
 
     def arch_step_grads(self, inputs, targets, w01=7.0, w_abl=0.5,
-                        ablation='exact', loss_scale=1.0, generator=None):
+                        ablation='exact', loss_scale=1.0, generator=None,
+                        reduce=None):
         """See :func:`mmddarts.models.search.ablation.arch_step_grads`."""
         return arch_step_grads(self, inputs, targets, w01=w01, w_abl=w_abl,
                                ablation=ablation, loss_scale=loss_scale,
-                               generator=generator)
+                               generator=generator, reduce=reduce)
 
     @torch.no_grad()
     def genotype(self, method='sparse', threshold=0.85, meta=None):
