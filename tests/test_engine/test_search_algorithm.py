@@ -108,6 +108,11 @@ def test_constructor_amp_override_and_errors():
             architecture=dict(optimizer=dict(type='Adam', lr=1.)),
             weights=dict(optimizer=dict(type='SGD', lr=1.)),
             generator=dict(optimizer=dict(type='SGD', lr=1.))))
+    with pytest.raises(ValueError, match='weights.accumulative_counts=2'):
+        SearchOptimWrapperConstructor(dict(
+            architecture=dict(optimizer=dict(type='Adam', lr=1.)),
+            weights=dict(optimizer=dict(type='SGD', lr=1.),
+                         accumulative_counts=2)))
 
 
 def test_train_step_matches_manual_bilevel_step():

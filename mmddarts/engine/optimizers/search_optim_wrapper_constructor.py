@@ -52,6 +52,14 @@ class SearchOptimWrapperConstructor:
             if 'optimizer' not in sub:
                 raise KeyError(f'SearchOptimWrapperConstructor: '
                                f'optim_wrapper.{name} has no optimizer')
+            if sub.get('accumulative_counts', 1) != 1:
+                # DDartsSearch steps both optimizers every iteration (the
+                # arch step never goes through the wrapper's backward):
+                # accumulation would be silently ignored.
+                raise ValueError(
+                    f'SearchOptimWrapperConstructor: optim_wrapper.{name}.'
+                    f'accumulative_counts={sub["accumulative_counts"]} is '
+                    'not supported by the search; use a larger batch')
             if shared.get('type', 'OptimWrapper') != 'OptimWrapper':
                 # --amp: the shared type overrides a plain sub-wrapper type.
                 if sub.get('type', 'OptimWrapper') == 'OptimWrapper':
