@@ -173,9 +173,11 @@ class GenotypeExportHook(Hook):
                     scalars[f'search/{key}_{i}'] = vals[i]
             parts.append(f'dominant={dominant[i]}')
             scalars[f'search/dominant_{i}'] = dominant[i]
-            if first is not None and i < first.num_cells:
+            # genes[i]: owner i's gene (gene(k) is cell k's, and cells
+            # are not owners with shared alphas)
+            if first is not None and i < len(first.genes):
                 gene = ', '.join(f'{op} {to}<-{src}'
-                                 for op, to, src in first.gene(i))
+                                 for op, to, src in first.genes[i])
                 parts.append(f'gene({first.meta.get("parse_method")}): '
                              f'{gene}')
             lines.append(' '.join(parts))
