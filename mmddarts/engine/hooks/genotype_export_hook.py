@@ -18,31 +18,24 @@ import json
 import os
 import os.path as osp
 
-import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from mmddarts.models.search.mixed_op import mix
 from mmddarts.registry import HOOKS
 
 
 def op_weights(alpha, mixing='sigmoid'):
-    """Op weights of an alpha tensor [edges, ops]: FairDARTS' sigmoid or
-    DARTS' softmax over the last axis."""
-    alpha = alpha.detach().float()
-    if mixing == 'softmax':
-        return torch.softmax(alpha, dim=-1)
-    return torch.sigmoid(alpha)
+    """Op weights of an alpha tensor [edges, ops], as the supernet mixes
+    them (:func:`mmddarts.models.search.mixed_op.mix`)."""
+    return mix(alpha.detach().float(), mixing)
 
 
 def supernet_mixing(model):
     """'sigmoid' or 'softmax': what the supernet mixes ops with."""
     arch = getattr(model, 'architecture', model)
-    for name in ('mixing', 'mix', 'op_weighting'):
-        value = getattr(arch, name, None)
-        if isinstance(value, str):
-            return 'softmax' if 'softmax' in value else 'sigmoid'
-    return 'sigmoid'
+    return getattr(arch, 'mixing', 'sigmoid')
 
 
 @HOOKS.register_module()
