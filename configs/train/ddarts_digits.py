@@ -27,8 +27,9 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=3e-4),
     clip_grad=dict(max_norm=5.0))
 param_scheduler = dict(
-    type='CosineAnnealingLR', T_max=max_epochs, eta_min=0., by_epoch=True,
-    begin=0, end=max_epochs)
+    # No T_max/end: the Runner sets end = max_epochs and T_max = end - begin,
+    # so `--cfg-options train_cfg.max_epochs=N` rescales the cosine too.
+    type='CosineAnnealingLR', eta_min=0., by_epoch=True, begin=0)
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()

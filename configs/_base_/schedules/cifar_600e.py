@@ -7,8 +7,9 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=5.0))
 
 param_scheduler = dict(
-    type='CosineAnnealingLR', T_max=600, eta_min=0., by_epoch=True,
-    begin=0, end=600)
+    # No T_max/end: the Runner sets end = max_epochs and T_max = end - begin,
+    # so `--cfg-options train_cfg.max_epochs=N` rescales the cosine too.
+    type='CosineAnnealingLR', eta_min=0., by_epoch=True, begin=0)
 
 train_cfg = dict(by_epoch=True, max_epochs=600, val_interval=10)
 val_cfg = dict()
