@@ -30,8 +30,9 @@ def parse_args():
                                                        'demo'))
     parser.add_argument('--search-epochs', type=int, default=None,
                         help='override the search config\'s epochs')
-    parser.add_argument('--train-epochs', type=int, default=None,
-                        help='override the training config\'s epochs')
+    parser.add_argument('--train-epochs', type=int, default=10,
+                        help='epochs of the derived network\'s training '
+                        '(the searched cells are small: 10 take ~1 minute)')
     parser.add_argument('--method', default='sparse',
                         choices=['sparse', 'edge', 'darts'],
                         help='parsing method of the genotype to train')
