@@ -30,3 +30,7 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=None, deterministic=False)
+
+# mmengine's DDP wrapper that also runs on CPU-only machines (gloo) with
+# tools/dist_train.sh; unchanged behaviour on GPUs.
+model_wrapper_cfg = dict(type='mmddarts.DeviceAwareDDP')

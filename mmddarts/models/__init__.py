@@ -1,2 +1,3 @@
 # Importing the subpackages registers their modules in mmddarts.registry.MODELS.
-from . import algorithms, backbones, classifiers, heads, losses, search  # noqa: F401
+from . import (algorithms, backbones, classifiers, heads, losses,  # noqa: F401
+               search, wrappers)

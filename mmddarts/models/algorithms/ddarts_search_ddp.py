@@ -16,28 +16,23 @@ BatchNorm running statistics stay per-rank (as with ``broadcast_buffers=False``
 in mmengine); add mmengine's ``SyncBuffersHook`` to average them each epoch.
 """
 from mmengine.dist import all_reduce_params
-from mmengine.model import MMDistributedDataParallel
 
 from mmddarts.registry import MODEL_WRAPPERS
+from ..wrappers import DeviceAwareDDP
 
 
 @MODEL_WRAPPERS.register_module()
-class DDartsSearchDDP(MMDistributedDataParallel):
+class DDartsSearchDDP(DeviceAwareDDP):
     """``model_wrapper_cfg=dict(type='mmddarts.DDartsSearchDDP')``.
 
     Args:
         bucket_size_mb (int): size of the all-reduce buckets (-1: one flat
             buffer per dtype).
-        **kwargs: passed to ``MMDistributedDataParallel``. ``device_ids`` is
-            dropped for CPU modules (gloo), which torch's DDP rejects.
+        **kwargs: passed to :class:`DeviceAwareDDP` (``device_ids`` is
+            dropped for CPU modules, which torch's DDP rejects).
     """
 
     def __init__(self, module, bucket_size_mb=-1, **kwargs):
-        on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
-        if on_cpu:
-            kwargs.pop('device_ids', None)
-            kwargs.pop('output_device', None)
-        kwargs.setdefault('broadcast_buffers', False)
         super().__init__(module=module, **kwargs)
         self.bucket_size_mb = bucket_size_mb
 

@@ -1,0 +1,1 @@
+from .device_aware_ddp import DeviceAwareDDP  # noqa: F401
