@@ -86,3 +86,19 @@ def test_owner_lines_show_the_owners_gene(tmp_path):
         rec = json.loads(f.readline())
     assert rec['mc'] == pytest.approx([0.2, 0.4])
     assert rec['dominant'] == [1, 1]
+
+
+def test_overflowed_step_does_not_poison_epoch_means(tmp_path):
+    """An fp16 step the loss scaler skipped (inf/nan logs) is left out of the
+    epoch's averages instead of turning them into nan."""
+    runner = make_runner(tmp_path)
+    hook = GenotypeExportHook(draw=False)
+    hook.before_train_epoch(runner)
+    for mc in ([0.2, 0.4], [float('inf'), float('nan')], [0.4, 0.6]):
+        runner.model.latest_arch_logs = dict(mc=torch.tensor(mc),
+                                             labl=torch.tensor([0.5, -0.5]))
+        hook.after_train_iter(runner, 0)
+    hook.after_train_epoch(runner)
+    with open(osp.join(str(tmp_path), 'search_history.jsonl')) as f:
+        rec = json.loads(f.readline())
+    assert rec['mc'] == pytest.approx([0.3, 0.5])

@@ -18,6 +18,7 @@ import json
 import os
 import os.path as osp
 
+import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -105,12 +106,17 @@ class GenotypeExportHook(Hook):
         logs = getattr(model, 'latest_arch_logs', None)
         if not logs:
             return
-        for key, value in logs.items():
-            value = value.detach().float().cpu()
+        values = {k: v.detach().float().cpu() for k, v in logs.items()}
+        model.latest_arch_logs = {}  # consumed: skipped steps add nothing
+        # An fp16 step whose gradients overflowed is skipped by the loss
+        # scaler; its inf/nan contributions must not turn the epoch's
+        # averages into nan either.
+        if not all(bool(torch.isfinite(v).all()) for v in values.values()):
+            return
+        for key, value in values.items():
             prev = self._sums.get(key)
             self._sums[key] = value if prev is None else prev + value
         self._count += 1
-        model.latest_arch_logs = {}  # consumed: skipped steps add nothing
 
     def after_train_epoch(self, runner):
         model = self._model(runner)
