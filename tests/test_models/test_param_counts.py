@@ -50,6 +50,13 @@ def test_darts_v2_matches_darts_log_exactly():
     assert count(net, 10) == 3_349_342
 
 
+def test_darts_v2_imagenet_matches_darts_paper():
+    """DARTS (Liu et al., 2019), Table 2: DARTS_V2 on ImageNet (14 cells,
+    C=48, mobile setting) has 4.7M parameters."""
+    net = build('darts-v2', 48, num_cells=14, stem='imagenet')
+    assert round(count(net, 1000) / 1e6, 1) == 4.7
+
+
 @pytest.mark.parametrize('name,classes,stem,published,exact', [
     ('do2-resnet18_c100', 100, 'cifar', 51.52, 51_521_828),
     ('do1-resnet18_c10', 10, 'cifar', 36.32, 36_318_538),
