@@ -1,47 +1,28 @@
-# CIFAR-100 for the architecture search (D-DARTS / DARTS first order).
-# The training split is cut into two disjoint, stratified halves
-# (mmddarts.SplitDataset, fixed by `seed`): `train_dataloader` (first half)
-# trains the network weights, `arch_dataloader` (second half) trains the
-# architecture parameters; a search loop reads `arch_dataloader` (e.g.
-# `train_cfg = dict(..., arch_dataloader={{_base_.arch_dataloader}})`).
-# Validation uses the test split. DARTS' search augmentation: crop + flip,
-# no cutout. To use other data files:
+# CIFAR-100 for the architecture search: the CIFAR-10 search recipe
+# (./cifar10_search.py: two disjoint stratified halves of the training split,
+# crop + flip, validation on the test split) on CIFAR-100's files.
 #   --cfg-options data_root=/path/to/cifar100   (tools/train.py propagates it)
-_base_ = ['./cifar100.py']
+_base_ = ['./cifar10_search.py']
 
-search_pipeline = [
+dataset_type = 'mmddarts.CIFAR100'
+data_root = 'data/cifar100'  # holds cifar-100-python/
+data_preprocessor = dict(
+    num_classes=100,
+    # RGB mean/std of the CIFAR-100 training images, in 0..255.
+    mean=[129.304, 124.070, 112.434],
+    std=[68.170, 65.392, 70.418])
+# Not read by the search loaders; kept equal to ./cifar100.py's so configs
+# built on this file see CIFAR-100's recipe (cutout fill = CIFAR-100 mean).
+train_pipeline = [
     dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
+    dict(
+        type='mmpretrain.Cutout', shape=16, pad_val=[129, 124, 112],
+        prob=1.0),
     dict(type='mmpretrain.PackInputs'),
 ]
-train_split = dict(
-    type='mmddarts.CIFAR100',
-    data_root='data/cifar100',
-    split='train',
-    check_md5=True,
-    pipeline=search_pipeline)
-search_portion = 0.5  # share of the training split that trains the weights
-
-train_dataloader = dict(
-    _delete_=True,
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='mmddarts.SplitDataset',
-        dataset=train_split,
-        portion=search_portion,
-        part='first',
-        seed=0))
-arch_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='mmddarts.SplitDataset',
-        dataset=train_split,
-        portion=search_portion,
-        part='second',
-        seed=0))
+train_split = dict(type=dataset_type, data_root=data_root)
+train_dataloader = dict(dataset=dict(dataset=train_split))
+arch_dataloader = dict(dataset=dict(dataset=train_split))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+test_dataloader = val_dataloader
