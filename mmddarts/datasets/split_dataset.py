@@ -7,6 +7,7 @@ from mmengine.dataset import BaseDataset, force_full_init
 
 from mmddarts.registry import DATASETS
 from .split_utils import split_indices
+from .subset import get_subset
 
 
 @DATASETS.register_module()
@@ -101,7 +102,7 @@ class SplitDataset:
                 f'dataset with portion={self.portion} is empty')
         # A real sub-dataset (not an index map) so that the pipeline's
         # re-fetch on a failed sample stays inside this part.
-        self.dataset = self.source.get_subset(self.indices.tolist())
+        self.dataset = get_subset(self.source, self.indices.tolist())
         self.source = None  # keep only the selected samples in memory
         self._fully_initialized = True
 

@@ -63,3 +63,20 @@ def test_bad_arguments(tiny_cifar10):
         SplitDataset(_cfg(tiny_cifar10), portion=1.0)
     with pytest.raises(ValueError, match='empty'):
         SplitDataset(_cfg(tiny_cifar10), portion=0.01)
+
+
+def test_immune_to_stale_mmengine_memo(tiny_cifar10):
+    """mmengine's get_subset shares one deepcopy memo across calls; an entry
+    left by a freed dataset at the pipeline's address must not be used."""
+    from mmengine.dataset import BaseDataset
+    cfg = dict(
+        _cfg(tiny_cifar10), pipeline=[dict(type='mmpretrain.PackInputs')])
+    ds = SplitDataset(cfg, part='first', lazy_init=True)
+    memo = BaseDataset._copy_without_annotation.__defaults__[0]
+    key = id(ds.source.pipeline)
+    memo[key] = object()
+    try:
+        out = ds[0]
+    finally:
+        memo.pop(key, None)
+    assert tuple(out['inputs'].shape) == (3, 32, 32)
