@@ -1,16 +1,17 @@
-# darts-v2_c10 with AutoAugment before cutout.
-# mmpretrain ships the ImageNet AutoAugment policies only; they are used
-# here (the CIFAR-10 policy of Cubuk et al. is not reproduced).
+# darts-v2_c10 with the CIFAR-10 AutoAugment policy of Cubuk et al. (25
+# sub-policies, mmddarts.CIFAR10AutoAugment), placed after crop + flip and
+# before Cutout as in the DARTS-family training code (FairDARTS, D-DARTS).
 _base_ = ['./darts-v2_c10.py']
 
+cifar10_mean = [125, 123, 114]  # RGB, 0..255: pad colour of Cutout and ops
 train_pipeline = [
     dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
     dict(
-        type='mmpretrain.AutoAugment',
-        policies='imagenet',
-        hparams=dict(pad_val=[125, 123, 114])),
-    dict(type='mmpretrain.Cutout', shape=16, pad_val=0, prob=1.0),
+        type='mmddarts.CIFAR10AutoAugment',
+        image_size=32,
+        hparams=dict(pad_val=cifar10_mean)),
+    dict(type='mmpretrain.Cutout', shape=16, pad_val=cifar10_mean, prob=1.0),
     dict(type='mmpretrain.PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -3,3 +3,4 @@ from .cifar import CIFAR10, CIFAR100  # noqa: F401
 from .cifar_writer import write_cifar  # noqa: F401
 from .digits import DigitsDataset  # noqa: F401
 from .split_dataset import SplitDataset  # noqa: F401
+from .transforms import CIFAR10AutoAugment  # noqa: F401

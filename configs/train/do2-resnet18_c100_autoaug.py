@@ -1,0 +1,17 @@
+# do2-resnet18_c100 with AutoAugment. CIFAR-100 has no policy of its own:
+# the DARTS family (FairDARTS, D-DARTS) reuses the CIFAR-10 policy of Cubuk
+# et al., as here, after crop + flip and before Cutout.
+_base_ = ['./do2-resnet18_c100.py']
+
+cifar100_mean = [129, 124, 112]  # RGB, 0..255: pad colour of Cutout and ops
+train_pipeline = [
+    dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),
+    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
+    dict(
+        type='mmddarts.CIFAR10AutoAugment',
+        image_size=32,
+        hparams=dict(pad_val=cifar100_mean)),
+    dict(type='mmpretrain.Cutout', shape=16, pad_val=cifar100_mean, prob=1.0),
+    dict(type='mmpretrain.PackInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
