@@ -1,6 +1,6 @@
 # darts-v2_c10 with the CIFAR-10 AutoAugment policy of Cubuk et al. (25
 # sub-policies, mmddarts.CIFAR10AutoAugment), placed after crop + flip and
-# before Cutout as in the DARTS-family training code (FairDARTS, D-DARTS).
+# before Cutout, as DARTS-family training code commonly does.
 _base_ = ['./darts-v2_c10.py']
 
 cifar10_mean = [125, 123, 114]  # RGB, 0..255: pad colour of Cutout and ops

@@ -1,6 +1,6 @@
-# do2-resnet18_c100 with AutoAugment. CIFAR-100 has no policy of its own:
-# the DARTS family (FairDARTS, D-DARTS) reuses the CIFAR-10 policy of Cubuk
-# et al., as here, after crop + flip and before Cutout.
+# do2-resnet18_c100 with AutoAugment. CIFAR-100 has no AutoAugment policy
+# of its own; the CIFAR-10 policy of Cubuk et al. is commonly reused for it,
+# as here (after crop + flip, before Cutout).
 _base_ = ['./do2-resnet18_c100.py']
 
 cifar100_mean = [129, 124, 112]  # RGB, 0..255: pad colour of Cutout and ops

@@ -1,16 +1,16 @@
 """The CIFAR-10 AutoAugment policy (Cubuk et al., CVPR 2019) for mmpretrain.
 
 mmpretrain ships the ImageNet policy only. The CIFAR-10 policy below is the
-one of the paper's appendix, in the form the DARTS family trains with
-(DeepVoltaire's ``CIFAR10Policy``, used by FairDARTS and D-DARTS) and
-torchvision ships (``AutoAugmentPolicy.CIFAR10``): 25 sub-policies of two
-``(op, probability, level)`` triples, level in 0..9.
+one of the paper's appendix, in the form of DeepVoltaire's widely copied
+PyTorch ``CIFAR10Policy`` and of torchvision (``AutoAugmentPolicy.CIFAR10``):
+25 sub-policies of two ``(op, probability, level)`` triples, level in 0..9.
+(D-DARTS trains with AutoAugment as FairDARTS and DARTS-family code do.)
 
 Level -> magnitude (:func:`level_to_magnitude`) follows those two
 implementations, which bin each op's range into 10 values
 (``linspace(0, max, 10)[level]``, i.e. ``level / 9 * max``). The paper's
 TensorFlow code scales by ``level / 10`` instead and maps Posterize and
-Solarize differently; we follow the code the DARTS family actually used.
+Solarize differently; we follow the PyTorch implementations.
 
 Each op becomes one of mmpretrain's transforms
 (``mmpretrain.datasets.transforms.auto_augment``). How they relate to
@@ -39,6 +39,9 @@ torchvision's (checked pixel for pixel in
   instead of 0.299 R + 0.114 B); on BGR input Color equals torchvision's
   ``adjust_saturation`` up to 2 grey levels (cv2 rounds the grey image,
   torchvision truncates it).
+
+Rotate/Shear/Translate fill what they uncover with ``pad_val``; the configs
+use the CIFAR mean colour (torchvision fills black, DeepVoltaire grey 128).
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
