@@ -35,14 +35,26 @@ def tiny_cifar100(tmp_path_factory):
     return root
 
 
-@pytest.fixture(autouse=True)
-def _isolate_default_scope():
-    """Drop the mmengine default scopes a test creates (a Runner makes its
-    own and leaves it current), so a later test building a plain name is not
-    sent to another package's registry."""
+def _restore_default_scopes():
+    """Save mmengine's default scopes; the generator restores them."""
     from mmengine import DefaultScope
     saved = dict(DefaultScope._instance_dict)
     yield
     if DefaultScope._instance_dict != saved:
         DefaultScope._instance_dict.clear()
         DefaultScope._instance_dict.update(saved)
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _isolate_default_scope_per_module():
+    """The same for module-scoped fixtures (an e2e module runs its Runner
+    once), which set up before, and outlive, every per-test fixture."""
+    yield from _restore_default_scopes()
+
+
+@pytest.fixture(autouse=True)
+def _isolate_default_scope():
+    """Drop the mmengine default scopes a test creates (a Runner makes its
+    own and leaves it current), so a later test building a plain name is not
+    sent to another package's registry."""
+    yield from _restore_default_scopes()
