@@ -32,7 +32,8 @@ SEED = 1234
 
 def make_net(seed=0, **kwargs):
     torch.manual_seed(seed)
-    cfg = dict(num_classes=4, C=4, num_cells=3)
+    # the formula tests need the term on whatever the default guard says
+    cfg = dict(num_classes=4, C=4, num_cells=3, ablation_rel_eps=0.0)
     cfg.update(kwargs)
     net = DDartsSupernet(**cfg).double().train()
     with torch.no_grad():  # spread alphas so contributions differ per cell
@@ -138,6 +139,38 @@ def test_guard_zeroes_ablation_term():
     assert torch.equal(logs['labl'], torch.zeros(3, dtype=torch.float64))
     for a, e in zip(net.arch_parameters(), expected):
         torch.testing.assert_close(a.grad, e, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize('cfg', OWNER_CASES[:2])
+def test_relative_guard_fires_exactly_at_its_threshold(cfg):
+    """|m| <= rel_eps * mean|mc| switches the term off; just above, the
+    exact gradient is back. The ratio comes from a naive computation."""
+    x, y = batch()
+    _, mc = brute_force(make_net(**cfg), x, y, 'exact')
+    ratio = float(mc.mean().abs() / mc.abs().mean())
+    assert 0 < ratio < 1
+    for rel_eps, guarded in ((ratio * 1.001, True), (ratio * 0.999, False)):
+        net = make_net(ablation_rel_eps=rel_eps, **cfg)
+        expected, _ = brute_force(net, x, y,
+                                  'reference' if guarded else 'exact')
+        logs = net.arch_step_grads(
+            x, y, ablation='exact',
+            generator=torch.Generator().manual_seed(SEED))
+        assert logs['abl_guarded'] == int(guarded)
+        for a, e in zip(net.arch_parameters(), expected):
+            torch.testing.assert_close(a.grad, e, rtol=1e-9, atol=1e-12)
+
+
+def test_relative_guard_on_hand_values():
+    from mmddarts.models.losses.ablation_loss import ablation_guard
+    mc = torch.tensor([1.0, -1.0, 0.1])  # m = 0.0333, mean|mc| = 0.7
+    assert ablation_guard(mc, rel_eps=0.05) == (mc.mean(), True)
+    assert ablation_guard(mc, rel_eps=0.04)[1] is False
+    assert ablation_guard(mc)[1] is False  # the absolute floor alone
+    labl, _, guarded = ablation_loss(mc, rel_eps=0.05)
+    assert guarded and torch.equal(labl, torch.zeros(3))
+    with pytest.raises(ValueError, match='ablation_rel_eps'):
+        DDartsSupernet(num_classes=2, C=4, num_cells=3, ablation_rel_eps=1.0)
 
 
 def test_loss_scale_and_accumulation():

@@ -19,33 +19,55 @@ so two backward passes (g and S, each for all cells at once) are enough.
 import torch
 
 
-def ablation_loss(mc, eps=1e-8):
+def ablation_guard(mc, eps=1e-8, rel_eps=0.0):
+    """``(m, guarded)``: the mean contribution and whether it is too small.
+
+    ``Labl_i = 1 - mc_i / m`` and its gradient (``/ m^2``) blow up as
+    ``m -> 0``. At the start of a search ``m`` is a near-cancelling sum of
+    contributions of both signs (random ablation values average about the
+    initial sigmoid weight of 0.5); its sign flips from batch to batch and
+    single steps gave ablation gradients 1,000x the cross-entropy one. The
+    guard fires when ``|m| <= max(eps, rel_eps * mean_j |mc_j|)``: ``eps``
+    is the absolute floor (the reference tests ``m == 0``), ``rel_eps``
+    makes "near zero" relative to the contributions' own scale, so it does
+    not depend on the loss units.
+    """
+    m = mc.mean()
+    floor = eps
+    if rel_eps:
+        floor = max(float(eps), float(rel_eps * mc.abs().mean()))
+    return m, bool(m.abs() <= floor)
+
+
+def ablation_loss(mc, eps=1e-8, rel_eps=0.0):
     """Per-cell ablation losses from the marginal contributions.
 
     Args:
         mc (Tensor): ``[N]`` marginal contributions ``L - L_j``.
-        eps (float): ``|mean(mc)| <= eps`` makes the loss ill-defined; every
-            ``Labl_i`` is then 0 (the reference does so for ``m == 0``).
+        eps (float): absolute guard; see :func:`ablation_guard`.
+        rel_eps (float): relative guard; see :func:`ablation_guard`. When
+            either fires every ``Labl_i`` is 0 (the reference does so for
+            ``m == 0``).
 
     Returns:
         tuple: ``(labl [N], m, guarded)`` with ``guarded`` a bool telling
-        whether the ``|m| <= eps`` guard fired.
+        whether the guard fired.
     """
-    m = mc.mean()
-    if m.abs() <= eps:
+    m, guarded = ablation_guard(mc, eps, rel_eps)
+    if guarded:
         return torch.zeros_like(mc), m, True
     return 1 - mc / m, m, False
 
 
-def ablation_loss_grads(mc, g, S, eps=1e-8):
+def ablation_loss_grads(mc, g, S, eps=1e-8, rel_eps=0.0):
     """``dLabl_i / dalpha_i`` for every cell (see the module docstring).
 
     Args:
         mc (Tensor): ``[N]`` marginal contributions (values, no graph).
         g (list[Tensor]): ``dL/dalpha_i`` per cell.
         S (list[Tensor]): ``d(sum_j L_j)/dalpha_i`` per cell.
-        eps (float): the guard of :func:`ablation_loss`; when it fires every
-            gradient is zero.
+        eps, rel_eps (float): the guard of :func:`ablation_guard`; when it
+            fires every gradient is zero.
 
     Returns:
         list[Tensor]: one gradient per cell, shaped like ``g[i]``.
@@ -54,8 +76,8 @@ def ablation_loss_grads(mc, g, S, eps=1e-8):
     if mc.numel() != n or len(S) != n:
         raise ValueError(f'ablation_loss_grads: got {mc.numel()} '
                          f'contributions, {n} g and {len(S)} S terms')
-    m = mc.mean()
-    if m.abs() <= eps:
+    m, guarded = ablation_guard(mc, eps, rel_eps)
+    if guarded:
         return [torch.zeros_like(gi) for gi in g]
     m2 = m * m
     return [((mc[i] - m) * g[i] - (mc[i] / n) * S[i]) / m2 for i in range(n)]

@@ -129,7 +129,7 @@ def ablated_losses(net, feats, weights, targets, generator=None,
 
 def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
                     ablation='exact', loss_scale=1.0, generator=None,
-                    eps=None, reduce=None):
+                    eps=None, rel_eps=None, reduce=None):
     """One architecture step's gradients, accumulated into ``alpha.grad``.
 
     Every alpha owner i receives ``loss_scale * (g_i + w01 * dL01_i/da_i +
@@ -153,7 +153,10 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
             unscale later.
         generator (torch.Generator, optional): on the alphas' device; draws
             the ablation values (owner 0 first). Default: torch's global RNG.
-        eps (float, optional): ablation guard; default ``net.ablation_eps``.
+        eps (float, optional): absolute ablation guard; default
+            ``net.ablation_eps``.
+        rel_eps (float, optional): relative ablation guard (see
+            :func:`ablation_guard`); default ``net.ablation_rel_eps``.
         reduce (callable, optional): data parallel: averages a list of
             tensors over ranks in place. The search objective is then the
             mean over ranks of every loss, so ``CE``, the ``L_j``, ``g`` and
@@ -166,13 +169,15 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     Returns:
         dict: detached ``loss`` (mean over owners of ``L_i``), ``ce``,
         ``l01`` [K]; unless ablation is 'none' also ``mc`` [K], ``labl`` [K],
-        ``abl_m`` (mean mc) and ``abl_guarded`` (1 if ``|m| <= eps`` set the
+        ``abl_m`` (mean mc) and ``abl_guarded`` (1 if the guard set the
         ablation terms to 0).
     """
     if ablation not in ABLATION_MODES:
         raise ValueError(f'arch_step_grads: unknown ablation mode '
                          f'{ablation!r}; expected one of {ABLATION_MODES}')
     eps = net.ablation_eps if eps is None else eps
+    if rel_eps is None:
+        rel_eps = getattr(net, 'ablation_rel_eps', 0.0)
     alphas = net.arch_parameters()
 
     weights = net.position_weights()
@@ -208,7 +213,7 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     labl_mean = 0.0
     if losses is not None:
         mc = ce - losses
-        labl, m, guarded = ablation_loss(mc, eps)
+        labl, m, guarded = ablation_loss(mc, eps, rel_eps)
         labl_mean = labl.mean()
         logs.update(mc=mc, labl=labl, abl_m=m,
                     abl_guarded=torch.tensor(float(guarded),
@@ -217,7 +222,7 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         t += gi
     if S is not None:
         for t, d in zip(total, ablation_loss_grads(mc.to(g[0].dtype), g, S,
-                                                   eps)):
+                                                   eps, rel_eps)):
             t += w_abl * d
 
     for a, t in zip(alphas, total):

@@ -11,6 +11,9 @@ from .ablation import arch_step_grads
 from .mixed_op import MIXINGS, mix
 from .search_cell import SearchCell, cell_num_edges
 
+# |mean(mc)| below 10% of mean(|mc|): on an 8-cell supernet at init such
+# near-cancelling batches gave ablation gradients ~1,000x the CE one.
+REL_EPS_DEFAULT = 0.1
 ALPHA_MODES = ('individual', 'shared')
 
 
@@ -45,6 +48,11 @@ class DDartsSupernet(BaseModule):
             column; default: with softmax only.
         ablation_eps (float): ``|mean(mc)|`` at or below which the ablation
             loss and its gradient are set to 0.
+        ablation_rel_eps (float): the same guard relative to the
+            contributions' scale: it fires when ``|mean(mc)| <=
+            ablation_rel_eps * mean(|mc|)``, in [0, 1) (see
+            :func:`mmddarts.models.losses.ablation_loss.ablation_guard`).
+            Defaults to 0.1; 0 keeps the absolute guard only.
 
     The contract used by the search algorithm:
 
@@ -82,6 +90,7 @@ class DDartsSupernet(BaseModule):
                  op_set='darts',
                  with_none=None,
                  ablation_eps=1e-8,
+                 ablation_rel_eps=REL_EPS_DEFAULT,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if mixing not in MIXINGS:
@@ -97,6 +106,10 @@ class DDartsSupernet(BaseModule):
         self.steps = steps
         self.num_edges = cell_num_edges(steps)
         self.ablation_eps = ablation_eps
+        if not 0. <= ablation_rel_eps < 1.:
+            raise ValueError(f'DDartsSupernet: ablation_rel_eps must lie in '
+                             f'[0, 1), got {ablation_rel_eps}')
+        self.ablation_rel_eps = ablation_rel_eps
         if reductions is None:
             reductions = default_reductions(num_cells)
         self.reductions = tuple(int(r) for r in reductions)
