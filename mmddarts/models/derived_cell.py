@@ -42,7 +42,8 @@ class DerivedCell(nn.Module):
             each op output except identities, as DARTS' code does.
         keep_unused_inputs: build the preprocessing of an input that no
             edge reads (idle weights, as the reference; needed to match the
-            papers' parameter counts). ``False`` leaves it out.
+            papers' parameter counts), with ``requires_grad=False`` so DDP
+            needs no ``find_unused_parameters``. ``False`` leaves it out.
         name: used in error messages (e.g. ``'cell 3'``).
     """
 
@@ -71,17 +72,22 @@ class DerivedCell(nn.Module):
         self.out_channels = self.multiplier * C
         self.used_inputs = {src for _, _, src in gene if src < 2}
         # The reference builds both preprocessings even when no edge reads
-        # an input (the papers' parameter counts include them); without
-        # them DDP needs no find_unused_parameters.
+        # an input (the papers' parameter counts include them).
         if reduction_prev:
             self.preprocess0 = FactorizedReduce(C_prev_prev, C)
         else:
             self.preprocess0 = ReLUConvBN(C_prev_prev, C, 1, 1, 0)
         self.preprocess1 = ReLUConvBN(C_prev, C, 1, 1, 0)
-        if not keep_unused_inputs:
-            for i in (0, 1):
-                if i not in self.used_inputs:
-                    setattr(self, f'preprocess{i}', None)
+        for i in (0, 1):
+            if i in self.used_inputs:
+                continue
+            if keep_unused_inputs:
+                # Idle but counted; frozen so that DDP does not wait for
+                # gradients that never come (it fails with "Expected to have
+                # finished reduction" unless find_unused_parameters=True).
+                getattr(self, f'preprocess{i}').requires_grad_(False)
+            else:
+                setattr(self, f'preprocess{i}', None)
         # Keep the gene's edge order for the module list (stable state dict
         # keys) but evaluate node by node.
         self.edges = gene

@@ -37,9 +37,9 @@ class DDartsNet(BaseModule):
             reference code's fixed ``concat``) when present.
         keep_unused_inputs: build the 1x1 preprocessing of a cell input that
             no edge of the cell reads (the reference does, and the papers'
-            parameter counts include it). Such weights get no gradient, so
-            DDP then needs ``find_unused_parameters=True``; ``False`` drops
-            them.
+            parameter counts include it). Such weights could get no
+            gradient, so they are built with ``requires_grad=False`` and DDP
+            needs no ``find_unused_parameters``; ``False`` drops them.
         init_cfg: mmengine init config.
 
     Attributes:
