@@ -6,11 +6,10 @@ and the size (C=4, 2 or 3 epochs), so its hooks and schedules are the ones
 under test. Plus static checks of every DARTOpti search / training config.
 """
 import glob
-import itertools
 import json
 import math
-import os
 import os.path as osp
+import sys
 
 import pytest
 import torch
@@ -18,65 +17,31 @@ import torch
 pytest.importorskip('mmpretrain')
 
 from mmengine.config import Config  # noqa: E402
-from mmengine.hooks import Hook  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from mmddarts.registry import HOOKS  # noqa: E402
 from mmddarts.search import get_baseline  # noqa: E402
 from mmddarts.structures import Genotype  # noqa: E402
-from mmddarts.utils import register_all_modules  # noqa: E402
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _search_runs import (experiment_name, run_train,  # noqa: E402
+                          split_loader, val_loader)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DIGITS_CFG = osp.join(REPO, 'configs/search/dartopti_resnet18_digits.py')
-BATCH = 5  # 20 images per half: 4 iterations per epoch
-_RUN_IDS = itertools.count()
-
-
-@HOOKS.register_module(force=True)
-class _DOptiRecordLRHook(Hook):
-    """Records both optimizers' lr at the start of every epoch."""
-    priority = 'LOWEST'
-
-    def __init__(self, out):
-        self.out = out
-
-    def before_train_epoch(self, runner):
-        lrs = {k: w.get_lr()['lr'][0]
-               for k, w in runner.optim_wrapper.items()}
-        with open(self.out, 'a') as f:
-            f.write(json.dumps(dict(epoch=runner.epoch, **lrs)) + '\n')
 
 
 def tiny_cfg(data_root, work_dir, max_epochs=2):
     """The digits DARTOpti config on tiny generated data, C=4."""
     cfg = Config.fromfile(DIGITS_CFG)
-    pipeline = [
-        dict(type='mmpretrain.Resize', scale=(8, 8)),
-        dict(type='mmpretrain.PackInputs'),
-    ]
-    cifar = dict(type='mmddarts.CIFAR10', data_root=data_root,
-                 split='train', check_md5=False, pipeline=pipeline)
-
-    def loader(part):
-        return dict(
-            batch_size=BATCH, num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=True),
-            dataset=dict(type='mmddarts.SplitDataset', dataset=cifar,
-                         portion=0.5, part=part, seed=0))
-
-    cfg.train_dataloader = loader('first')
-    cfg.arch_dataloader = loader('second')
-    cfg.val_dataloader = dict(
-        batch_size=10, num_workers=0,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        dataset=dict(cifar, split='test'))
+    cfg.train_dataloader = split_loader(data_root, 'first')
+    cfg.arch_dataloader = split_loader(data_root, 'second')
+    cfg.val_dataloader = val_loader(data_root, batch_size=10)
     cfg.model.architecture.C = 4
     cfg.train_cfg.max_epochs = max_epochs
     for group in cfg.param_scheduler.values():
         group[0]['end'] = max_epochs
     cfg.work_dir = work_dir
-    # mmengine keys loggers / message hubs by experiment name
-    cfg.experiment_name = f'dartopti_{next(_RUN_IDS)}_{os.getpid()}'
+    cfg.experiment_name = experiment_name('dartopti')
     cfg.log_level = 'WARNING'
     cfg.default_hooks.logger.interval = 100
     cfg.custom_hooks = [h for h in cfg.custom_hooks
@@ -91,18 +56,6 @@ def hook_cfg(cfg, name):
     return next(h for h in cfg.custom_hooks if h['type'] == name)
 
 
-def run(cfg):
-    register_all_modules(init_default_scope=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-    finally:
-        torch.set_num_threads(threads)
-    return runner
-
-
 def as_sets(genotype):
     return [frozenset(g) for g in genotype.genes]
 
@@ -114,8 +67,8 @@ def two_epochs(tiny_cifar10, tmp_path_factory):
     assert hook_cfg(cfg, 'mmddarts.ArchStepScheduleHook')[
         'warmup_epochs'] == 1  # pretrain_epochs=1 in the digits config
     cfg.custom_hooks.append(
-        dict(type='_DOptiRecordLRHook', out=osp.join(work, 'lr.jsonl')))
-    runner = run(cfg)
+        dict(type='RecordLRHook', out=osp.join(work, 'lr.jsonl')))
+    runner = run_train(cfg)
     return dict(work=work, runner=runner)
 
 
@@ -212,7 +165,7 @@ def test_early_stop_through_runner(tiny_cifar10, tmp_path):
     stop.update(tol=1.0, patience=2, begin_epoch=3)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10,
                                         save_last=False)
-    runner = run(cfg)
+    runner = run_train(cfg)
     assert runner.epoch == 3
     assert osp.isfile(osp.join(work, 'epoch_3.pth'))
     assert not glob.glob(osp.join(work, 'epoch_[45].pth'))

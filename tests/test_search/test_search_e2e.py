@@ -7,7 +7,6 @@ tools; a 2-process gloo DDP search keeping alphas identical on both ranks.
 """
 import copy
 import glob
-import itertools
 import json
 import math
 import os
@@ -23,17 +22,17 @@ pytest.importorskip('mmpretrain')
 
 from mmengine.config import Config  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from mmddarts.registry import HOOKS  # noqa: E402
 from mmddarts.structures import Genotype  # noqa: E402
-from mmddarts.utils import register_all_modules  # noqa: E402
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _search_runs import (experiment_name, run_train,  # noqa: E402
+                          split_loader, val_loader)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METHODS = ('sparse', 'edge', 'darts')
 EPOCHS = 2
-_RUN_IDS = itertools.count()
-BATCH = 5  # 20 images per half: 4 iterations per epoch
 
 
 @HOOKS.register_module(force=True)
@@ -49,44 +48,12 @@ class _StopAfterEpochHook(Hook):
             runner.train_loop.stop_training = True
 
 
-@HOOKS.register_module(force=True)
-class _RecordLRHook(Hook):
-    """Records both optimizers' lr at the start of every epoch."""
-    priority = 'LOWEST'
-
-    def __init__(self, out):
-        self.out = out
-
-    def before_train_epoch(self, runner):
-        lrs = {k: w.get_lr()['lr'][0]
-               for k, w in runner.optim_wrapper.items()}
-        with open(self.out, 'a') as f:
-            f.write(json.dumps(dict(epoch=runner.epoch, **lrs)) + '\n')
-
-
 def search_cfg(data_root, work_dir, max_epochs=EPOCHS, ablation='exact',
                w_abl=0.5):
-    pipeline = [
-        dict(type='mmpretrain.Resize', scale=(8, 8)),
-        dict(type='mmpretrain.PackInputs'),
-    ]
-    cifar = dict(type='mmddarts.CIFAR10', data_root=data_root, split='train',
-                 check_md5=False, pipeline=pipeline)
-
-    def loader(part):
-        return dict(
-            batch_size=BATCH, num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=True),
-            dataset=dict(type='mmddarts.SplitDataset', dataset=cifar,
-                         portion=0.5, part=part, seed=0))
-
-    test_set = dict(cifar, split='test')
     base = dict(
         default_scope='mmddarts',
         work_dir=work_dir,
-        # Unique per run: mmengine keys its logger / message hub instances
-        # by experiment name, and two runners may start in the same second.
-        experiment_name=f'search_{next(_RUN_IDS)}_{os.getpid()}',
+        experiment_name=experiment_name('search'),
         model=dict(
             type='mmddarts.DDartsSearch',
             architecture=dict(type='mmddarts.DDartsSupernet', num_classes=10,
@@ -96,12 +63,9 @@ def search_cfg(data_root, work_dir, max_epochs=EPOCHS, ablation='exact',
                                    std=[64.0] * 3),
             w01=7.0, w_abl=w_abl, ablation=ablation,
             parse_methods=METHODS, threshold=0.5),
-        train_dataloader=loader('first'),
-        arch_dataloader=loader('second'),
-        val_dataloader=dict(
-            batch_size=8, num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=test_set),
+        train_dataloader=split_loader(data_root, 'first'),
+        arch_dataloader=split_loader(data_root, 'second'),
+        val_dataloader=val_loader(data_root),
         val_evaluator=dict(type='mmpretrain.Accuracy', topk=(1, )),
         val_cfg=dict(),
         train_cfg=dict(type='mmddarts.SearchEpochBasedTrainLoop',
@@ -130,18 +94,6 @@ def search_cfg(data_root, work_dir, max_epochs=EPOCHS, ablation='exact',
     return Config(base)
 
 
-def run_search(cfg):
-    register_all_modules(init_default_scope=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: threads only add overhead
-    try:
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-    finally:
-        torch.set_num_threads(threads)
-    return runner
-
-
 def alphas_of(runner):
     return [a.detach().clone() for a in runner.model.arch_parameters()]
 
@@ -152,8 +104,8 @@ def full_run(tiny_cifar10, tmp_path_factory):
     cfg = search_cfg(tiny_cifar10, work)
     cfg.custom_hooks[1]['draw'] = True  # GenotypeExportHook: final PNGs
     cfg.custom_hooks.append(
-        dict(type='_RecordLRHook', out=osp.join(work, 'lr.jsonl')))
-    runner = run_search(cfg)
+        dict(type='RecordLRHook', out=osp.join(work, 'lr.jsonl')))
+    runner = run_train(cfg)
     return dict(work=work, alphas=alphas_of(runner),
                 arch_sampler_epoch=runner.train_loop.arch_dataloader.sampler
                 .epoch,
@@ -218,14 +170,14 @@ def test_resume_matches_uninterrupted(full_run, tiny_cifar10,
     work = str(tmp_path_factory.mktemp('search_resume'))
     cfg = search_cfg(tiny_cifar10, work)
     cfg.custom_hooks.append(dict(type='_StopAfterEpochHook', epoch=1))
-    first = run_search(cfg)
+    first = run_train(cfg)
     assert first.epoch == 1
     # Fresh process state: the resumed run rebuilds everything from config
     # and the epoch_1 checkpoint.
     torch.manual_seed(12345)
     cfg2 = search_cfg(tiny_cifar10, work)
     cfg2.resume = True
-    runner = run_search(cfg2)
+    runner = run_train(cfg2)
     assert runner.epoch == EPOCHS
     for a_full, a_res in zip(full_run['alphas'], alphas_of(runner)):
         torch.testing.assert_close(a_res, a_full, rtol=0, atol=1e-6)
@@ -354,7 +306,7 @@ def _ddp_worker(data_root, out_dir):
     cfg.custom_hooks.append(dict(type='_RankRecordHook', out_dir=out_dir))
     # BN running stats differ per rank; the search runtime averages them.
     cfg.custom_hooks.append(dict(type='SyncBuffersHook'))
-    runner = run_search(cfg)
+    runner = run_train(cfg)
     assert type(runner.model).__name__ == 'DDartsSearchDDP'
     dist.destroy_process_group()
 
