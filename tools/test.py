@@ -29,7 +29,8 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override settings of the config, as key=value pairs; '
-        'data_root=DIR also replaces the data root of every dataloader')
+        'data_root=DIR also replaces the data root of every dataloader '
+        'and of the evaluators\' paths under it (e.g. ann_file)')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],

@@ -50,7 +50,8 @@ def parse_args(argv=None):
         action=DictAction,
         help='override settings of the config, as key=value pairs '
         '(e.g. train_cfg.max_epochs=2 "model.backbone.channels=8"); '
-        'data_root=DIR also replaces the data root of every dataloader')
+        'data_root=DIR also replaces the data root of every dataloader '
+        'and of the evaluators\' paths under it (e.g. ann_file)')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],

@@ -1,6 +1,7 @@
 """Small config edits shared by the tools."""
+import os.path as osp
 import warnings
-from typing import Any, Iterator
+from typing import Any, Iterator, List, Optional
 
 
 def dataloader_keys(cfg) -> Iterator[str]:
@@ -38,6 +39,82 @@ def replace_data_root(cfg, old_root: str, new_root: str) -> int:
     return changed
 
 
+def _moved_path(path: str, old_root: str, new_root: str) -> Optional[str]:
+    """``path`` re-rooted from ``old_root`` to ``new_root``, or None when it
+    does not lie under ``old_root`` (``data/coco2/x`` is not under
+    ``data/coco``)."""
+    old = old_root.rstrip('/')
+    if not old or not (path == old or path.startswith(old + '/')):
+        return None
+    rest = path[len(old):].lstrip('/')
+    return osp.join(new_root, rest) if rest else new_root
+
+
+def _evaluator_keys(cfg) -> Iterator[str]:
+    for key in list(cfg.keys()):
+        if key.endswith('_evaluator'):
+            yield key
+
+
+def replace_evaluator_root(cfg, old_root: str, new_root: str) -> List[str]:
+    """Re-root every string under ``*_evaluator`` (a dict, or a list of
+    them, nested or not) that is a path under ``old_root``; returns the
+    ``key.path`` of each value changed.
+
+    mmdet's COCO configs give ``CocoMetric`` its ground truth as
+    ``ann_file=data_root + 'annotations/...'``: moving the dataloaders alone
+    would compute metrics against the old root's annotations.
+    """
+    changed, seen = [], set()
+
+    def visit(node, where):
+        """``node`` with its paths re-rooted (a new tuple for a tuple)."""
+        if isinstance(node, str):
+            moved = _moved_path(node, old_root, new_root)
+            if moved is None or moved == node:
+                return node
+            changed.append(where)
+            return moved
+        # ``test_evaluator = val_evaluator`` may share one dict: re-root once,
+        # or a new root under the old one would be applied twice.
+        if not isinstance(node, (dict, list, tuple)) or id(node) in seen:
+            return node
+        seen.add(id(node))
+        if isinstance(node, tuple):
+            return type(node)(
+                visit(v, f'{where}.{i}') for i, v in enumerate(node))
+        keys = node.keys() if isinstance(node, dict) else range(len(node))
+        for k in list(keys):
+            node[k] = visit(node[k], f'{where}.{k}')
+        return node
+
+    for key in _evaluator_keys(cfg):
+        cfg[key] = visit(cfg[key], key)
+    return changed
+
+
+def _stale_ann_files(cfg, new_root: str) -> List[str]:
+    """``key.path=value`` of every evaluator ``ann_file`` not under
+    ``new_root`` (written with another prefix than the config's data_root)."""
+    stale = []
+
+    def visit(node, where):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if (k == 'ann_file' and isinstance(v, str)
+                        and _moved_path(v, new_root, new_root) is None):
+                    stale.append(f'{where}.{k}={v}')
+                else:
+                    visit(v, f'{where}.{k}')
+        elif isinstance(node, (list, tuple)):
+            for i, v in enumerate(node):
+                visit(v, f'{where}.{i}')
+
+    for key in _evaluator_keys(cfg):
+        visit(cfg[key], key)
+    return stale
+
+
 def fix_worker_options(cfg) -> None:
     """``persistent_workers`` needs worker processes: drop it where a
     dataloader runs with ``num_workers=0`` (tests, debugging)."""
@@ -51,15 +128,32 @@ def apply_cfg_options(cfg, options) -> None:
     """Merge ``--cfg-options`` into ``cfg`` the way the tools do.
 
     Besides mmengine's ``merge_from_dict``, ``data_root=DIR`` moves every
-    dataloader that used the config's ``data_root`` to ``DIR``, and
-    ``persistent_workers`` is dropped where ``num_workers`` is 0.
+    dataloader that used the config's ``data_root`` to ``DIR``, and every
+    evaluator path under the old root (``val_evaluator.ann_file`` of mmdet
+    configs) with it; ``persistent_workers`` is dropped where
+    ``num_workers`` is 0. The roots are replaced before the other options
+    are merged, so an option naming a dataset's ``data_root`` or an
+    evaluator's ``ann_file`` explicitly wins.
     """
     if options:
-        old_root = cfg.get('data_root')
-        cfg.merge_from_dict(options)
         new_root = options.get('data_root')
-        if new_root is not None and (old_root is None or replace_data_root(
-                cfg, old_root, new_root) == 0):
-            warnings.warn(f'data_root={new_root} matched no dataloader: the '
-                          "config's datasets do not use its data_root")
+        if new_root is not None:
+            old_root = cfg.get('data_root')
+            moved = 0
+            if isinstance(old_root, str):
+                moved = replace_data_root(cfg, old_root, new_root)
+                replace_evaluator_root(cfg, old_root, new_root)
+            if moved == 0:
+                warnings.warn(f'data_root={new_root} matched no dataloader: '
+                              "the config's datasets do not use its "
+                              'data_root')
+        cfg.merge_from_dict(options)
+        if new_root is not None:
+            stale = _stale_ann_files(cfg, new_root)
+            if stale:
+                warnings.warn(
+                    f'data_root={new_root}: evaluator annotation files '
+                    f'outside it keep their path ({", ".join(stale)}); '
+                    'metrics use that ground truth unless you also set '
+                    'them in --cfg-options')
     fix_worker_options(cfg)
