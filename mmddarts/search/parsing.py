@@ -89,6 +89,15 @@ def parse_gene(weights, op_names, steps=4, method='sparse', threshold=0.85):
             f'weights of shape {tuple(W.shape)} do not match a cell with '
             f'steps={steps} ({num_edges(steps)} edges) and {len(op_names)} '
             f'ops {op_names}')
+    # NaN compares False with everything, so argmax / thresholds would still
+    # return a plausible-looking gene from a diverged search.
+    finite = np.isfinite(W)
+    if not finite.all():
+        rows = sorted({int(r) for r in np.nonzero(~finite)[0]})
+        raise ValueError(
+            f'non-finite architecture weights (NaN/inf) on edge(s) {rows} of '
+            f'{W.shape[0]}: the search diverged (check the loss / AMP '
+            'overflow), there is no genotype to parse')
     # 'none' can never win: mask it out of every max / argmax / top-k.
     valid = np.array([name != NONE_OP for name in op_names])
     if not valid.any():
@@ -170,7 +179,9 @@ def parse_genotype(weights,
         try:
             gene, fallback = parse_gene(w, op_names, steps, method, threshold)
         except ValueError as err:
-            raise ValueError(f'alpha owner {owner}: {err}') from None
+            cells = [i for i, s in enumerate(seq) if s == owner]
+            raise ValueError(
+                f'alpha owner {owner} (cell(s) {cells}): {err}') from None
         genes.append(gene)
         if fallback:
             fallbacks.append(owner)
