@@ -24,6 +24,10 @@ Unlike the reference implementation this handles any number of reductions
 (it raises for more than two) and has no operator-precedence slip in the first
 segment.
 """
+import logging
+
+from mmengine.logging import print_log
+
 from mmddarts.structures import Genotype, GenotypeError
 
 
@@ -112,6 +116,16 @@ def expand_genotype(genotype, num_cells, reductions=None):
     """
     genotype = Genotype.from_any(genotype)
     cell_map, target_red = expansion_map(genotype, num_cells, reductions)
+    dropped = sorted(set(range(genotype.num_cells)) - set(cell_map))
+    if dropped:
+        # A config's fixed num_cells silently cutting a deeper search is easy
+        # to miss: say which searched cells the new network does not use.
+        print_log(
+            f'Algorithm 1: the {num_cells}-cell network built from a '
+            f'{genotype.num_cells}-cell genotype drops {len(dropped)} '
+            f'searched cell(s) {dropped}; set num_cells=None (or '
+            f'{genotype.num_cells}) to keep every searched cell',
+            logger='current', level=logging.WARNING)
     src_seq = [genotype.seq[c] for c in cell_map]
     used = sorted(set(src_seq))
     renumber = {g: i for i, g in enumerate(used)}
