@@ -1,7 +1,8 @@
 # Offline DARTOpti demo on scikit-learn's handwritten digits (no download):
 # ResNet18 as the starting point (4 cells, one shared gene), C=8, the
 # digits' native 8x8 resolution, 1 weight-only pretraining epoch + 5 search
-# epochs; the distance early stop uses a 3-epoch window from epoch 4. About
+# epochs; the distance early stop uses a 3-epoch window of search epochs
+# (counted from epoch 2, so the earliest stop is after epoch 4). About
 # 5 minutes on 2 busy CPU cores (one torch thread is faster for nets this
 # small):
 #   OMP_NUM_THREADS=1 python tools/train.py \
@@ -78,7 +79,7 @@ custom_hooks = [
         type='mmddarts.DistanceEarlyStopHook',
         tol=1e-3,
         patience=3,
-        begin_epoch=pretrain_epochs + 3),
+        begin_epoch=pretrain_epochs + 1),
     dict(type='SyncBuffersHook'),
 ]
 default_hooks = dict(logger=dict(interval=10))

@@ -74,10 +74,11 @@ def test_stable_window_definition():
 
 def test_should_stop_begin_epoch_and_patience():
     hook = DistanceEarlyStopHook(tol=1e-3, patience=5, begin_epoch=10)
-    # constant from epoch 3: first allowed check is epoch 10
+    # constant from epoch 3: the window must hold epochs >= 10 only, so the
+    # first stop is after epoch 14 (window 10..14)
     h = hist([0.0, 0.1] + [0.2] * 20)
     stops = [e for e in range(1, 23) if hook.should_stop(h, e)]
-    assert stops[0] == 10
+    assert stops[0] == 14
     # changing until epoch 12, then constant: 5 values from epoch 12 -> 16
     h = hist([0.01 * i for i in range(12)] + [0.11] * 10)
     assert [e for e in range(1, 23) if hook.should_stop(h, e)][0] == 16
@@ -87,7 +88,43 @@ def test_should_stop_begin_epoch_and_patience():
     assert not any(hook.should_stop(zeros, e) for e in range(1, 16))
     literal = DistanceEarlyStopHook(begin_epoch=10, min_distance=None)
     assert [e for e in range(1, 16) if literal.should_stop(zeros, e)][0] \
-        == 10
+        == 14
+
+
+def reference_stop_epoch(d, pretrain_epochs=5, epochs=55):
+    """train_search.py's rule, transcribed: the metric is recorded after
+    0-based epoch ``pretrain_epochs + 5`` and later; the search breaks when
+    a new value is within 0.001 of each of the last 4 recorded ones.
+    Returns the 1-based epoch it stops after (None: never)."""
+    metrics = []
+    for ep0 in range(epochs):
+        if ep0 >= pretrain_epochs + 5:
+            m = d[ep0 + 1]
+            if len(metrics) >= 4 and all(abs(m - x) <= 0.001
+                                         for x in metrics[-4:]):
+                return ep0 + 1
+            metrics.append(m)
+    return None
+
+
+@pytest.mark.parametrize('jump', [1, 6, 9, 10, 11, 12, 14, 20])
+def test_default_matches_reference_rule(jump):
+    """Distance 0 until epoch ``jump - 1``, then flat at 0.08 (or drifting
+    by 0.0006 per epoch after a second jump): the default hook (as in the
+    DARTOpti configs, min_distance=None for the paper's rule) stops at the
+    same epoch as the reference loop."""
+    hook = DistanceEarlyStopHook(min_distance=None)  # defaults: 1e-3, 5, 11
+    for d in ({e: (0.0 if e < jump else 0.08) for e in range(1, 56)},
+              {e: (0.0 if e < jump else 0.08 + 0.0006 * min(e, 30))
+               for e in range(1, 56)}):
+        h = [dict(epoch=e, to_start=d[e]) for e in range(1, 56)]
+        ours = next((e for e in range(1, 56) if hook.should_stop(h, e)),
+                    None)
+        assert ours == reference_stop_epoch(d)
+        assert ours is None or ours >= 15
+
+
+def test_bad_arguments():
     with pytest.raises(ValueError, match='patience'):
         DistanceEarlyStopHook(patience=1)
     with pytest.raises(ValueError, match='begin_epoch'):
@@ -220,7 +257,7 @@ def test_start_from_config_and_nested_contract(tmp_path):
 def test_early_stop_on_scripted_sequence(tmp_path):
     # architecture changes in epochs 1-3, then stays: distances D1 D2 D3 D3 ..
     model = ScriptedModel([START, G1, G2, G3])
-    stop = DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=4)
+    stop = DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=3)
     runner = FakeRunner(model, [ArchDistanceHook(), stop], tmp_path)
     runner.train(max_epochs=20)
     # |D2 - D3| > tol, so the first window of 3 equal values is epochs 3-5
@@ -270,7 +307,7 @@ def test_resume_restores_history_through_message_hub(tmp_path):
 def test_resume_of_a_stopped_search_stops_at_once(tmp_path):
     model = ScriptedModel([START, G1, G2, G3])
     hooks = [ArchDistanceHook(plot_file=None),
-             DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=4)]
+             DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=3)]
     runner = FakeRunner(model, hooks, tmp_path)
     runner.train(max_epochs=20)
     hub = MessageHub(f'h6-stopped-{id(runner)}')
@@ -279,7 +316,7 @@ def test_resume_of_a_stopped_search_stops_at_once(tmp_path):
     model2.k = 5
     runner2 = FakeRunner(model2, [
         ArchDistanceHook(plot_file=None),
-        DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=4)
+        DistanceEarlyStopHook(tol=1e-3, patience=3, begin_epoch=3)
     ], tmp_path, hub=hub)
     runner2.epoch = 5
     runner2.train(max_epochs=20)
@@ -336,7 +373,7 @@ def _runner(tmp_path, max_epochs, name, interval=100, **extra):
         custom_hooks=[
             dict(type='mmddarts.ArchDistanceHook'),
             dict(type='mmddarts.DistanceEarlyStopHook', tol=1e-3,
-                 patience=3, begin_epoch=4),
+                 patience=3, begin_epoch=3),
         ],
         default_scope='mmddarts',
         **extra)

@@ -155,14 +155,14 @@ def test_early_stop_through_runner(tiny_cifar10, tmp_path):
     the baseline within the first search epoch (epoch 2), so the hook's
     min_distance guard (d > 0) passes; tol=1 makes every window stable
     (distances lie in [0, 1]). The search must then stop exactly at
-    begin_epoch=3 of 5, write that epoch's checkpoint although the
+    epoch 3 of 5 (window of 2 epochs counted from begin_epoch=2), write that epoch's checkpoint although the
     checkpoint interval skips it, and write the final genotypes and the stop
     record."""
     work = str(tmp_path)
     cfg = tiny_cfg(tiny_cifar10, work, max_epochs=5)
     cfg.optim_wrapper.architecture.optimizer.lr = 1.0
     stop = hook_cfg(cfg, 'mmddarts.DistanceEarlyStopHook')
-    stop.update(tol=1.0, patience=2, begin_epoch=3)
+    stop.update(tol=1.0, patience=2, begin_epoch=2)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10,
                                         save_last=False)
     runner = run_train(cfg)
@@ -220,7 +220,7 @@ def test_search_configs(name):
     assert dist['method'] == 'edge'
     stop = hook_cfg(cfg, 'mmddarts.DistanceEarlyStopHook')
     assert (stop['tol'], stop['patience'], stop['begin_epoch']) == (
-        1e-3, 5, 10)
+        1e-3, 5, 11)
     # the hooks build (a bad start genotype would fail here)
     for h in cfg.custom_hooks:
         if h['type'].startswith('mmddarts.'):

@@ -9,9 +9,10 @@
 #   baseline (tests/test_models/test_dartopti.py checks all three); set
 #   start='<genotype file>' to measure from a file instead;
 # - DistanceEarlyStopHook: stop once the distance to the start has stayed
-#   within 0.001 for 5 consecutive epochs, checked from epoch
-#   pretrain_epochs + 5 = 10 (paper section 5.4), so the 5-epoch window
-#   never includes pretraining epochs (whose distance is trivially 0). The
+#   within 0.001 for 5 consecutive epochs, counting epochs from
+#   pretrain_epochs + 6 = 11 (1-based; the reference's 0-based
+#   pretrain_epochs + 5, paper section 5.4), so the earliest stop is after
+#   epoch 15 and the window never includes pretraining epochs. The
 #   stop epoch's checkpoint and the final genotypes are still written.
 _base_ = ['./search_runtime.py', './dartopti_schedule.py']
 

@@ -14,9 +14,11 @@ _base_ = ['./search_schedule.py']
 pretrain_epochs = 5
 search_epochs = 50
 max_epochs = pretrain_epochs + search_epochs
-# first epoch the distance early stop checks (1-based, pretraining
-# included): its 5-epoch window then holds search epochs only
-early_stop_begin = pretrain_epochs + 5
+# first epoch whose distance the early stop counts (1-based, pretraining
+# included): the reference records it from 0-based epoch
+# pretrain_epochs + 5, i.e. 1-based 11; with the 5-epoch window the
+# earliest stop is after epoch 15, and pretraining epochs never count
+early_stop_begin = pretrain_epochs + 6
 param_scheduler = dict(
     architecture=[
         dict(

@@ -279,11 +279,18 @@ def stable_window(history, epoch, tol, patience):
 class DistanceEarlyStopHook(Hook):
     """End the search once the architecture distance to the start is stable.
 
-    After each training epoch ``e >= begin_epoch`` (1-based, all epochs of
-    the loop including w-only pretraining ones), the search stops when
-    :func:`stable_window` holds: the distances to the start of epochs
-    ``e - patience + 1 .. e`` are all within ``tol`` of ``d_e``. The window
-    may reach before ``begin_epoch``; ``begin_epoch`` only delays the check.
+    Distances count from epoch ``begin_epoch`` on (1-based, all epochs of
+    the loop including w-only pretraining ones). After epoch ``e`` the
+    search stops when :func:`stable_window` holds: the distances to the
+    start of epochs ``e - patience + 1 .. e`` are all within ``tol`` of
+    ``d_e``, and that window lies entirely at or after ``begin_epoch``, so
+    the earliest stop is after epoch ``begin_epoch + patience - 1``.
+
+    This is the reference's rule (``train_search.py``): it records the
+    distance from 0-based epoch ``pretrain_epochs + 5`` on (1-based
+    ``pretrain_epochs + 6`` = 11, the default ``begin_epoch``) and stops when
+    a value lies within ``tol`` of the 4 recorded before it, i.e. at the
+    earliest after 1-based epoch 15 with ``patience=5``.
 
     Stopping works like mmengine's ``EarlyStoppingHook``: it sets
     ``runner.train_loop.stop_training``, so the loop leaves after this epoch
@@ -298,8 +305,8 @@ class DistanceEarlyStopHook(Hook):
     ``min_distance`` (0 by default), i.e. the architecture must have left
     the start. In DARTOpti the alphas start saturated on the baseline's ops
     (alpha = 10) and the w-only pretraining epochs keep them there, so the
-    parsed architecture can sit exactly on the baseline (d = 0) through
-    epoch 10; the paper's rule alone would then end the search before it
+    parsed architecture can sit exactly on the baseline (d = 0) for many
+    epochs; the paper's rule alone would then end the search before it
     changed anything. ``min_distance=None`` restores the paper's rule.
 
     Needs an :class:`ArchDistanceHook` in the same runner.
@@ -307,7 +314,8 @@ class DistanceEarlyStopHook(Hook):
     Args:
         tol (float): stability tolerance (0.001).
         patience (int): consecutive stable epochs (5).
-        begin_epoch (int): first epoch checked (10).
+        begin_epoch (int): first epoch (1-based) whose distance enters the
+            stability window (11, the reference's ``pretrain_epochs + 6``).
         min_distance (float, optional): the latest distance to the start
             must be above it to stop (0.0); ``None``: no such condition.
         save_checkpoint (bool): save the stop epoch's checkpoint if the
@@ -315,7 +323,7 @@ class DistanceEarlyStopHook(Hook):
     """
     priority = 'LOWEST'
 
-    def __init__(self, tol=1e-3, patience=5, begin_epoch=10,
+    def __init__(self, tol=1e-3, patience=5, begin_epoch=11,
                  min_distance=0.0, save_checkpoint=True):
         if tol < 0:
             raise ValueError(f'DistanceEarlyStopHook: tol must be >= 0, '
@@ -334,7 +342,8 @@ class DistanceEarlyStopHook(Hook):
         self.save_checkpoint = save_checkpoint
 
     def should_stop(self, history, epoch):
-        if epoch < self.begin_epoch or not stable_window(
+        # the whole window, not only its last epoch, must be counted
+        if epoch - self.patience + 1 < self.begin_epoch or not stable_window(
                 history, epoch, self.tol, self.patience):
             return False
         if self.min_distance is None:
