@@ -475,3 +475,27 @@ def test_with_the_real_search_model(tmp_path):
     assert hist_[1]['cells_to_start'] == pytest.approx([0, cell, 0])
     assert hist_[1]['to_start'] == pytest.approx(cell / 3)
     assert hist_[1]['to_prev'] == pytest.approx(cell / 3)
+
+
+def test_real_runner_resume_after_stop_keeps_the_stop_record(tmp_path):
+    """With interval=1 CheckpointHook (VERY_LOW) writes epoch_5.pth before
+    the stop hook (LOWEST) records the stop, so the checkpoint holds no
+    stop; a --resume from it must stop at once and still report the stop
+    (arch_distance.json, message hub) instead of erasing it."""
+    from mmddarts.utils import register_checkpoint_loader
+    register_checkpoint_loader()  # torch>=2.6 weights_only + mmengine 0.10.7
+    first = _runner(tmp_path, max_epochs=20, name='h6_stop1', interval=1)
+    first.train()
+    assert first.train_loop.epoch == 5
+    ckpt = osp.join(str(tmp_path), 'epoch_5.pth')
+    saved = torch.load(ckpt, map_location='cpu', weights_only=False)
+    assert saved['message_hub']['runtime_info'][STATE_KEY]['stop'] is None
+    first_stop = get_distance_state(first)['stop']
+
+    second = _runner(tmp_path, max_epochs=20, name='h6_stop2', interval=1,
+                     resume=True, load_from=ckpt)
+    second.train()
+    assert second.train_loop.epoch == 5  # nothing trained
+    assert get_distance_state(second)['stop'] == first_stop
+    with open(osp.join(str(tmp_path), 'arch_distance.json')) as f:
+        assert json.load(f)['stop'] == first_stop

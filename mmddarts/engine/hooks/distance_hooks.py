@@ -299,7 +299,9 @@ class DistanceEarlyStopHook(Hook):
     (``priority='LOWEST'``); if no :class:`~mmengine.hooks.CheckpointHook`
     saved this epoch, it asks that hook to save it (``save_checkpoint``), so
     the stopped search can be resumed or exported. A resumed run re-checks
-    the restored history first and stops at once if it is already stable.
+    the restored history first and stops at once if it is already stable,
+    recording the stop again (a checkpoint written by ``CheckpointHook`` in
+    the stop epoch predates the record).
 
     One guard beyond the paper: the latest distance must exceed
     ``min_distance`` (0 by default), i.e. the architecture must have left
@@ -370,18 +372,29 @@ class DistanceEarlyStopHook(Hook):
             runner.logger.info(
                 f'DistanceEarlyStopHook: the restored distances are already '
                 f'stable at epoch {runner.epoch}; not training further')
+            if not state.get('stop'):
+                # The checkpoint of the stop epoch is usually written by
+                # CheckpointHook (VERY_LOW) before this hook (LOWEST) records
+                # the stop: record it again so the outputs keep it.
+                state['stop'] = dict(
+                    epoch=runner.epoch,
+                    reason=self._reason(state['history'], runner.epoch))
+                _set_state(runner, state)
+
+    def _reason(self, history, epoch):
+        window = [h['to_start'] for h in history
+                  if epoch - self.patience < h['epoch'] <= epoch]
+        return (f'architecture distance to the start stable for '
+                f'{self.patience} epochs (epochs {epoch - self.patience + 1}'
+                f'-{epoch}: ' + ', '.join(f'{d:.4f}' for d in window) +
+                f'; all within tol={self.tol} of {window[-1]:.4f})')
 
     def after_train_epoch(self, runner):
         state = get_distance_state(runner)
         epoch = runner.epoch + 1
         if state is None or not self.should_stop(state['history'], epoch):
             return
-        window = [h['to_start'] for h in state['history']
-                  if epoch - self.patience < h['epoch'] <= epoch]
-        reason = (f'architecture distance to the start stable for '
-                  f'{self.patience} epochs (epochs {epoch - self.patience + 1}'
-                  f'-{epoch}: ' + ', '.join(f'{d:.4f}' for d in window) +
-                  f'; all within tol={self.tol} of {window[-1]:.4f})')
+        reason = self._reason(state['history'], epoch)
         state['stop'] = dict(epoch=epoch, reason=reason)
         _set_state(runner, state)
         runner.train_loop.stop_training = True
