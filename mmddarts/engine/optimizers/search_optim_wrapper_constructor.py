@@ -14,11 +14,25 @@ asks the model for ``arch_parameters()`` and ``weight_parameters()``::
 Top-level ``type`` / ``loss_scale`` / ``dtype`` keys (what ``tools/train.py
 --amp`` sets on ``cfg.optim_wrapper``) apply to both sub-wrappers, so AMP
 needs no per-key edit.
+
+Per-parameter options go under one member, in mmengine's ``paramwise_cfg``
+format (``norm_decay_mult``, ``bias_decay_mult``, ``custom_keys``, ...)::
+
+    weights=dict(optimizer=dict(type='SGD', lr=0.005, weight_decay=3e-4),
+                 paramwise_cfg=dict(norm_decay_mult=0.,
+                                    custom_keys={'classifier': dict(
+                                        lr_mult=0.1)}))
+
+mmengine's ``DefaultOptimWrapperConstructor`` computes the groups over the
+whole search model (``custom_keys`` match names such as
+``architecture.classifier``) and only the member's own parameters are kept.
+A top-level ``paramwise_cfg`` is refused: it would be ambiguous between the
+two optimizers.
 """
 import copy
 
 from mmengine.model import is_model_wrapper
-from mmengine.optim import OptimWrapperDict
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from mmengine.registry import OPTIMIZERS
 
 from mmddarts.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
@@ -35,9 +49,10 @@ class SearchOptimWrapperConstructor:
     def __init__(self, optim_wrapper_cfg, paramwise_cfg=None):
         if paramwise_cfg:
             raise ValueError(
-                'SearchOptimWrapperConstructor: paramwise_cfg is not '
-                'supported; set options per optimizer under '
-                "'architecture' / 'weights'")
+                'SearchOptimWrapperConstructor: a top-level paramwise_cfg is '
+                'not supported (it would apply to both optimizers); set it '
+                'per optimizer: optim_wrapper.weights.paramwise_cfg / '
+                'optim_wrapper.architecture.paramwise_cfg')
         cfg = copy.deepcopy(dict(optim_wrapper_cfg))
         shared = {k: cfg.pop(k) for k in SHARED_KEYS if k in cfg}
         missing = [k for k in PARAM_GETTERS if k not in cfg]
@@ -87,8 +102,38 @@ class SearchOptimWrapperConstructor:
                                  f'{type(model).__name__}.{getter}() is empty')
             cfg = copy.deepcopy(self.cfgs[name])
             optim_cfg = cfg.pop('optimizer')
+            paramwise = cfg.pop('paramwise_cfg', None)
+            if paramwise:
+                params = self._param_groups(model, name, optim_cfg,
+                                            paramwise, params)
             optim_cfg['params'] = params
             optimizer = OPTIMIZERS.build(optim_cfg)
             wrappers[name] = OPTIM_WRAPPERS.build(
                 cfg, default_args=dict(optimizer=optimizer))
         return OptimWrapperDict(**wrappers)
+
+    @staticmethod
+    def _param_groups(model, name, optim_cfg, paramwise, params):
+        """mmengine's per-parameter groups, restricted to ``params``."""
+        try:
+            builder = DefaultOptimWrapperConstructor(
+                dict(optimizer=copy.deepcopy(optim_cfg)),
+                copy.deepcopy(paramwise))
+            groups = []
+            builder.add_params(groups, model)
+        except (ValueError, TypeError, KeyError) as err:
+            # e.g. mmengine's 'base_wd should not be None' for decay mults
+            raise type(err)(
+                f'SearchOptimWrapperConstructor: optim_wrapper.{name}.'
+                f'paramwise_cfg={paramwise}: {err}') from err
+        own = {id(p) for p in params}
+        groups = [g for g in groups if id(g['params'][0]) in own]
+        covered = {id(g['params'][0]) for g in groups}
+        if covered != own:
+            raise ValueError(
+                f'SearchOptimWrapperConstructor: optim_wrapper.{name}.'
+                f'paramwise_cfg: {len(own - covered)} of the {name} '
+                'parameters are not reachable as named parameters of the '
+                'model (or were dropped as duplicates), so no group holds '
+                'them')
+        return groups
