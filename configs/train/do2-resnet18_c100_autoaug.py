@@ -3,7 +3,7 @@
 # as here (after crop + flip, before Cutout).
 _base_ = ['./do2-resnet18_c100.py']
 
-cifar100_mean = [129, 124, 112]  # RGB, 0..255: pad colour of Cutout and ops
+cifar100_mean = [129, 124, 112]  # RGB, 0..255: pad colour of the ops
 train_pipeline = [
     dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
@@ -11,7 +11,11 @@ train_pipeline = [
         type='mmddarts.CIFAR10AutoAugment',
         image_size=32,
         hparams=dict(pad_val=cifar100_mean)),
-    dict(type='mmpretrain.Cutout', shape=16, pad_val=cifar100_mean, prob=1.0),
+    # DARTS' Cutout, hole = the normalisation mean (0 once normalised)
+    dict(
+        type='mmddarts.DARTSCutout',
+        length=16,
+        pad_val={{_base_.data_preprocessor.mean}}),
     dict(type='mmpretrain.PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

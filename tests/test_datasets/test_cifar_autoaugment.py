@@ -219,12 +219,15 @@ def test_autoaug_configs(repo_root, scope, name, mean):
     cfg = Config.fromfile(osp.join(repo_root, 'configs/train', name))
     assert _pipeline_types(cfg) == [
         'mmpretrain.RandomCrop', 'mmpretrain.RandomFlip',
-        'mmddarts.CIFAR10AutoAugment', 'mmpretrain.Cutout',
+        'mmddarts.CIFAR10AutoAugment', 'mmddarts.DARTSCutout',
         'mmpretrain.PackInputs']
     aug = Compose(cfg.train_dataloader.dataset.pipeline).transforms[2]
     assert isinstance(aug, CIFAR10AutoAugment)
     assert len(aug.policies) == len(aug.transforms) == 25
     assert aug.transforms[3].transforms[1].pad_val == mean  # TranslateY
+    # the hole is the normalisation mean (0 once normalised)
+    cutout = cfg.train_dataloader.dataset.pipeline[3]
+    assert cutout.pad_val == cfg.data_preprocessor.mean
 
 
 def test_config_pipeline_on_tiny_cifar10(repo_root, tiny_cifar10, scope):
@@ -239,4 +242,5 @@ def test_config_pipeline_on_tiny_cifar10(repo_root, tiny_cifar10, scope):
     np.random.seed(0)
     for i in range(len(dataset)):
         out = dataset[i]['inputs']
-        assert out.shape == (3, SIZE, SIZE) and out.dtype == torch.uint8
+        # float: DARTSCutout fills with the exact (fractional) mean colour
+        assert out.shape == (3, SIZE, SIZE) and out.dtype == torch.float32

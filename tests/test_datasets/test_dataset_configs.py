@@ -38,9 +38,11 @@ def test_cifar_configs(repo_root, tiny_cifar10, tiny_cifar100, name, kind,
     assert cfg.val_evaluator.topk == (1, 5)
     train = _build(cfg.train_dataloader)
     names = [type(t).__name__ for t in train.pipeline.transforms]
-    assert names == ['RandomCrop', 'RandomFlip', 'Cutout', 'PackInputs']
+    assert names == ['RandomCrop', 'RandomFlip', 'DARTSCutout', 'PackInputs']
     cutout = train.pipeline.transforms[2]
-    assert (cutout.shape, cutout.prob) == (16, 1.0)
+    assert cutout.length == 16
+    # the hole is the normalisation mean: 0 once normalised, as in DARTS
+    assert list(cutout.pad_val) == list(cfg.data_preprocessor.mean)
     out = train[0]
     assert tuple(out['inputs'].shape) == (3, 32, 32)
     val = _build(cfg.val_dataloader)

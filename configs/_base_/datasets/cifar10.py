@@ -1,24 +1,28 @@
 # CIFAR-10 for training derived (evaluation) networks, D-DARTS/DARTS recipe:
 # random crop with 4-pixel padding, horizontal flip, cutout 16.
+# Normalisation: DARTS' CIFAR_MEAN / CIFAR_STD (utils.py, also D-DARTS'), the
+# per-channel mean and std over all pixels of the 50k training images, x255:
+# mean (0.49139968, 0.48215827, 0.44653124), std (0.24703233, 0.24348505,
+# 0.26158768). (mmpretrain's CIFAR std [51.59, 50.85, 51.26] averages the
+# per-image stds: a different, smaller number.)
 # Module names carry their scope so this file works under any default_scope.
 dataset_type = 'mmddarts.CIFAR10'
 data_root = 'data/cifar10'  # holds cifar-10-batches-py/
+cifar_mean = [125.3069, 122.9504, 113.8655]  # RGB, 0..255
+cifar_std = [62.9932, 62.0887, 66.7049]
 data_preprocessor = dict(
     type='mmpretrain.ClsDataPreprocessor',
     num_classes=10,
-    # RGB mean/std of the CIFAR-10 training images, in 0..255.
-    mean=[125.307, 122.961, 113.8575],
-    std=[51.5865, 50.847, 51.255],
+    mean=cifar_mean,
+    std=cifar_std,
     to_rgb=False)
 
 train_pipeline = [
     dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
-    # DARTS' Cutout: always one 16x16 hole; DARTS zeroes normalised pixels,
-    # i.e. fills the hole with the mean colour.
-    dict(
-        type='mmpretrain.Cutout', shape=16, pad_val=[125, 123, 114],
-        prob=1.0),
+    # DARTS' Cutout: one 16x16 hole, centre anywhere, clipped at every
+    # border; DARTS zeroes normalised pixels, i.e. fills with the mean.
+    dict(type='mmddarts.DARTSCutout', length=16, pad_val=cifar_mean),
     dict(type='mmpretrain.PackInputs'),
 ]
 test_pipeline = [dict(type='mmpretrain.PackInputs')]

@@ -5,20 +5,21 @@ _base_ = ['./cifar10.py']
 
 dataset_type = 'mmddarts.CIFAR100'
 data_root = 'data/cifar100'  # holds cifar-100-python/
+# RGB mean/std over all pixels of the CIFAR-100 training images, x255
+# (D-DARTS' CIFAR100 mean (0.50707516, 0.48654887, 0.44091784), std
+# (0.26733428, 0.25643846, 0.27615049)).
+cifar_mean = [129.3042, 124.0700, 112.4340]
+cifar_std = [68.1702, 65.3918, 70.4184]
 data_preprocessor = dict(
     num_classes=100,
-    # RGB mean/std of the CIFAR-100 training images, in 0..255.
-    mean=[129.304, 124.070, 112.434],
-    std=[68.170, 65.392, 70.418])
+    mean=cifar_mean,
+    std=cifar_std)
 
 train_pipeline = [
     dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
-    # DARTS' Cutout fills the hole with the mean colour (zero after
-    # normalisation).
-    dict(
-        type='mmpretrain.Cutout', shape=16, pad_val=[129, 124, 112],
-        prob=1.0),
+    # DARTS' Cutout: the hole is the mean colour (zero after normalisation).
+    dict(type='mmddarts.DARTSCutout', length=16, pad_val=cifar_mean),
     dict(type='mmpretrain.PackInputs'),
 ]
 train_dataloader = dict(

@@ -6,8 +6,8 @@ from mmpretrain.datasets.transforms.auto_augment import merge_hparams
 from mmddarts.registry import TRANSFORMS
 from .auto_augment_policies import cifar10_policy
 
-# RGB mean of the CIFAR-10 training images (0..255), the pad colour of the
-# base CIFAR configs' Cutout.
+# RGB mean of the CIFAR-10 training images (0..255) rounded to whole numbers:
+# the colour Rotate/Shear/Translate fill uncovered areas with.
 CIFAR10_MEAN_RGB = (125, 123, 114)
 
 
