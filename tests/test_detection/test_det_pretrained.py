@@ -21,7 +21,7 @@ def test_retinanet_init_weights_loads_classifier_backbone(tmp_path):
     clf = MODELS.build(dict(
         type='mmddarts.DDartsImageClassifier',
         backbone=dict(type='mmddarts.DDartsNet', genotype=bb.genotype,
-                      channels=bb.channels, stem='imagenet'),
+                      channels=bb.channels, stem=bb.stem),
         neck=dict(type='mmpretrain.GlobalAveragePooling'),
         head=dict(type='mmpretrain.LinearClsHead', num_classes=7),
         aux_head=dict(type='mmddarts.AuxiliaryHeadImageNet', num_classes=7)))

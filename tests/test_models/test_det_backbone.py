@@ -48,19 +48,30 @@ def _expected_widths(genotype, C):
     return widths
 
 
-@pytest.mark.parametrize('path,num_cells,stages,strides', [
-    # DO-2-ResNet18: reductions 1, 2, 3 -> one cell per stage, /8 .. /64.
-    (DO2, None, [[0], [1], [2], [3]], [8, 16, 32, 64]),
+# Stage strides, hand computed: the stem's stride (D-DARTS' ImageNet stem /4,
+# the default; DARTS' /8) times 2 per reduction cell up to the stage's end.
+@pytest.mark.parametrize('path,num_cells,stem,stages,strides', [
+    # DO-2-ResNet18: reductions 1, 2, 3 -> one cell per stage: ResNet's
+    # strides 4..32 with the D-DARTS stem, 8..64 with DARTS'.
+    (DO2, None, None, [[0], [1], [2], [3]], [4, 8, 16, 32]),
+    (DO2, None, 'ddarts_imagenet', [[0], [1], [2], [3]], [4, 8, 16, 32]),
+    (DO2, None, 'imagenet', [[0], [1], [2], [3]], [8, 16, 32, 64]),
     # 8 cells, reductions 2, 5.
-    (DARTS_V2, None, [[0, 1], [2, 3, 4], [5, 6, 7]], [8, 16, 32]),
-    # Algorithm 1 to 14 cells: reductions 4, 9.
-    (DARTS_V2, 14, [[0, 1, 2, 3], [4, 5, 6, 7, 8], [9, 10, 11, 12, 13]],
+    (DARTS_V2, None, None, [[0, 1], [2, 3, 4], [5, 6, 7]], [4, 8, 16]),
+    (DARTS_V2, None, 'imagenet', [[0, 1], [2, 3, 4], [5, 6, 7]],
      [8, 16, 32]),
-    (DD_SPARSE, None, [[0, 1], [2, 3, 4], [5, 6, 7]], [8, 16, 32]),
+    # Algorithm 1 to 14 cells: reductions 4, 9.
+    (DARTS_V2, 14, 'imagenet',
+     [[0, 1, 2, 3], [4, 5, 6, 7, 8], [9, 10, 11, 12, 13]], [8, 16, 32]),
+    (DARTS_V2, 14, 'ddarts_imagenet',
+     [[0, 1, 2, 3], [4, 5, 6, 7, 8], [9, 10, 11, 12, 13]], [4, 8, 16]),
+    (DD_SPARSE, None, 'imagenet', [[0, 1], [2, 3, 4], [5, 6, 7]],
+     [8, 16, 32]),
 ])
-def test_default_outputs(path, num_cells, stages, strides):
+def test_default_outputs(path, num_cells, stem, stages, strides):
     C = 4
-    model = DDartsDetBackbone(path, channels=C, num_cells=num_cells)
+    kwargs = {} if stem is None else dict(stem=stem)
+    model = DDartsDetBackbone(path, channels=C, num_cells=num_cells, **kwargs)
     assert model.stages == stages == det_stages(path, num_cells)
     outs = model(torch.randn(2, 3, H, W))
     assert isinstance(outs, tuple) and len(outs) == len(stages)
@@ -73,7 +84,29 @@ def test_default_outputs(path, num_cells, stages, strides):
     assert model.out_stage_channels == [widths[c[-1]] for c in stages]
     assert det_out_channels(path, C, num_cells=num_cells) == \
         model.out_stage_channels
-    assert det_out_strides(path, num_cells=num_cells) == strides
+    assert det_out_strides(path, num_cells=num_cells, **kwargs) == strides
+
+
+def test_ddarts_stem_is_the_reference_layout():
+    """D-DARTS' NetworkImageNet (aheuillet/D-DARTS model.py): stem0 = conv3x3
+    s2 (3->C/2), BN, ReLU, conv3x3 s1 (C/2->C), BN; stem1 = ReLU, conv3x3 s2,
+    BN; cell 0 FactorizedReduces s0. DARTS' stem differs only in the stride
+    of stem0's second conv, so both load the same weights."""
+    a = DDartsDetBackbone(DO2, channels=8, stem='ddarts_imagenet')
+    b = DDartsDetBackbone(DO2, channels=8, stem='imagenet')
+    convs = [m for m in a.stem0 if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.stride) for c in convs] == [
+        (3, 4, (2, 2)), (4, 8, (1, 1))]
+    assert a.stem1[1].stride == (2, 2)
+    assert type(a.cells[0].preprocess0).__name__ == 'FactorizedReduce'
+    assert b.stem0[3].stride == (2, 2)
+    assert [(k, v.shape) for k, v in a.state_dict().items()] == [
+        (k, v.shape) for k, v in b.state_dict().items()]
+    x = torch.randn(1, 3, 32, 32)
+    assert a.stem0(x).shape[-1] == 16 and a.stem1(a.stem0(x)).shape[-1] == 8
+    assert b.stem0(x).shape[-1] == 8 and b.stem1(b.stem0(x)).shape[-1] == 4
+    with pytest.raises(ValueError, match='unknown stem'):
+        det_out_strides(DO2, stem='resnet')
 
 
 def test_do2_resnet18_channels_at_c64():
@@ -90,7 +123,7 @@ def test_do2_resnet18_channels_at_c64():
 def test_out_indices_subsets(out_indices, stages):
     model = DDartsDetBackbone(DO2, channels=4, out_indices=out_indices)
     outs = model(torch.randn(1, 3, H, W))
-    all_strides = [8, 16, 32, 64]
+    all_strides = [4, 8, 16, 32]
     widths = [16, 32, 64, 128]
     assert [o.shape[1] for o in outs] == [widths[s] for s in stages]
     assert [o.shape[2] for o in outs] == [
@@ -166,11 +199,11 @@ def test_norm_eval_keeps_bn_in_eval_mode():
                if isinstance(m, _BatchNorm))
 
 
-def _classifier(genotype, C):
+def _classifier(genotype, C, stem='ddarts_imagenet'):
     return MODELS.build(dict(
         type='mmddarts.DDartsImageClassifier',
         backbone=dict(type='mmddarts.DDartsNet', genotype=genotype,
-                      channels=C, stem='imagenet'),
+                      channels=C, stem=stem, aux_index=-1),
         neck=dict(type='mmpretrain.GlobalAveragePooling'),
         head=dict(type='mmpretrain.LinearClsHead', num_classes=5),
         aux_head=dict(type='mmddarts.AuxiliaryHeadImageNet', num_classes=5)))
@@ -186,9 +219,11 @@ def _randomise(module, seed):
 
 def _save_mmengine_style(state_dict, path):
     # What mmengine's CheckpointHook writes: the message hub holds
-    # HistoryBuffer objects that torch >= 2.6 refuses with weights_only.
+    # HistoryBuffer objects (filled by training) that torch >= 2.6 refuses
+    # with plain weights_only; mmddarts' allowlist admits them.
     torch.save({'meta': {'epoch': 1}, 'state_dict': state_dict,
-                'message_hub': {'log_scalars': {'loss': HistoryBuffer()}}},
+                'message_hub': {'log_scalars': {
+                    'loss': HistoryBuffer([2.3, 1.7], [1, 1])}}},
                path)
 
 
@@ -221,7 +256,7 @@ def test_load_bare_ddartsnet_state_dict(tmp_path):
     _randomise(net, 1)
     path = str(tmp_path / 'net.pth')
     torch.save(net.state_dict(), path)
-    det = DDartsDetBackbone(DARTS_V2, channels=4)
+    det = DDartsDetBackbone(DARTS_V2, channels=4, stem='imagenet')
     det.load_classification_checkpoint(path)
     for k, v in net.state_dict().items():
         torch.testing.assert_close(det.state_dict()[k], v, rtol=0, atol=0)

@@ -6,34 +6,35 @@ resolution and its output is its last cell (the cell before the next
 reduction, or the last cell). ``out_indices`` and ``frozen_stages`` count
 these cell stages like ``ResNet(out_indices=(0, 1, 2, 3), frozen_stages=1)``.
 
-Strides with DARTS' ImageNet stem (/8, two stride-2 convs then one more):
+Stage strides are the stem's stride (``STEM_STRIDES``) times 2 per reduction
+cell. With D-DARTS' ImageNet stem (``'ddarts_imagenet'``, /4, the default
+here and what the D-DARTS ImageNet DO-2-ResNet checkpoints used) and with
+DARTS' (``'imagenet'``, /8):
 
-========================  ===================  =========================
-genotype                  stage cells          stage strides
-========================  ===================  =========================
-DO-2-ResNet18 (4 cells,   [0] [1] [2] [3]      8, 16, 32, 64
+========================  ===================  ==============  =============
+genotype                  stage cells          ddarts_imagenet imagenet
+========================  ===================  ==============  =============
+DO-2-ResNet18 (4 cells,   [0] [1] [2] [3]      4, 8, 16, 32    8, 16, 32, 64
 reductions 1, 2, 3)
-DARTS / D-DARTS, 8 cells  [0-1] [2-4] [5-7]    8, 16, 32
+DARTS / D-DARTS, 8 cells  [0-1] [2-4] [5-7]    4, 8, 16        8, 16, 32
 (reductions 2, 5)
-14 cells (4, 9)           [0-3] [4-8] [9-13]   8, 16, 32
-========================  ===================  =========================
+14 cells (4, 9)           [0-3] [4-8] [9-13]   4, 8, 16        8, 16, 32
+========================  ===================  ==============  =============
 
-So FPN uses ``start_level=0`` and the heads' anchor / RoI strides start at 8
-(see configs/detection and docs/detection.md).
+DO-2-ResNet18 with the /4 stem has ResNet's strides 4..32, so its detectors
+use mmdet's standard RetinaNet / Mask R-CNN necks, anchors and RoI extractors
+(FPN ``start_level=1`` for RetinaNet, 0 for Mask R-CNN). The 14-cell DARTS /
+D-DARTS networks keep DARTS' /8 stem, with FPN ``start_level=0`` (see
+configs/detection and docs/detection.md).
 """
 import os.path as osp
-import pickle
 
-import torch
 from mmengine.logging import MMLogger
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmddarts.registry import MODELS
 from mmddarts.structures.genotype import Genotype, gene_concat
-from .ddarts_net import DDartsNet
-
-# Stride of the stem output the first cell reads (DDartsNet's stems).
-STEM_STRIDES = {'imagenet': 8, 'cifar': 1}
+from .ddarts_net import STEM_STRIDES, DDartsNet
 
 
 def _resolve_genotype(genotype, num_cells=None):
@@ -99,7 +100,7 @@ def det_out_channels(genotype, channels, out_indices=None, num_cells=None,
 
 
 def det_out_strides(genotype, out_indices=None, num_cells=None,
-                    stem='imagenet'):
+                    stem='ddarts_imagenet'):
     """Strides of the backbone's outputs relative to the input image."""
     if stem not in STEM_STRIDES:
         raise ValueError(f'det_out_strides: unknown stem {stem!r}; known: '
@@ -117,15 +118,24 @@ def det_out_strides(genotype, out_indices=None, num_cells=None,
 
 
 def _load_raw_checkpoint(path, map_location):
-    """Load a checkpoint with mmengine's loaders (URLs, schemes); a local
-    mmengine checkpoint that torch >= 2.6 refuses with ``weights_only``
-    (message hub objects) is read again in full: only load trusted files."""
+    """Load a checkpoint without running code from the file.
+
+    Local files go through :func:`mmddarts.utils.load_from_local_allowlisted`
+    (``weights_only=True`` plus the classes mmengine's CheckpointHook writes:
+    ``HistoryBuffer``, numpy arrays); a file pickling anything else loads in
+    full only if it was trusted with :func:`mmddarts.utils.trust_checkpoint`
+    or ``$MMDDARTS_TRUSTED_CHECKPOINTS``, else it is refused. URLs and other
+    schemes go to mmengine's loaders, which load with torch's default
+    (``weights_only=True`` on torch >= 2.6).
+    """
     from mmengine.runner import CheckpointLoader
-    try:
-        return CheckpointLoader.load_checkpoint(
-            path, map_location=map_location)
-    except pickle.UnpicklingError:
-        return torch.load(path, map_location=map_location, weights_only=False)
+
+    from mmddarts.utils.checkpoint import load_from_local_allowlisted
+    if '://' not in path:
+        # Called directly, not through CheckpointLoader's scheme table, so
+        # the allowlist holds even if another package re-registers ''.
+        return load_from_local_allowlisted(path, map_location=map_location)
+    return CheckpointLoader.load_checkpoint(path, map_location=map_location)
 
 
 def map_classifier_state_dict(state_dict, prefix='backbone.'):
@@ -153,7 +163,11 @@ class DDartsDetBackbone(DDartsNet):
         channels: C, the node width of the first cells (DO-2-ResNet18: 64).
         num_cells: build this many cells with Algorithm 1 (``None``: the
             genotype's count).
-        stem: ``'imagenet'`` (stride 8, default) or ``'cifar'`` (stride 1).
+        stem: ``'ddarts_imagenet'`` (D-DARTS' ImageNet stem, stride 4,
+            default: DO-2-ResNet18 then has ResNet's strides 4..32),
+            ``'imagenet'`` (DARTS' ImageNet stem, stride 8) or ``'cifar'``
+            (stride 1). It must be the stem the loaded classifier was trained
+            with (the weights fit either ImageNet stem; the strides do not).
         out_indices: cell stages whose outputs are returned (see the module
             docstring); ``None``: every stage.
         frozen_stages: ``-1`` trains everything; ``0`` freezes the stem;
@@ -182,7 +196,7 @@ class DDartsDetBackbone(DDartsNet):
                  genotype,
                  channels=64,
                  num_cells=None,
-                 stem='imagenet',
+                 stem='ddarts_imagenet',
                  out_indices=None,
                  frozen_stages=-1,
                  norm_eval=False,

@@ -8,6 +8,12 @@ from ..derived_cell import DerivedCell
 
 CONCAT_RULES = ('fed', 'legacy')
 
+# Stride (relative to the image) of ``s1``, the stem output cell 0 reads as
+# its second input. ``imagenet``: DARTS' NetworkImageNet (stem0 /4, stem1 /8);
+# ``ddarts_imagenet``: D-DARTS' NetworkImageNet (aheuillet/D-DARTS model.py),
+# whose stem0 has stride 1 in its second conv (stem0 /2, stem1 /4).
+STEM_STRIDES = {'cifar': 1, 'imagenet': 8, 'ddarts_imagenet': 4}
+
 
 @MODELS.register_module()
 class DDartsNet(BaseModule):
@@ -20,8 +26,14 @@ class DDartsNet(BaseModule):
         num_cells: build this many cells with Algorithm 1
             (:func:`mmddarts.search.expand.expand_genotype`) when it differs
             from the genotype's cell count. ``None``: the genotype's count.
-        stem: ``'cifar'`` (3x3 conv to ``stem_multiplier * C`` + BN) or
-            ``'imagenet'`` (DARTS' NetworkImageNet: two stride-2 stems, /8).
+        stem: ``'cifar'`` (3x3 conv to ``stem_multiplier * C`` + BN, /1),
+            ``'imagenet'`` (DARTS' NetworkImageNet: stem0 = two stride-2
+            3x3 convs, stem1 = one more; cells start at /8) or
+            ``'ddarts_imagenet'`` (D-DARTS' NetworkImageNet: the same layers
+            and parameters, but stem0's second conv has stride 1, so cells
+            start at /4 like ResNet's; this is what reproduces the D-DARTS
+            paper's ImageNet FLOPs of DO-2-ResNet18 / ResNet50, 8619M /
+            10029M). See ``STEM_STRIDES``.
         stem_multiplier: width factor of the CIFAR stem.
         in_channels: image channels.
         out_indices: cells whose outputs are returned (negative indices count
@@ -45,6 +57,7 @@ class DDartsNet(BaseModule):
     Attributes:
         out_channels (list[int]): output channels of every cell.
         aux_channels (int | None): channels of the auxiliary head's input.
+        stem_stride (int): stride of the stem output the first cell reads.
         drop_path_prob (float): drop-path rate used in training; set by
             :class:`mmddarts.engine.hooks.DropPathHook`.
     """
@@ -81,24 +94,30 @@ class DDartsNet(BaseModule):
                 nn.Conv2d(in_channels, C_stem, 3, padding=1, bias=False),
                 nn.BatchNorm2d(C_stem))
             C_prev_prev, C_prev, reduction_prev = C_stem, C_stem, False
-        elif stem == 'imagenet':
+        elif stem in ('imagenet', 'ddarts_imagenet'):
+            # Both stems: s0 = stem0(x) has twice the resolution of
+            # s1 = stem1(s0), so cell 0 FactorizedReduces s0. They differ only
+            # in the stride of stem0's second conv (same parameters).
+            mid_stride = 2 if stem == 'imagenet' else 1
             self.stem0 = nn.Sequential(
                 nn.Conv2d(in_channels, C // 2, 3, stride=2, padding=1,
                           bias=False),
                 nn.BatchNorm2d(C // 2),
                 nn.ReLU(inplace=True),
-                nn.Conv2d(C // 2, C, 3, stride=2, padding=1, bias=False),
+                nn.Conv2d(C // 2, C, 3, stride=mid_stride, padding=1,
+                          bias=False),
                 nn.BatchNorm2d(C))
             self.stem1 = nn.Sequential(
                 nn.ReLU(inplace=False),
                 nn.Conv2d(C, C, 3, stride=2, padding=1, bias=False),
                 nn.BatchNorm2d(C))
-            # s0 (stride 4) has twice s1's resolution (stride 8).
             C_prev_prev, C_prev, reduction_prev = C, C, True
         else:
             raise ValueError(
-                f"DDartsNet: stem must be 'cifar' or 'imagenet', got {stem!r}")
+                f'DDartsNet: stem must be one of {sorted(STEM_STRIDES)}, '
+                f'got {stem!r}')
         self.stem_type = stem
+        self.stem_stride = STEM_STRIDES[stem]
 
         self.cells = nn.ModuleList()
         self.out_channels = []
