@@ -10,8 +10,10 @@ _base_ = [
 #   python tools/train.py configs/search/dartopti_resnet18_c10.py --amp
 # In fp32 use 64 or a bigger GPU.
 batch_size = 128
-train_dataloader = dict(batch_size=batch_size)
-arch_dataloader = dict(batch_size=batch_size)
+# workers re-created (and re-seeded) every epoch: reproducible augmentation
+# draws, also after --resume (docs/search.md, Reproducibility)
+train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
+arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 # One alpha set (all 4 cells share the ResNet18 gene): the ablation loss
 # 1 - mc / mean(mc) is identically zero, and so is its gradient; skip its
 # extra passes.

@@ -10,7 +10,9 @@ _base_ = [
 #   python tools/train.py configs/search/dartopti_xception_c10.py --amp
 # In fp32 use 64 or a bigger GPU.
 batch_size = 128
-train_dataloader = dict(batch_size=batch_size)
-arch_dataloader = dict(batch_size=batch_size)
+# workers re-created (and re-seeded) every epoch: reproducible augmentation
+# draws, also after --resume (docs/search.md, Reproducibility)
+train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
+arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 model = dict(architecture=dict(baseline='xception', num_classes=10, C=32))
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)

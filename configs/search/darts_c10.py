@@ -10,8 +10,10 @@ _base_ = [
     '../_base_/search/search_runtime.py',
 ]
 batch_size = 64
-train_dataloader = dict(batch_size=batch_size)
-arch_dataloader = dict(batch_size=batch_size)
+# workers re-created (and re-seeded) every epoch: reproducible augmentation
+# draws, also after --resume (docs/search.md, Reproducibility)
+train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
+arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 model = dict(
     architecture=dict(
         num_classes=10, C=16, num_cells=8, alpha_mode='shared',

@@ -9,8 +9,10 @@ _base_ = [
     '../_base_/search/search_runtime.py',
 ]
 batch_size = 96
-train_dataloader = dict(batch_size=batch_size)
-arch_dataloader = dict(batch_size=batch_size)
+# workers re-created (and re-seeded) every epoch: reproducible augmentation
+# draws, also after --resume (docs/search.md, Reproducibility)
+train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
+arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 model = dict(architecture=dict(num_classes=10, C=16, num_cells=8),
              w01=7.0, w_abl=0.5, ablation='exact')
 # Two searches on 2 GPUs: the effective batch is 2 x 96 (lr unchanged, as

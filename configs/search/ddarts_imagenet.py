@@ -45,10 +45,12 @@ search_subset = dict(
     part='first',
     seed=0)
 
+# search loaders: workers re-created (and re-seeded) every epoch, for
+# reproducible augmentation draws, also after --resume (docs/search.md)
 train_dataloader = dict(
     batch_size=batch_size,
     num_workers=8,
-    persistent_workers=True,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='mmddarts.SplitDataset',
@@ -59,7 +61,7 @@ train_dataloader = dict(
 arch_dataloader = dict(
     batch_size=batch_size,
     num_workers=8,
-    persistent_workers=True,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='mmddarts.SplitDataset',

@@ -9,18 +9,34 @@ it is shorter.
 Resume: every epoch starts by re-seeding python/numpy/torch from
 ``runner.seed + epoch`` (mmengine's checkpoints hold no RNG state, and the
 validation epoch in between would shift it anyway). Data order comes from the
-samplers' ``seed + epoch`` and the split from the dataset's seed, so a search
-resumed at an epoch boundary replays exactly what the uninterrupted one did.
+samplers' ``seed + epoch`` and the split from the dataset's seed. Loader
+worker processes are seeded by :class:`EpochWorkerSeeder` from (seed, loader,
+epoch, rank, worker id) when they start, which they do every epoch with
+``persistent_workers=False`` (what the search configs set): a search resumed
+at an epoch boundary then replays exactly the order and the augmentation
+draws of the uninterrupted one. Persistent workers keep their RNG streams
+across epochs, so their draws cannot be replayed (the loop warns).
+
+The two loaders never share random draws: the arch loader's sampler seed is
+derived from ``runner.seed`` (``derive_seed(seed, 1)``), so halves of equal
+length are not shuffled in the same order, and its workers use another
+seed stream.
 """
 import logging
+from functools import partial
 from typing import Dict, Optional, Union
 
+from mmengine.dataset import worker_init_fn as default_worker_init_fn
+from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop
 from mmengine.runner.utils import set_random_seed
 from torch.utils.data import DataLoader
 
 from mmddarts.registry import LOOPS
+from .epoch_worker_seeder import EpochWorkerSeeder, derive_seed
+
+WEIGHTS_STREAM, ARCH_STREAM = 0, 1
 
 
 @LOOPS.register_module()
@@ -35,7 +51,8 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
             Defaults to the config's top-level ``arch_dataloader``.
         max_epochs (int): search epochs.
         reseed_each_epoch (bool): re-seed the global RNGs at each epoch start
-            (see the module docstring). Defaults to True.
+            and the loaders' workers from the epoch (see the module
+            docstring). Defaults to True.
         **kwargs: ``val_begin``, ``val_interval``, ``dynamic_intervals``.
     """
 
@@ -58,17 +75,53 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
         if isinstance(arch_dataloader, dict):
             diff_rank_seed = runner._randomness_cfg.get(
                 'diff_rank_seed', False)
+            # its own seed: with runner.seed both halves would be shuffled
+            # alike (sample k of each at the same position every epoch)
             arch_dataloader = runner.build_dataloader(
-                arch_dataloader, seed=runner.seed,
+                arch_dataloader, seed=derive_seed(runner.seed, ARCH_STREAM),
                 diff_rank_seed=diff_rank_seed)
         self.arch_dataloader = arch_dataloader
         self.reseed_each_epoch = reseed_each_epoch
+        self._seeders = []
+        if reseed_each_epoch:
+            for name, loader, stream in (
+                    ('train_dataloader', self.dataloader, WEIGHTS_STREAM),
+                    ('arch_dataloader', self.arch_dataloader, ARCH_STREAM)):
+                seeder = self._install_seeder(name, loader, stream)
+                if seeder is not None:
+                    self._seeders.append((loader, seeder))
         if len(self.arch_dataloader) < len(self.dataloader):
             print_log(
                 f'arch_dataloader has {len(self.arch_dataloader)} batches per '
                 f'epoch, train_dataloader {len(self.dataloader)}: the arch '
                 'loader restarts within an epoch', logger='current',
                 level=logging.WARNING)
+
+    def _install_seeder(self, name, loader, stream):
+        """Replace mmengine's epoch-blind worker seeding of ``loader``."""
+        if getattr(loader, 'num_workers', 0) == 0:
+            return None  # loads in this process, re-seeded every epoch
+        fn = loader.worker_init_fn
+        default = isinstance(fn, partial) and \
+            fn.func is default_worker_init_fn
+        if fn is not None and not default:
+            print_log(
+                f'{name} has its own worker_init_fn ({fn}): kept, so its '
+                'workers are not re-seeded per epoch by the search loop',
+                logger='current', level=logging.WARNING)
+            return None
+        if loader.persistent_workers:
+            print_log(
+                f'{name} uses persistent_workers=True: its workers keep their '
+                'random streams across epochs, so a resumed search will not '
+                'replay the augmentations of the uninterrupted one; set '
+                'persistent_workers=False for reproducible searches',
+                logger='current', level=logging.WARNING)
+        quiet = bool(default and fn.keywords.get('disable_subprocess_warning'))
+        seeder = EpochWorkerSeeder(self.runner.seed, stream, get_rank(),
+                                   disable_subprocess_warning=quiet)
+        loader.worker_init_fn = seeder  # read when workers start
+        return seeder
 
     def _set_epoch(self, loader, epoch):
         for obj in (getattr(loader, 'sampler', None),
@@ -78,7 +131,10 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
                 return
 
     def _arch_batches(self):
-        """Endless arch batches; restarts (same epoch order) when short."""
+        """Endless arch batches; restarts (same epoch order, new worker
+        draws) when short."""
+        seeder = next((s for loader, s in self._seeders
+                       if loader is self.arch_dataloader), None)
         while True:
             yielded = False
             for batch in self.arch_dataloader:
@@ -86,6 +142,8 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
                 yield batch
             if not yielded:
                 raise RuntimeError('arch_dataloader is empty')
+            if seeder is not None:
+                seeder.pass_idx += 1
 
     def run_epoch(self) -> None:
         if self.reseed_each_epoch:
@@ -96,6 +154,8 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
         # DistSamplerSeedHook only seeds train_dataloader's sampler.
         self._set_epoch(self.dataloader, self._epoch)
         self._set_epoch(self.arch_dataloader, self._epoch)
+        for _, seeder in self._seeders:
+            seeder.epoch, seeder.pass_idx = self._epoch, 0
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
         arch_batches = self._arch_batches()
