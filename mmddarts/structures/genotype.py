@@ -26,6 +26,15 @@ class GenotypeError(ValueError):
     """A genotype that cannot be used; the message names where and why."""
 
 
+def _node_list(value, where):
+    """``value`` as a non-empty list of node indices, or a clear error."""
+    if not isinstance(value, (list, tuple)) or not value or not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in value):
+        raise GenotypeError(f'{where}: expected a non-empty list of node '
+                            f'indices, got {value!r}')
+    return list(value)
+
+
 class Edge(NamedTuple):
     """One operation of a cell: ``op`` from node ``src`` into node ``to``."""
     op: str
@@ -185,6 +194,25 @@ class Genotype:
         output: those with at least one incoming edge, in node order."""
         return gene_concat(self.gene(cell))
 
+    def legacy_concat(self, cell):
+        """Nodes the legacy reference code concatenates in ``cell``
+        (``meta['legacy_concat']``: one list for every cell, or
+        ``{'normal': [...], 'reduce': [...]}`` from a DARTS text whose two
+        concats differ), or None when the genotype records none."""
+        value = self.meta.get('legacy_concat')
+        if value is None:
+            return None
+        where = f"genotype meta['legacy_concat'] (cell {cell})"
+        if not isinstance(value, dict):
+            return _node_list(value, where)
+        if set(value) != {'normal', 'reduce'}:
+            raise GenotypeError(
+                f"{where}: a dict must have exactly the keys 'normal' and "
+                f"'reduce', got {sorted(value)}")
+        # check both kinds, so a bad entry shows on the first cell built
+        lists = {k: _node_list(v, f"{where}['{k}']") for k, v in value.items()}
+        return lists['reduce' if self.is_reduction(cell) else 'normal']
+
     def num_edges(self):
         """Edges a search cell with ``steps`` nodes has (14 for 4 steps)."""
         return sum(2 + i for i in range(self.steps))
@@ -296,6 +324,7 @@ class Genotype:
         ``Genotype(...)`` text (parsed safely, never evaluated);
         ``legacy_kwargs`` (``num_cells``, ``steps``, ``dangling``) go to
         :func:`~mmddarts.structures.legacy.parse_legacy_genotype`."""
+        path = os.fspath(path)  # str or os.PathLike (pathlib.Path)
         if not osp.isfile(path):
             # Configs name genotypes relative to the repository root; say
             # where a relative path was looked for.
@@ -321,10 +350,10 @@ class Genotype:
             return obj
         if isinstance(obj, dict):
             return cls.from_dict(obj)
-        if isinstance(obj, str):
+        if isinstance(obj, (str, os.PathLike)):
             return cls.load(obj)
-        raise TypeError('a genotype must be a Genotype, a dict or a path, '
-                        f'got {type(obj).__name__}')
+        raise TypeError('a genotype must be a Genotype, a dict or a path '
+                        f'(str or os.PathLike), got {type(obj).__name__}')
 
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""

@@ -25,6 +25,11 @@ from .op_sets import smallest_op_set
 
 # Refuse to build absurdly large lists from ``[0] * n``: genotypes are small.
 _MAX_LIST = 10000
+# ... and absurdly large texts in total: ``[[edge] * n] * n`` keeps every list
+# under _MAX_LIST yet expands to n^2 edges once the genes are copied and
+# validated. Every number, string, list and tuple of the expanded text counts
+# (an edge is 4); real genotypes hold a few hundred, this allows ~125k edges.
+_MAX_ELEMENTS = 500_000
 
 _FIELDS = {
     'Genotype': ('normal', 'normal_concat', 'reduce', 'reduce_concat'),
@@ -38,36 +43,55 @@ _REQUIRED = {
 }
 
 
+def _checked(size, node, source):
+    if size > _MAX_ELEMENTS:
+        raise GenotypeError(
+            f'{source}: line {getattr(node, "lineno", "?")}: the genotype '
+            f'expands to more than {_MAX_ELEMENTS} elements (numbers, '
+            'strings, lists, tuples; e.g. lists multiplied inside lists), '
+            'far beyond any real genotype; refusing to build it')
+    return size
+
+
 def _literal(node, source):
-    """Value of a whitelisted expression node; anything else is an error."""
+    """Value of a whitelisted expression node and its expanded size (every
+    element counted as often as it would be copied); anything else is an
+    error."""
     where = f'{source}: line {getattr(node, "lineno", "?")}'
     if isinstance(node, ast.Constant):
         if isinstance(node.value, (int, str)) or node.value is None:
-            return node.value
+            return node.value, 1
         raise GenotypeError(f'{where}: unsupported constant {node.value!r}')
     if isinstance(node, (ast.List, ast.Tuple)):
-        items = [_literal(elt, source) for elt in node.elts]
-        return items if isinstance(node, ast.List) else tuple(items)
+        items, size = [], 1
+        for elt in node.elts:
+            value, n = _literal(elt, source)
+            items.append(value)
+            size = _checked(size + n, node, source)
+        return (items if isinstance(node, ast.List) else tuple(items)), size
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        value = _literal(node.operand, source)
+        value, _ = _literal(node.operand, source)
         if isinstance(value, int) and not isinstance(value, bool):
-            return -value
+            return -value, 1
         raise GenotypeError(f'{where}: cannot negate {value!r}')
     if isinstance(node, ast.BinOp) and isinstance(node.op,
                                                   (ast.Add, ast.Mult)):
-        left = _literal(node.left, source)
-        right = _literal(node.right, source)
+        left, n_left = _literal(node.left, source)
+        right, n_right = _literal(node.right, source)
         if isinstance(node.op, ast.Add) and isinstance(left, list) \
                 and isinstance(right, list):
-            return left + right
+            return left + right, _checked(n_left + n_right - 1, node, source)
         if isinstance(node.op, ast.Mult):
-            seq, times = (left, right) if isinstance(left, list) \
-                else (right, left)
+            (seq, n_seq), times = ((left, n_left), right) \
+                if isinstance(left, list) else ((right, n_right), left)
             if isinstance(seq, list) and isinstance(times, int) \
                     and not isinstance(times, bool):
                 if len(seq) * max(times, 0) > _MAX_LIST:
                     raise GenotypeError(f'{where}: list too long')
-                return seq * times
+                # the items' size, repeated: aliased inner lists count again
+                size = _checked(1 + (n_seq - 1) * max(times, 0), node,
+                                source)
+                return seq * times, size
         raise GenotypeError(
             f'{where}: only list + list and list * int are allowed, got '
             f'{ast.unparse(node)!r}')
@@ -81,7 +105,7 @@ def _literal(node, source):
         if node.keywords or not 1 <= len(node.args) <= 3:
             raise GenotypeError(f'{where}: range() takes 1 to 3 positional '
                                 'integers')
-        args = [_literal(a, source) for a in node.args]
+        args = [_literal(a, source)[0] for a in node.args]
         if not all(isinstance(a, int) and not isinstance(a, bool)
                    for a in args):
             raise GenotypeError(f'{where}: range() arguments must be '
@@ -89,7 +113,7 @@ def _literal(node, source):
         values = range(*args)
         if len(values) > _MAX_LIST:
             raise GenotypeError(f'{where}: range too long')
-        return list(values)
+        return list(values), 1 + len(values)
     raise GenotypeError(
         f'{where}: {ast.unparse(node)!r} is not a literal (allowed: numbers, '
         'strings, lists, tuples, range(...), list + list, list * int)')
@@ -118,9 +142,16 @@ def _parse_call(text, source):
     if len(call.args) > len(names):
         raise GenotypeError(f'{source}: {name} takes at most {len(names)} '
                             f'fields ({", ".join(names)})')
-    fields = {}
+    fields, size = {}, 0
+
+    def field(arg):
+        nonlocal size
+        value, n = _literal(arg, source)
+        size = _checked(size + n, arg, source)
+        return value
+
     for key, arg in zip(names, call.args):
-        fields[key] = _literal(arg, source)
+        fields[key] = field(arg)
     for kw in call.keywords:
         if kw.arg is None:
             raise GenotypeError(f'{source}: **kwargs not allowed in {name}')
@@ -129,7 +160,7 @@ def _parse_call(text, source):
                                 f'{name} (fields: {", ".join(names)})')
         if kw.arg in fields:
             raise GenotypeError(f'{source}: field {kw.arg!r} given twice')
-        fields[kw.arg] = _literal(kw.value, source)
+        fields[kw.arg] = field(kw.value)
     missing = [k for k in _REQUIRED[name] if k not in fields]
     if missing:
         raise GenotypeError(f'{source}: {name} misses field(s) {missing}')
@@ -236,6 +267,10 @@ def parse_legacy_genotype(text, source='<legacy genotype>', num_cells=8,
         Genotype: validated; ``meta['legacy_format']`` names the constructor,
         and a legacy ``concat`` is kept as ``meta['legacy_concat']`` (our
         cells concatenate every node that has an incoming edge instead).
+        For a DARTS text whose ``normal_concat`` / ``reduce_concat`` differ
+        from the fed nodes, ``meta['legacy_concat']`` is that list when both
+        agree, else ``{'normal': [...], 'reduce': [...]}``; read it with
+        :meth:`Genotype.legacy_concat`.
     """
     name, fields = _parse_call(text, source)
     info = {'legacy_format': name}
@@ -248,15 +283,23 @@ def parse_legacy_genotype(text, source='<legacy genotype>', num_cells=8,
         except ValueError as err:
             raise GenotypeError(f'{source}: {err}') from None
         seq = [1 if c in reductions else 0 for c in range(num_cells)]
-        concats = []
+        concats, by_kind = [], {}
         for key, gene in (('normal_concat', normal),
                           ('reduce_concat', reduce)):
+            fed = sorted({e[1] for e in gene})
             if fields.get(key) is None:
+                by_kind[key[:-7]] = fed  # no concat: the fed nodes
                 continue
             concat = _int_list(fields[key], key, source)
             concats.append(concat)
-            if sorted(concat) != sorted({e[1] for e in gene}):
+            by_kind[key[:-7]] = concat
+            if sorted(concat) != fed:
                 info[key] = concat
+        if 'normal_concat' in info or 'reduce_concat' in info:
+            # What concat_rule='legacy' reads (Genotype.legacy_concat): one
+            # list when both cell kinds agree, else one list per kind.
+            info['legacy_concat'] = by_kind['normal'] \
+                if by_kind['normal'] == by_kind['reduce'] else by_kind
     else:
         genes = _nested_genes(fields['genes'], source)
         if name == 'Genotype_opt':
