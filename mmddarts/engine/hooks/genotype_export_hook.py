@@ -64,6 +64,7 @@ class GenotypeExportHook(Hook):
         self.draw = draw
         self._sums = {}
         self._count = 0
+        self._skipped = 0
 
     @staticmethod
     def _model(runner):
@@ -99,6 +100,7 @@ class GenotypeExportHook(Hook):
     def before_train_epoch(self, runner):
         self._sums = {}
         self._count = 0
+        self._skipped = 0
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
@@ -108,10 +110,17 @@ class GenotypeExportHook(Hook):
             return
         values = {k: v.detach().float().cpu() for k, v in logs.items()}
         model.latest_arch_logs = {}  # consumed: skipped steps add nothing
+        finite_grads = getattr(model, 'latest_arch_grads_finite', None)
+        model.latest_arch_grads_finite = None
         # An fp16 step whose gradients overflowed is skipped by the loss
-        # scaler; its inf/nan contributions must not turn the epoch's
-        # averages into nan either.
+        # scaler: the model records that its alpha grads were not finite
+        # (the forward logs usually still are). Such a step, or one with
+        # inf/nan logs, is left out of the epoch's averages.
+        if finite_grads is not None and not bool(finite_grads):
+            self._skipped += 1
+            return
         if not all(bool(torch.isfinite(v).all()) for v in values.values()):
+            self._skipped += 1
             return
         for key, value in values.items():
             prev = self._sums.get(key)
@@ -161,8 +170,10 @@ class GenotypeExportHook(Hook):
     def _log(self, runner, epoch, names, means, dominant, genotypes):
         first = next(iter(genotypes.values()), None)
         scalars = {}
+        skipped = (f'; {self._skipped} non-finite (AMP-skipped) steps left '
+                   'out' if self._skipped else '')
         lines = [f'search epoch {epoch}: per owner (mc / labl averaged over '
-                 f'{self._count} arch steps)']
+                 f'{self._count} arch steps{skipped})']
         for i, name in enumerate(names):
             parts = [f'  [{i}] {name}:']
             for key in ('mc', 'labl'):

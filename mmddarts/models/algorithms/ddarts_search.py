@@ -83,6 +83,10 @@ class DDartsSearch(BaseModel):
         self.arch_update = True
         # Per-owner logs of the last arch step (for GenotypeExportHook).
         self.latest_arch_logs: Dict[str, torch.Tensor] = {}
+        # Whether the last arch step's (scaled) alpha grads were all finite
+        # (0-d bool tensor; None before any step). With AMP a False step
+        # was skipped by the loss scaler, whatever its logged losses say.
+        self.latest_arch_grads_finite: Optional[torch.Tensor] = None
 
     # --------------------------------------------------------- parameters
     def arch_parameters(self):
@@ -173,9 +177,17 @@ class DDartsSearch(BaseModel):
                 loss_scale=loss_scale,
                 generator=self._ablation_generator(inputs.device),
                 reduce=reduce)
+        # An fp16 overflow shows in the scaled gradients, not in the
+        # forward losses: this is the GradScaler's own skip criterion.
+        grads = [a.grad for a in alphas if a.grad is not None]
+        finite = torch.stack([torch.isfinite(g).all() for g in grads]).all() \
+            if grads else torch.ones((), dtype=torch.bool)
         optim_wrapper.step()
         _clear_grads(alphas)
-        return self._arch_log_vars(logs)
+        log_vars = self._arch_log_vars(logs)
+        self.latest_arch_grads_finite = finite.detach()
+        log_vars['arch_grads_finite'] = finite.detach().float()
+        return log_vars
 
     def weight_step(self, batch, optim_wrapper, reduce=None):
         """First-order weight update on a preprocessed batch."""
