@@ -3,8 +3,10 @@
 # configs/train/ddarts-c100-edge-abl_14cells_in1k.py, whose checkpoint it
 # fine-tunes on COCO for 12 epochs.
 #
-# Every D-DARTS cell has its own gene, so widths vary per cell; the stage
-# outputs (cells 3, 8, 13: strides 8, 16, 32) have 192, 384, 768 channels
+# Its ImageNet network uses DARTS' /8 stem (see that config for why), so the
+# stage outputs (cells 3, 8, 13) have strides 8, 16, 32 and FPN starts at
+# level 0 with two extra levels (strides 8..128). Every D-DARTS cell has its
+# own gene, so widths vary per cell; the stages have 192, 384, 768 channels
 # (tests/test_detection/test_det_configs.py checks them against the network).
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
@@ -17,7 +19,7 @@ model = dict(
         genotype='{{ fileDirname }}/../genotypes/ddarts_c100_edge_abl.json',
         channels=48,
         num_cells=14,
-        stem='imagenet',
+        stem='imagenet',  # DARTS' /8 stem, as its ImageNet checkpoint
         out_indices=(0, 1, 2),
         frozen_stages=1,
         norm_eval=True,

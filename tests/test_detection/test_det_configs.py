@@ -89,3 +89,54 @@ def test_mmdet_registry_finds_backbone_in_a_fresh_process():
                          env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert out.returncode == 0, out.stderr[-2000:]
     assert 'mmddarts.models.backbones.ddarts_det_backbone' in out.stdout
+
+
+MMDET_BASES = {
+    # config -> mmdet's own model base it must keep (the ResNet-50 setting)
+    'retinanet_do2-resnet18_fpn_1x_coco.py':
+    'retinanet/retinanet_r50_fpn_1x_coco.py',
+    'mask-rcnn_do2-resnet18_fpn_1x_cityscapes.py':
+    'cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py',
+}
+
+
+@pytest.mark.parametrize('name', sorted(MMDET_BASES))
+def test_do2_resnet18_configs_are_mmdet_r50_settings(name):
+    """With D-DARTS' /4 ImageNet stem DO-2-ResNet18 has ResNet-50's strides
+    (4, 8, 16, 32) and widths, so neck, anchors and RoI extractors are
+    exactly mmdet's R50 ones."""
+    path = [p for p in CONFIGS if osp.basename(p) == name][0]
+    cfg = Config.fromfile(path)
+    import mmdet
+    base = Config.fromfile(osp.join(osp.dirname(mmdet.__file__), '.mim',
+                                    'configs', MMDET_BASES[name]))
+    bb = cfg.model.backbone
+    assert bb.stem == 'ddarts_imagenet'
+    from mmddarts.models.backbones.ddarts_det_backbone import det_out_strides
+    assert det_out_strides(bb.genotype, bb.out_indices, stem=bb.stem) == [
+        4, 8, 16, 32]
+    assert cfg.model.neck == base.model.neck
+    for key in ('bbox_head', 'rpn_head', 'roi_head'):
+        if key in base.model:
+            assert cfg.model[key] == base.model[key]
+
+
+@pytest.mark.parametrize(
+    'path', [p for p in CONFIGS if 'tiny' not in p], ids=osp.basename)
+def test_backbone_is_the_pretrained_classifier(path):
+    """The ImageNet training config named by ``pretrained`` builds the same
+    network: same genotype, C, cells and stem (the stems share weights, so
+    a wrong stem would load silently and run at the wrong strides)."""
+    cfg = Config.fromfile(path)
+    bb = cfg.model.backbone
+    name = cfg.pretrained.split('/')[1]  # work_dirs/<config>/epoch_250.pth
+    train = Config.fromfile(osp.join(ROOT, 'configs', 'train', name + '.py'))
+    tb = train.model.backbone
+    assert osp.realpath(bb.genotype) == osp.realpath(
+        osp.join(ROOT, tb.genotype))
+    assert bb.channels == tb.channels
+    assert bb.get('num_cells') == tb.get('num_cells') or (
+        bb.get('num_cells') is None and tb.num_cells == 4)
+    assert bb.stem == tb.stem
+    if bb.get('num_cells') == 14:  # DARTS' /8 stem: FPN from level 0
+        assert bb.stem == 'imagenet' and cfg.model.neck.start_level == 0

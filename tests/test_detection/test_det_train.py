@@ -41,8 +41,11 @@ def test_retinanet_trains_and_evaluates(tmp_path, capsys):
     write_tiny_coco(data, splits=(('train', 4), ('val', 4)),
                     img_size=(96, 128))
     iters = 60
+    # lr 0.01: at 0.02 the toy (C=4) RetinaNet with ResNet strides spikes
+    # (losses up to 5.5, median falls ~10% only); 0.01 halves the loss for
+    # seeds 0, 1, 2.
     cfg = tiny_config(RETINANET, data, str(tmp_path / 'work'), iters=iters,
-                      lr=0.02)
+                      lr=0.01)
     runner, losses, metrics = _run(cfg)
     assert type(runner.model.backbone).__name__ == 'DDartsDetBackbone'
     _assert_learns(losses, iters)
