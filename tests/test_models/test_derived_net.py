@@ -61,6 +61,26 @@ def test_imagenet_stem():
     assert outs[0].shape == (1, 16, 4, 4)
     assert outs[1].shape == (1, 32, 2, 2)
     assert type(net.cells[0].preprocess0).__name__ == 'FactorizedReduce'
+    assert net.stem_stride == 8
+
+
+def test_ddarts_imagenet_stem():
+    # D-DARTS' NetworkImageNet: stem0's second conv has stride 1, so the
+    # stems give /2 then /4 and the same parameters as DARTS' stem.
+    net = DDartsNet(TOY, channels=8, stem='ddarts_imagenet',
+                    out_indices=(0, 2))
+    darts = DDartsNet(TOY, channels=8, stem='imagenet', out_indices=(0, 2))
+    x = torch.randn(1, 3, 32, 32)
+    assert net.stem0(x).shape == (1, 8, 16, 16)
+    outs = net(x)
+    # cell 0 keeps /4 (its input 0, at /2, is FactorizedReduced); the
+    # reduction cell 1 halves it.
+    assert outs[0].shape == (1, 16, 8, 8)
+    assert outs[1].shape == (1, 32, 4, 4)
+    assert net.stem_stride == 4
+    assert type(net.cells[0].preprocess0).__name__ == 'FactorizedReduce'
+    assert [v.shape for v in net.state_dict().values()] == [
+        v.shape for v in darts.state_dict().values()]
 
 
 def test_cell_sums_edges_and_concats_nodes():
