@@ -114,7 +114,8 @@ def test_darts_v2_imagenet_unchanged():
 def test_dd4_imagenet_keeps_darts_stem():
     # The paper's DD-4 (617 MFLOPs, 14 cells) fits DARTS' /8 stem (the
     # sparse genotype: ~502M), not the /4 one (~1,981M).
-    cfg = Config.fromfile(osp.join(TRAIN, 'ddarts-c100-edge-abl_14cells_in1k.py'))
+    cfg = Config.fromfile(
+        osp.join(TRAIN, 'ddarts-c100-edge-abl_14cells_in1k.py'))
     assert cfg.model.backbone.stem == 'imagenet'
     net = DDartsNet(osp.join(GENO, 'ddarts_c100_sparse_abl.json'),
                     channels=48, num_cells=14, stem='imagenet',
