@@ -11,15 +11,15 @@ cell. With D-DARTS' ImageNet stem (``'ddarts_imagenet'``, /4, the default
 here and what the D-DARTS ImageNet DO-2-ResNet checkpoints used) and with
 DARTS' (``'imagenet'``, /8):
 
-========================  ===================  ==============  =============
-genotype                  stage cells          ddarts_imagenet imagenet
-========================  ===================  ==============  =============
-DO-2-ResNet18 (4 cells,   [0] [1] [2] [3]      4, 8, 16, 32    8, 16, 32, 64
+========================  ===================  ===============  =============
+genotype                  stage cells          ddarts_imagenet  imagenet
+========================  ===================  ===============  =============
+DO-2-ResNet18 (4 cells,   [0] [1] [2] [3]      4, 8, 16, 32     8, 16, 32, 64
 reductions 1, 2, 3)
-DARTS / D-DARTS, 8 cells  [0-1] [2-4] [5-7]    4, 8, 16        8, 16, 32
+DARTS / D-DARTS, 8 cells  [0-1] [2-4] [5-7]    4, 8, 16         8, 16, 32
 (reductions 2, 5)
-14 cells (4, 9)           [0-3] [4-8] [9-13]   4, 8, 16        8, 16, 32
-========================  ===================  ==============  =============
+14 cells (4, 9)           [0-3] [4-8] [9-13]   4, 8, 16         8, 16, 32
+========================  ===================  ===============  =============
 
 DO-2-ResNet18 with the /4 stem has ResNet's strides 4..32, so its detectors
 use mmdet's standard RetinaNet / Mask R-CNN necks, anchors and RoI extractors
