@@ -93,8 +93,8 @@ def det_out_channels(genotype, channels, out_indices=None, num_cells=None,
         if genotype.is_reduction(i):
             C *= 2
         concat = gene_concat(genotype.gene(i))
-        if concat_rule == 'legacy' and 'legacy_concat' in genotype.meta:
-            concat = genotype.meta['legacy_concat']
+        if concat_rule == 'legacy' and genotype.legacy_concat(i) is not None:
+            concat = genotype.legacy_concat(i)
         widths.append(len(concat) * C)
     return [widths[stages[s][-1]] for s in out_indices]
 

@@ -128,7 +128,7 @@ class DDartsNet(BaseModule):
                 C_curr *= 2
             concat = None
             if concat_rule == 'legacy':
-                concat = genotype.meta.get('legacy_concat')
+                concat = genotype.legacy_concat(i)
             cell = DerivedCell(
                 genotype.gene(i), C_prev_prev, C_prev, C_curr, reduction,
                 reduction_prev, concat=concat,
