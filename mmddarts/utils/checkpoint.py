@@ -88,6 +88,10 @@ def mmengine_safe_globals() -> List:
         HistoryBuffer,
         (_history_buffer_getattr, 'builtins.getattr'),
         (_history_buffer_getattr, '__builtin__.getattr'),
+        # An empty numpy buffer (a HistoryBuffer before its first update)
+        # pickles its data as bytes(); constructing bytes runs nothing.
+        (bytes, 'builtins.bytes'),
+        (bytes, '__builtin__.bytes'),
     ] + _numpy_globals()
 
 

@@ -131,3 +131,18 @@ def test_trusted_files_fall_back(tmp_path, monkeypatch):
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         ckpt_utils.load_from_local_allowlisted('/nonexistent/nope.pth')
+
+
+def test_empty_history_buffer_loads_untrusted(tmp_path, monkeypatch):
+    """A HistoryBuffer before its first update pickles bytes(); allowed
+    (constructing bytes runs no code), unlike a foreign global."""
+    from mmengine.logging import HistoryBuffer
+    monkeypatch.setattr(ckpt_utils, '_trusted_paths', set())
+    monkeypatch.delenv(ckpt_utils.TRUSTED_ENV, raising=False)
+    path = tmp_path / 'empty_buffer.pth'
+    torch.save({'message_hub': {'log_scalars': {'loss': HistoryBuffer()}},
+                'state_dict': {'w': torch.ones(2)}}, path)
+    out = ckpt_utils.load_from_local_allowlisted(str(path))
+    buf = out['message_hub']['log_scalars']['loss']
+    assert isinstance(buf, HistoryBuffer) and len(buf.data[0]) == 0
+    assert torch.equal(out['state_dict']['w'], torch.ones(2))
