@@ -12,11 +12,14 @@ train_split = dict(
     type='mmddarts.DigitsDataset', split='train', pipeline=search_pipeline)
 search_portion = 0.5
 
+# Workers are re-created every epoch (persistent_workers=False) so that the
+# search loop can seed them per (seed, loader, epoch, rank, worker): a resumed
+# search then replays the same augmentations (docs/search.md, Resume).
 train_dataloader = dict(
     _delete_=True,
     batch_size=64,
     num_workers=2,
-    persistent_workers=True,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='mmddarts.SplitDataset',
@@ -27,7 +30,7 @@ train_dataloader = dict(
 arch_dataloader = dict(
     batch_size=64,
     num_workers=2,
-    persistent_workers=True,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='mmddarts.SplitDataset',
