@@ -83,3 +83,20 @@ def test_ddp_trains_without_find_unused_parameters(gloo_group):
         opt.step()
         opt.zero_grad()
     assert torch.isfinite(loss)
+
+
+def test_dead_cell_of_the_xception_genotypes_is_frozen():
+    """In DO-Xception, cell 12 reads only input 0 (cell 10), so cell 11's
+    output reaches nothing: read from the genotype file, not the net."""
+    from mmddarts.structures.genotype import Genotype
+    for path in ('configs/genotypes/do1-xception_c10.json',
+                 'configs/genotypes/do2-xception_c100.json'):
+        geno = Genotype.load(path)
+        assert 1 not in {src for _, _, src in geno.gene(12)}
+        net = DDartsNet(path, channels=4, aux_index=8)
+        assert net.dead_cells == (11, )
+        assert not any(p.requires_grad for p in net.cells[11].parameters())
+        assert all(p.requires_grad for p in net.cells[10].parameters())
+        # the last cell is the output: nothing after it, nothing dead there
+        assert DDartsNet(path, channels=4, aux_index=None,
+                         out_indices=(11, 12)).dead_cells == ()

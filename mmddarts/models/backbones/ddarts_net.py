@@ -58,6 +58,9 @@ class DDartsNet(BaseModule):
         out_channels (list[int]): output channels of every cell.
         aux_channels (int | None): channels of the auxiliary head's input.
         stem_stride (int): stride of the stem output the first cell reads.
+        dead_cells (tuple[int]): cells whose output reaches neither an
+            ``out_indices`` cell nor the aux cell; built (parameter counts)
+            but frozen, like the preprocessing of an input no edge reads.
         drop_path_prob (float): drop-path rate used in training; set by
             :class:`mmddarts.engine.hooks.DropPathHook`.
     """
@@ -148,6 +151,27 @@ class DDartsNet(BaseModule):
         self.aux_index = aux_index
         self.aux_channels = None if aux_index is None else \
             self.out_channels[aux_index]
+        self.dead_cells = self._dead_cells()
+        # Kept (the papers' parameter counts include them) but frozen: their
+        # weights never get a gradient, and DDP would otherwise fail with
+        # "Expected to have finished reduction" (e.g. DO-Xception: cell 12
+        # reads only cell 10, so nothing reads cell 11).
+        for i in self.dead_cells:
+            self.cells[i].requires_grad_(False)
+
+    def _dead_cells(self):
+        """Cells whose output reaches no output / aux cell, walking back
+        through the inputs each needed cell actually reads."""
+        needed = set(self.out_indices)
+        if self.aux_index is not None:
+            needed.add(self.aux_index)
+        for i in range(len(self.cells) - 1, -1, -1):
+            if i in needed:
+                # input 0 is cell i-2's output, input 1 cell i-1's (the stem
+                # when negative)
+                needed.update(i - 2 + k for k in self.cells[i].used_inputs
+                              if i - 2 + k >= 0)
+        return tuple(i for i in range(len(self.cells)) if i not in needed)
 
     @staticmethod
     def _check_indices(indices, n, what='out_indices'):
