@@ -66,6 +66,7 @@ _N = [0]
 
 def make_runner(work_dir, max_epochs, persistent=False, **kwargs):
     _N[0] += 1
+    kwargs.setdefault('randomness', dict(seed=3))
     return Runner(
         model=Recorder(), work_dir=str(work_dir),
         experiment_name=f'loop_seed_{_N[0]}_{id(work_dir)}',
@@ -77,7 +78,7 @@ def make_runner(work_dir, max_epochs, persistent=False, **kwargs):
         default_hooks=dict(checkpoint=dict(type='CheckpointHook',
                                            interval=1),
                            logger=dict(type='LoggerHook', interval=100)),
-        randomness=dict(seed=3), **kwargs)
+        **kwargs)
 
 
 def epochs(seen):
@@ -175,3 +176,19 @@ def test_search_configs_recreate_workers():
             dl = cfg[key]
             if dl.get('num_workers', 0) > 0:
                 assert dl.get('persistent_workers') is False, (f, key)
+
+
+def test_resume_replays_with_a_random_seed(tmp_path_factory):
+    """randomness.seed=None: the resumed run draws a new seed, then mmengine
+    swaps in the checkpoint's one after the loop (and its loaders) exist."""
+    work = tmp_path_factory.mktemp('loop_seed_none')
+    first = make_runner(work, 3, randomness=dict(seed=None))
+    first.train()
+    eps = epochs(first.model.seen)
+    register_checkpoint_loader()
+    resumed = make_runner(tmp_path_factory.mktemp('loop_seed_none_r'), 3,
+                          randomness=dict(seed=None), resume=True,
+                          load_from=osp.join(str(work), 'epoch_1.pth'))
+    resumed.train()
+    assert resumed.seed == first.seed
+    assert epochs(resumed.model.seen) == eps[1:]

@@ -145,8 +145,29 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
             if seeder is not None:
                 seeder.pass_idx += 1
 
+    def _sync_seeds(self):
+        """Point the samplers and worker seeders at ``runner.seed`` now.
+
+        The loop (and its loaders) is built before ``Runner.resume`` swaps
+        in the checkpoint's seed, which differs from the new run's one when
+        ``randomness.seed`` is None; without this the resumed run would mix
+        both seeds and not replay the uninterrupted one.
+        """
+        seed = int(self.runner.seed)
+        for _, seeder in self._seeders:
+            seeder.seed = seed
+        if self.runner._randomness_cfg.get('diff_rank_seed', False):
+            return  # mmengine gives the samplers a rank-synchronised seed
+        for loader, sampler_seed in (
+                (self.dataloader, seed),
+                (self.arch_dataloader, derive_seed(seed, ARCH_STREAM))):
+            sampler = getattr(loader, 'sampler', None)
+            if sampler is not None and hasattr(sampler, 'seed'):
+                sampler.seed = sampler_seed
+
     def run_epoch(self) -> None:
         if self.reseed_each_epoch:
+            self._sync_seeds()
             diff_rank_seed = self.runner._randomness_cfg.get(
                 'diff_rank_seed', False)
             set_random_seed(
