@@ -5,7 +5,7 @@
 # Stem: D-DARTS' own ImageNet stem ('ddarts_imagenet', aheuillet/D-DARTS
 # model.py NetworkImageNet: stem0's second conv has stride 1, cells start at
 # /4 like ResNet's layer1). It reproduces the paper's Table 5: 53.4M
-# parameters and 8,617 MFLOPs at 224x224 (paper 8,619M); DARTS' /8 stem gives
+# parameters and 8,619 MFLOPs at 224x224 (paper 8,619M); DARTS' /8 stem gives
 # 2,302M. The auxiliary head sits after the last reduction cell (cell 3, 7x7
 # at 224), where the reference attaches it; cell 2 is 14x14 with this stem.
 # Its checkpoint is what configs/detection and configs/instance_seg load.

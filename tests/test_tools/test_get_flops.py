@@ -78,3 +78,13 @@ def test_get_flops_matches_hand_count(tmp_path):
     cell1 = 4 * 4 * px + 2 * 4 * px
     gap, linear = 4 * px, 4 * 7
     assert flops == stem + cell0 + cell1 + gap + linear
+
+
+def test_default_shape_follows_the_stem():
+    # ImageNet config (D-DARTS /4 stem): 224x224 without --shape
+    out = run_tool(osp.join(ROOT, 'configs/train/do2-resnet18_in1k.py'),
+                   '--cfg-options', 'model.backbone.channels=4')
+    assert 'Input shape: (3, 224, 224)' in out
+    out = run_tool(osp.join(ROOT, 'configs/train/do2-resnet18_c100.py'),
+                   '--cfg-options', 'model.backbone.channels=4')
+    assert 'Input shape: (3, 32, 32)' in out

@@ -1,6 +1,9 @@
 """Print the FLOPs and the exact parameter count of a model config.
 
-    python tools/analysis_tools/get_flops.py CONFIG [--shape 32 32]
+    python tools/analysis_tools/get_flops.py CONFIG [--shape 224 224]
+
+Without ``--shape`` the input is 224x224 for a backbone with an ImageNet
+stem and 32x32 otherwise (CIFAR).
 
 Parameters are counted without the auxiliary head (it only serves training),
 as DARTS' ``utils.count_parameters_in_MB`` and the papers' tables do. FLOPs
@@ -19,8 +22,9 @@ def parse_args():
     parser = argparse.ArgumentParser(description='FLOPs and parameters')
     parser.add_argument('config', help='config file')
     parser.add_argument(
-        '--shape', type=int, nargs='+', default=[32, 32],
-        help='input image size: H W, or one number for a square image')
+        '--shape', type=int, nargs='+', default=None,
+        help='input image size: H W, or one number for a square image '
+        '(default: 224 for an ImageNet stem, else 32)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. model.backbone.channels=16')
@@ -44,17 +48,29 @@ def build_model(cfg):
     return MODELS.build(cfg.model)
 
 
+IMAGENET_STEMS = ('imagenet', 'ddarts_imagenet')
+
+
+def default_shape(cfg):
+    """224 for a backbone with an ImageNet stem, else 32 (CIFAR)."""
+    backbone = cfg.model.get('backbone', None) or {}
+    return [224] if backbone.get('stem', 'cifar') in IMAGENET_STEMS \
+        else [32]
+
+
 def main():
     args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.shape is None:
+        args.shape = default_shape(cfg)
     if len(args.shape) == 1:
         shape = (3, args.shape[0], args.shape[0])
     elif len(args.shape) == 2:
         shape = (3, ) + tuple(args.shape)
     else:
         raise ValueError(f'--shape takes 1 or 2 numbers, got {args.shape}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
     model = build_model(cfg)
     model.eval()
     params = count_parameters(model)

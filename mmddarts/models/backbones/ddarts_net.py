@@ -31,9 +31,9 @@ class DDartsNet(BaseModule):
             3x3 convs, stem1 = one more; cells start at /8) or
             ``'ddarts_imagenet'`` (D-DARTS' NetworkImageNet: the same layers
             and parameters, but stem0's second conv has stride 1, so cells
-            start at /4 like ResNet's; this is what reproduces the D-DARTS
-            paper's ImageNet FLOPs of DO-2-ResNet18 / ResNet50, 8619M /
-            10029M). See ``STEM_STRIDES``.
+            start at /4 like ResNet's; with it DO-2-ResNet18 has the D-DARTS
+            paper's 8619M ImageNet FLOPs, and DO-2-ResNet50 9874M against
+            the paper's 10029M). See ``STEM_STRIDES``.
         stem_multiplier: width factor of the CIFAR stem.
         in_channels: image channels.
         out_indices: cells whose outputs are returned (negative indices count
