@@ -97,5 +97,5 @@ def test_hook_leaves_skipped_steps_out(tmp_path):
         rec = json.loads(f.readline())
     expected = (mcs[0][0] + mcs[2][0]) / 2  # the skipped step left out
     assert rec['mc'] == pytest.approx(expected.tolist())
-    assert any('1 non-finite (AMP-skipped)' in ln and 'over 2 arch' in ln
+    assert any('1 step(s) with non-finite values' in ln and 'over 2 arch' in ln
                for ln in lines)

@@ -102,3 +102,25 @@ def test_overflowed_step_does_not_poison_epoch_means(tmp_path):
     with open(osp.join(str(tmp_path), 'search_history.jsonl')) as f:
         rec = json.loads(f.readline())
     assert rec['mc'] == pytest.approx([0.3, 0.5])
+
+
+def test_guarded_steps_are_left_out_of_labl_only(tmp_path):
+    """A step whose ablation guard fired logs labl = 0 ("term off"): it
+    counts for mc but not for the labl mean."""
+    runner = make_runner(tmp_path)
+    hook = GenotypeExportHook(draw=False)
+    hook.before_train_epoch(runner)
+    steps = (([0.2, 0.4], [0.5, -0.5], 0.), ([0.1, -0.1], [0., 0.], 1.),
+             ([0.3, 0.6], [1.0, -1.0], 0.))
+    for mc, labl, guarded in steps:
+        runner.model.latest_arch_logs = dict(
+            mc=torch.tensor(mc), labl=torch.tensor(labl),
+            abl_guarded=torch.tensor(guarded))
+        hook.after_train_iter(runner, 0)
+    hook.after_train_epoch(runner)
+    with open(osp.join(str(tmp_path), 'search_history.jsonl')) as f:
+        rec = json.loads(f.readline())
+    assert rec['mc'] == pytest.approx([0.2, 0.3])  # all three steps
+    assert rec['labl'] == pytest.approx([0.75, -0.75])  # steps 1 and 3
+    assert rec['abl_guarded'] == pytest.approx(1 / 3)
+    assert 'ablation guard did not fire' in runner.logger.lines[-1]

@@ -97,10 +97,15 @@ class GenotypeExportHook(Hook):
             with open(path, 'w') as f:
                 f.writelines(kept)
 
+    # Only defined when the ablation guard did not fire: a guarded step's
+    # zeros are "term off", not a measured ablation loss.
+    GUARDED_KEYS = ('labl', )
+
     def before_train_epoch(self, runner):
         self._sums = {}
         self._count = 0
         self._skipped = 0
+        self._guarded = 0
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
@@ -122,7 +127,11 @@ class GenotypeExportHook(Hook):
         if not all(bool(torch.isfinite(v).all()) for v in values.values()):
             self._skipped += 1
             return
+        guarded = bool(values.get('abl_guarded', torch.zeros(())).any())
+        self._guarded += int(guarded)
         for key, value in values.items():
+            if guarded and key in self.GUARDED_KEYS:
+                continue
             prev = self._sums.get(key)
             self._sums[key] = value if prev is None else prev + value
         self._count += 1
@@ -130,8 +139,12 @@ class GenotypeExportHook(Hook):
     def after_train_epoch(self, runner):
         model = self._model(runner)
         epoch = runner.epoch + 1
-        means = {k: (v / self._count).tolist()
-                 for k, v in self._sums.items()} if self._count else {}
+        means = {}
+        for k, v in self._sums.items():
+            n = self._count - (self._guarded if k in self.GUARDED_KEYS
+                               else 0)
+            if n:
+                means[k] = (v / n).tolist()
         mixing = supernet_mixing(model)
         names, alphas, dominant = [], {}, []
         for name, alpha in model.named_arch_parameters():
@@ -170,8 +183,12 @@ class GenotypeExportHook(Hook):
     def _log(self, runner, epoch, names, means, dominant, genotypes):
         first = next(iter(genotypes.values()), None)
         scalars = {}
-        skipped = (f'; {self._skipped} non-finite (AMP-skipped) steps left '
-                   'out' if self._skipped else '')
+        skipped = (f'; {self._skipped} step(s) with non-finite values or '
+                   'alpha gradients (overflowed under AMP) left out'
+                   if self._skipped else '')
+        if self._guarded:
+            skipped += (f'; labl over the {self._count - self._guarded} '
+                        'steps whose ablation guard did not fire')
         lines = [f'search epoch {epoch}: per owner (mc / labl averaged over '
                  f'{self._count} arch steps{skipped})']
         for i, name in enumerate(names):
