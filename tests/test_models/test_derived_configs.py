@@ -17,8 +17,12 @@ def build(path):
     cfg = Config.fromfile(path)
     genotype = cfg.model.backbone.genotype
     if isinstance(genotype, str) and not osp.isfile(genotype):
-        # configs that train a search result need the search to run first
-        pytest.skip(f'{genotype} is written by a search run')
+        # A config that trains a search result (written by the search run)
+        # is checked with a stand-in of the same kind: the DARTOpti ResNet18
+        # search starts from, and keeps the layout of, the ResNet18 baseline.
+        assert genotype.startswith('work_dirs/'), genotype
+        cfg.model.backbone.genotype = osp.join(
+            ROOT, 'configs/genotypes/baseline-resnet18.json')
     init_default_scope(cfg.default_scope)
     return cfg, MODELS.build(cfg.model)
 
