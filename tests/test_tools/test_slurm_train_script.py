@@ -48,8 +48,11 @@ def test_uses_the_same_python_as_dist_train(tmp_path):
         '--cfg-options', 'a=1 2', '--amp']
     assert args[:2] == ['-p', 'part'] and '--job-name=job' in args
     assert pythonpath.split(':')[0] == REPO
-    # dist_train.sh resolves the interpreter the same way
-    with open(osp.join(REPO, 'tools', 'dist_train.sh')) as f:
+    # every launcher resolves the interpreter in one shared place
+    for name in ('slurm_train.sh', 'dist_train.sh', 'dist_test.sh'):
+        with open(osp.join(REPO, 'tools', name)) as f:
+            assert '_launch_env.sh' in f.read(), name
+    with open(osp.join(REPO, 'tools', '_launch_env.sh')) as f:
         assert '$ROOT/.venv/bin/python' in f.read()
 
 
