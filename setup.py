@@ -11,6 +11,20 @@ def read_requirements(name):
         return [line for line in lines if line]
 
 
+# `pip install -e .` must not replace a user's working CUDA torch: the exact
+# pins of runtime.txt (what tools/setup_env.sh installs on a fresh machine)
+# become the oldest versions we support.
+TORCH_FLOORS = {'torch': 'torch>=2.1', 'torchvision': 'torchvision>=0.16'}
+
+
+def install_requirements():
+    reqs = []
+    for line in read_requirements('runtime.txt'):
+        name = line.split('=')[0].split('>')[0].split('<')[0].strip()
+        reqs.append(TORCH_FLOORS.get(name, line))
+    return reqs
+
+
 def read_version():
     ns = {}
     with open(osp.join(osp.dirname(__file__), 'mmddarts', 'version.py')) as f:
@@ -29,7 +43,7 @@ setup(
     include_package_data=True,
     package_data={'mmddarts': ['data/*.json']},
     python_requires='>=3.9',
-    install_requires=read_requirements('runtime.txt'),
+    install_requires=install_requirements(),
     extras_require={
         'tests': read_requirements('tests.txt'),
         'optional': read_requirements('optional.txt'),

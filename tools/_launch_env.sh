@@ -20,3 +20,7 @@ torchrun_tool() {
     --master_port="${PORT:-29500}" \
     "$ROOT/tools/$script" "$@"
 }
+
+# randomness.deterministic=True on CUDA: cuBLAS needs a fixed workspace, set
+# before it starts (tools/train.py sets it too; a user's value is kept).
+export CUBLAS_WORKSPACE_CONFIG="${CUBLAS_WORKSPACE_CONFIG:-:4096:8}"

@@ -14,8 +14,11 @@ from mmengine.runner import Runner
 # Importing mmddarts registers its modules; the helpers below register the
 # torch >= 2.6 checkpoint loader as well.
 import mmddarts  # noqa: F401
+from mmddarts.engine.optimizers.amp_options import canonical_dtype
 from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
 from mmddarts.utils.config_utils import apply_cfg_options
+from mmddarts.utils.gpu_checks import (check_torch_sees_gpus,
+                                      prepare_deterministic)
 
 AMP_WRAPPER = 'AmpOptimWrapper'
 
@@ -75,7 +78,7 @@ def has_accelerator() -> bool:
             or musa())
 
 
-def _set_amp(wrapper: dict) -> None:
+def _set_amp(wrapper: dict, inherited=()) -> None:
     """Turn one optimizer-wrapper config, or each member of a dict of
     wrappers (OptimWrapperDict, as in bi-level search), into AMP."""
     is_dict = str(wrapper.get('type', '')).endswith('OptimWrapperDict')
@@ -85,7 +88,11 @@ def _set_amp(wrapper: dict) -> None:
             print('WARNING: AMP is already enabled in the config.')
             return
         wrapper['type'] = AMP_WRAPPER
-        wrapper.setdefault('loss_scale', 'dynamic')
+        if 'loss_scale' not in inherited:  # else the top level's applies
+            wrapper.setdefault('loss_scale', 'dynamic')
+        if 'dtype' in wrapper:  # typos must not fall back to fp16
+            wrapper['dtype'] = canonical_dtype(wrapper['dtype'],
+                                               'optim_wrapper')
         return
     # members are wrapper configs; paramwise_cfg and the like are not
     members = [
@@ -95,8 +102,9 @@ def _set_amp(wrapper: dict) -> None:
     if not members:
         raise SystemExit('--amp: optim_wrapper has neither an optimizer nor '
                          'member wrappers to switch to AMP')
+    shared = tuple(k for k in ('loss_scale', 'dtype') if k in wrapper)
     for member in members:
-        _set_amp(member)
+        _set_amp(member, shared)
 
 
 def merge_args(cfg: Config, args) -> Config:
@@ -153,8 +161,10 @@ def main(argv=None):
     # The config's default_scope decides how plain names resolve.
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
+    check_torch_sees_gpus()
     init_cpu_dist_if_needed(args.launcher)
     cfg = merge_args(cfg, args)
+    prepare_deterministic(cfg)
     runner = build_runner(cfg)
     runner.train()
 

@@ -29,6 +29,8 @@ from mmddarts.structures import Genotype  # noqa: E402
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _search_runs import (experiment_name, run_train,  # noqa: E402
                           split_loader, val_loader)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cpu_ranks import cpu_rank_env  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METHODS = ('sparse', 'edge', 'darts')
@@ -219,11 +221,8 @@ def test_ddp_two_ranks_keep_alphas_identical(tiny_cifar10, tmp_path):
     script = osp.abspath(__file__)
     procs = []
     for rank in range(2):
-        env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank),
-                   WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
-                   MASTER_PORT=str(port), OMP_NUM_THREADS='1',
-                   PYTHONPATH=REPO + os.pathsep + os.environ.get(
-                       'PYTHONPATH', ''))
+        # GPUs hidden on purpose: this compares CPU/gloo ranks bit for bit
+        env = cpu_rank_env(rank, 2, port, REPO)
         procs.append(subprocess.Popen(
             [sys.executable, script, '--ddp-worker', tiny_cifar10,
              str(tmp_path)], env=env,

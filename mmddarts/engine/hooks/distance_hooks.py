@@ -33,6 +33,7 @@ from mmengine.model import is_model_wrapper
 from mmddarts.registry import HOOKS
 from mmddarts.search.distance import ALIGN_MODES, OpScores, cell_distances
 from mmddarts.structures import Genotype
+from mmddarts.utils.rank_agreement import broadcast_from_rank0
 
 STATE_KEY = 'arch_distance'
 
@@ -366,8 +367,10 @@ class DistanceEarlyStopHook(Hook):
                 'DistanceEarlyStopHook needs an ArchDistanceHook in '
                 'custom_hooks: it stops on the distances that hook records')
         state = get_distance_state(runner)
-        if state and state['history'] and self.should_stop(
-                state['history'], runner.epoch):
+        stop = bool(state and state['history'] and self.should_stop(
+            state['history'], runner.epoch))
+        stop, state = self._agree(runner, stop, state)
+        if stop:
             runner.train_loop.stop_training = True
             runner.logger.info(
                 f'DistanceEarlyStopHook: the restored distances are already '
@@ -381,6 +384,16 @@ class DistanceEarlyStopHook(Hook):
                     reason=self._reason(state['history'], runner.epoch))
                 _set_state(runner, state)
 
+    @staticmethod
+    def _agree(runner, stop, state):
+        """Rank 0's decision and distance state, on every rank: a rank that
+        stopped alone would leave the others waiting in the next epoch's
+        collectives until the process-group timeout."""
+        stop, state = broadcast_from_rank0((bool(stop), state))
+        if state is not None:
+            _set_state(runner, state)
+        return stop, state
+
     def _reason(self, history, epoch):
         window = [h['to_start'] for h in history
                   if epoch - self.patience < h['epoch'] <= epoch]
@@ -392,7 +405,10 @@ class DistanceEarlyStopHook(Hook):
     def after_train_epoch(self, runner):
         state = get_distance_state(runner)
         epoch = runner.epoch + 1
-        if state is None or not self.should_stop(state['history'], epoch):
+        stop = state is not None and self.should_stop(state['history'],
+                                                      epoch)
+        stop, state = self._agree(runner, stop, state)
+        if not stop:
             return
         reason = self._reason(state['history'], epoch)
         state['stop'] = dict(epoch=epoch, reason=reason)

@@ -36,6 +36,7 @@ from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from mmengine.registry import OPTIMIZERS
 
 from mmddarts.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
+from .amp_options import resolve_amp_member
 
 PARAM_GETTERS = dict(
     architecture='arch_parameters', weights='weight_parameters')
@@ -79,11 +80,12 @@ class SearchOptimWrapperConstructor:
                 # --amp: the shared type overrides a plain sub-wrapper type.
                 if sub.get('type', 'OptimWrapper') == 'OptimWrapper':
                     sub['type'] = shared['type']
-                for key in ('loss_scale', 'dtype'):
-                    if key in shared:
-                        sub.setdefault(key, shared[key])
             sub.setdefault('type', 'OptimWrapper')
-            cfg[name] = sub
+            # top-level dtype / loss_scale reach every AMP member (they used
+            # to be dropped unless the top level also named the type)
+            cfg[name] = resolve_amp_member(
+                sub, {k: v for k, v in shared.items() if k != 'type'},
+                f'optim_wrapper.{name}')
         self.cfgs = cfg
 
     def __call__(self, model):

@@ -1,0 +1,81 @@
+"""Validation of the AMP options of an optimizer-wrapper config.
+
+``tools/train.py --amp`` turns wrappers into mmengine's ``AmpOptimWrapper``;
+its ``dtype`` (fp16 or bf16) and ``loss_scale`` may be given per member of the
+search ``optim_wrapper`` or once at its top level. Typos must not silently fall
+back to fp16, and two different values for one member must not be resolved by
+precedence without a word.
+"""
+import numbers
+
+AMP_TYPES = ('AmpOptimWrapper', 'mmengine.AmpOptimWrapper')
+# spelling -> the name AmpOptimWrapper understands
+DTYPES = {
+    'float16': 'float16', 'fp16': 'float16', 'half': 'float16',
+    'bfloat16': 'bfloat16', 'bf16': 'bfloat16',
+}
+
+
+def is_amp_type(wrapper_type) -> bool:
+    return wrapper_type in AMP_TYPES
+
+
+def canonical_dtype(value, where: str):
+    """``'float16'`` / ``'bfloat16'`` (or ``None``) for a config value."""
+    if value is None:
+        return None
+    name = str(value).replace('torch.', '')
+    if name not in DTYPES:
+        raise ValueError(
+            f'{where}.dtype={value!r} is not an AMP dtype; use one of '
+            f'{sorted(DTYPES)} (float16 and bfloat16 are the two '
+            'AmpOptimWrapper supports)')
+    return DTYPES[name]
+
+
+def check_loss_scale(value, where: str):
+    """``'dynamic'``, a positive number or a dict of GradScaler arguments."""
+    if value == 'dynamic' or isinstance(value, dict):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) \
+            and value > 0:
+        return value
+    raise ValueError(
+        f'{where}.loss_scale={value!r} is not valid; use "dynamic", a '
+        'positive number (static scale) or a dict of GradScaler arguments')
+
+
+def resolve_amp_member(sub: dict, shared: dict, where: str) -> dict:
+    """Apply the shared (top-level) AMP options to one member config.
+
+    A value given both at the top level and in the member must agree; AMP
+    options on a member that is not an AMP wrapper are an error (a plain
+    ``OptimWrapper`` would ignore them, i.e. run in fp32 while the config
+    asks for fp16/bf16).
+    """
+    sub = dict(sub)
+    for key in ('dtype', 'loss_scale'):
+        if key not in shared:
+            continue
+        if key in sub:
+            a, b = shared[key], sub[key]
+            if key == 'dtype':
+                a = canonical_dtype(a, 'optim_wrapper')
+                b = canonical_dtype(b, where)
+            if a != b:
+                raise ValueError(
+                    f'optim_wrapper.{key}={shared[key]!r} contradicts '
+                    f'{where}.{key}={sub[key]!r}; set it in one place')
+        else:
+            sub[key] = shared[key]
+    amp = is_amp_type(sub.get('type', 'OptimWrapper'))
+    given = [k for k in ('dtype', 'loss_scale') if k in sub]
+    if given and not amp:
+        raise ValueError(
+            f'{where} sets {", ".join(given)} but is not an AmpOptimWrapper; '
+            'pass --amp to tools/train.py (or set type="AmpOptimWrapper")')
+    if 'dtype' in sub:
+        sub['dtype'] = canonical_dtype(sub['dtype'], where)
+    if 'loss_scale' in sub:
+        check_loss_scale(sub['loss_scale'], where)
+    return sub
