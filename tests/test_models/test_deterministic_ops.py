@@ -117,7 +117,7 @@ def _classifier(genotype, stem, aux):
 @pytest.mark.parametrize('name,stem,aux,size', [
     ('darts-v2.json', 'cifar', 'mmddarts.AuxiliaryHeadCIFAR', 32),
     ('do2-resnet18_c100.json', 'ddarts_imagenet',
-     'mmddarts.AuxiliaryHeadImageNet', 224),
+     'mmddarts.AuxiliaryHeadImageNet', 112),
 ])
 def test_derived_train_step_is_deterministic_capable(name, stem, aux, size):
     from mmpretrain.structures import DataSample
