@@ -128,3 +128,9 @@ def test_setup_script_uses_the_plan():
     assert 'mmcv_build_plan.py" plan' in text
     assert 'mmcv_build_plan.py" selfcheck' in text
     assert '$MMDDARTS_WHEEL_KEY' in text
+
+
+def test_selfcheck_runs_the_compiled_ops_here():
+    """The installed mmcv's compiled CPU ops (nms, roi_align) really run."""
+    pytest.importorskip('mmcv.ops')
+    assert plan_mod.selfcheck() == 0
