@@ -9,7 +9,8 @@ Per epoch, into the work dir (main process only):
   ablation loss ``labl`` averaged over the epoch's architecture steps, and its
   number of dominant ops (op weight > ``dominant_threshold``);
 - one JSON line appended to ``search_history.jsonl`` (alphas, mc, labl,
-  dominant counts, genotypes), read by ``tools/analysis_tools/plot_*.py``.
+  dominant counts, genotypes, and the counts of arch steps averaged,
+  guarded and skipped), read by ``tools/analysis_tools/plot_*.py``.
 
 At the end of training: ``genotype_<method>_final.json`` and, when
 ``mmddarts.visualization.draw_genotype`` is available, ``.png`` drawings.
@@ -173,6 +174,11 @@ class GenotypeExportHook(Hook):
             mixing=mixing,
             alphas=alphas,
             dominant=dominant,
+            # steps averaged; steps whose ablation guard fired (labl left
+            # out); steps skipped (overflowed / non-finite)
+            arch_steps=self._count,
+            guarded_steps=self._guarded,
+            skipped_steps=self._skipped,
             genotypes={m: g.to_dict() for m, g in genotypes.items()})
         record.update(means)  # mc, labl, l01 ... per owner, if logged
         path = self._history_path(runner)
