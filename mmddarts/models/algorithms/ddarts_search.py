@@ -93,6 +93,7 @@ class DDartsSearch(BaseModel):
         self.reference_dynamics = bool(reference_dynamics)
         # alpha grads the weight steps left behind (reference_dynamics)
         self.carried_alpha_grads = None
+        self.carried_weight_grads = None  # and the arch step left in w
         self.w01 = float(w01)
         self.w_abl = float(w_abl)
         self.ablation = ablation
@@ -224,7 +225,7 @@ class DDartsSearch(BaseModel):
         # (and autograd skips their branches).
         optim_wrapper.backward(loss, inputs=weights + (
             self.arch_parameters() if self.reference_dynamics else []))
-        if self.reference_dynamics:  # the authors' leak, kept for later
+        if self.reference_dynamics:  # the authors' leaks, both ways
             carry_weight_step_leak(self, optim_wrapper, reduce)
         _clear_grads(self.arch_parameters())
         if reduce is not None:

@@ -13,7 +13,9 @@ What the released code does (aheuillet/D-DARTS, ``architect.py`` and
   ``(k + 1) * dCE/dalpha_k + w01 * dL01_k/dalpha_k`` (plus the leak below).
   The retained graph holds the forward values, so every backward gives the
   same ``dCE/dalpha``: we compute it once and add it k + 1 times, which is
-  the same sum.
+  the same sum. Those K backwards also reach the network weights, whose
+  grads are only zeroed after the weight step: the weights are stepped with
+  ``K * dCE_arch/dw + dCE_train/dw`` (clipped together).
 - Weight step: ``(CE_train + w01 * L01_all).backward()`` with
   ``L01_all = -mse(sigmoid(all alphas stacked), 0.5)`` (ONE mean over all
   owners) also writes ``dCE_train/dalpha + w01 * dL01_all/dalpha`` into the
@@ -21,17 +23,19 @@ What the released code does (aheuillet/D-DARTS, ``architect.py`` and
   architecture step starts from them. Steps without an architecture update
   (DARTOpti's pretraining epochs) keep accumulating them.
 
-Our default search clears both leaks and gives every owner one gradient
-(DESIGN.md section 3). Not reproduced here: the ablated passes' updates of
+Our default search clears all three leaks and gives every owner one
+gradient (DESIGN.md section 3). Not reproduced here: the ablated passes' updates of
 BN running statistics and the authors' python ``random()`` draws; AMP's loss
 scale is read once per architecture step (the authors update it once per
 iteration too). The carried gradients are not checkpointed (neither are
 they in the authors' checkpoints).
 """
 import torch
+import torch.nn.functional as F
 
 from mmddarts.models.losses.zero_one_loss import (zero_one_loss,
                                                    zero_one_loss_joint)
+from mmddarts.models.search.ablation import frozen_bn_stats
 
 
 def owner_step_order(net):
@@ -127,6 +131,17 @@ def reference_arch_step(model, batch, optim_wrapper, reduce=None):
     ce_grads = [torch.zeros_like(a) if a.grad is None else
                 a.grad.detach().to(a.dtype) / loss_scale for a in alphas]
     _clear_grads(alphas)
+    # The K backwards of the authors' loop also leave K * dCE/dw in the
+    # weights' grads. Same forward values again (train-mode BN normalises
+    # with the batch statistics; running stats are left alone this time).
+    weights = model.weight_parameters()
+    with frozen_bn_stats(net), optim_wrapper.optim_context(model):
+        ce = F.cross_entropy(net(inputs).float(), targets)
+    gw = torch.autograd.grad(ce * loss_scale, weights, allow_unused=True)
+    k = float(net.num_owners)
+    model.carried_weight_grads = [
+        torch.zeros_like(p) if g is None else g.detach() * (k / loss_scale)
+        for p, g in zip(weights, gw)]
     finite = step_owners_in_turn(alphas, owner_step_order(net),
                                  optim_wrapper.optimizer, ce_grads,
                                  model.w01, model.carried_alpha_grads)
@@ -145,10 +160,18 @@ def reference_arch_step(model, batch, optim_wrapper, reduce=None):
 def carry_weight_step_leak(model, optim_wrapper, reduce=None):
     """After the weight step's backward (into weights AND alphas): move the
     alphas' grads, unscaled, plus the weight step's zero-one term, into
-    ``model.carried_alpha_grads`` (accumulating) and clear them."""
+    ``model.carried_alpha_grads`` (accumulating) and clear them; add the
+    last architecture step's ``K * dCE/dw`` to the weights' grads (scaled
+    like them, for the wrapper to unscale and clip)."""
     from .ddarts_search import _clear_grads, _loss_scale
     alphas = model.arch_parameters()
     scale = _loss_scale(optim_wrapper, alphas[0].device)
+    if model.carried_weight_grads is not None:
+        for p, g in zip(model.weight_parameters(),
+                        model.carried_weight_grads):
+            g = g.to(p.dtype) * scale
+            p.grad = g if p.grad is None else p.grad + g
+        model.carried_weight_grads = None
     leak = weight_step_leak(alphas, scale, model.w01)
     _clear_grads(alphas)
     if reduce is not None:

@@ -283,11 +283,14 @@ class DDartsSupernet(BaseModule):
                                generator=generator, reduce=reduce)
 
     @torch.no_grad()
-    def genotype(self, method='sparse', threshold=0.85, meta=None):
-        """Parse the current alphas (see :mod:`mmddarts.search.parsing`)."""
+    def genotype(self, method='sparse', threshold=0.85, meta=None,
+                 strict=False):
+        """Parse the current alphas (see :mod:`mmddarts.search.parsing`;
+        ``strict``: an empty gene is an error, not a warned fallback)."""
         weights = [self.cell_weights(j).detach().float().cpu()
                    for j in range(self.num_owners)]
         return parse_genotype(
             weights, self.op_names, seq=self.alpha_owners,
             reductions=self.reductions, steps=self.steps, method=method,
-            threshold=threshold, op_set=self.op_set, meta=meta)
+            threshold=threshold, op_set=self.op_set, meta=meta,
+            strict=strict)
