@@ -18,6 +18,7 @@ At the end of training: ``genotype_<method>_final.json`` and, when
 import json
 import os
 import os.path as osp
+import warnings
 
 import torch
 from mmengine.dist import is_main_process
@@ -26,6 +27,7 @@ from mmengine.model import is_model_wrapper
 
 from mmddarts.models.search.mixed_op import mix
 from mmddarts.registry import HOOKS
+from mmddarts.search.parsing import EmptyGeneWarning
 
 
 def op_weights(alpha, mixing='sigmoid'):
@@ -156,7 +158,9 @@ class GenotypeExportHook(Hook):
         thr = self._threshold(model)
         genotypes = {}
         for method in self._methods(model):
-            geno = model.genotype(method=method, threshold=thr)
+            with warnings.catch_warnings():  # logged from meta below
+                warnings.simplefilter('ignore', EmptyGeneWarning)
+                geno = model.genotype(method=method, threshold=thr)
             meta = dict(geno.meta, parse_method=method, threshold=thr,
                         searched_epochs=epoch)
             genotypes[method] = geno.replace(meta=meta)
@@ -214,6 +218,13 @@ class GenotypeExportHook(Hook):
                 parts.append(f'gene({first.meta.get("parse_method")}): '
                              f'{gene}')
             lines.append(' '.join(parts))
+        for method, geno in genotypes.items():
+            for fb in geno.meta.get('empty_fallback', ()):
+                lines.append(
+                    f"  WARNING {method}: owner {fb['owner']} (cell(s) "
+                    f"{fb['cells']}) has no op >= {fb['threshold']}; "
+                    f"substituted {fb['op']} {fb['to']}<-{fb['src']} "
+                    f"(weight {fb['weight']:.4f})")
         runner.logger.info('\n'.join(lines))
         if scalars and is_main_process():
             runner.visualizer.add_scalars(scalars, step=epoch)

@@ -25,7 +25,9 @@ What the released code does (aheuillet/D-DARTS, ``architect.py`` and
 
 Our default search clears all three leaks and gives every owner one
 gradient (DESIGN.md section 3). Not reproduced here: the ablated passes' updates of
-BN running statistics and the authors' python ``random()`` draws; AMP's loss
+BN running statistics, the authors' python ``random()`` draws and their
+ablation of only the first cell of a shared (DARTOpti) owner, which change
+the logged contributions, not the steps; AMP's loss
 scale is read once per architecture step (the authors update it once per
 iteration too). The carried gradients are not checkpointed (neither are
 they in the authors' checkpoints).
