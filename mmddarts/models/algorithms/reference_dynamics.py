@@ -10,7 +10,9 @@ What the released code does (aheuillet/D-DARTS, ``architect.py`` and
   ablation term is a constant there) into EVERY cell's alpha, a step of cell
   k's own Adam and a zero of cell k's grads only. Later cells keep the CE
   gradients of earlier backwards: cell k is stepped with
-  ``(k + 1) * dCE/dalpha_k + w01 * dL01_k/dalpha_k`` (plus the leak below).
+  ``(k + 1) * dCE/dalpha_k + w01 * dL01_k/dalpha_k`` (plus what earlier
+  iterations left), and keeps the ``K - 1 - k`` CE gradients of the
+  backwards after its zeroing for the next architecture step.
   The retained graph holds the forward values, so every backward gives the
   same ``dCE/dalpha``: we compute it once and add it k + 1 times, which is
   the same sum. Those K backwards also reach the network weights, whose
@@ -62,8 +64,11 @@ def step_owners_in_turn(alphas, order, optimizer, ce_grads, w01, carried):
             weight steps.
 
     Returns:
-        bool: whether every owner's gradient was finite (a non-finite one
-        is not stepped, as a GradScaler would skip it).
+        tuple: ``(finite, left)``: whether every owner's gradient was
+        finite (a non-finite one is not stepped, as a GradScaler would skip
+        it), and the grads left in the alphas after the loop: the owner
+        stepped j-th still holds the CE gradients of the K - 1 - j
+        backwards that came after its zeroing.
     """
     acc = ([c.clone() for c in carried] if carried is not None else
            [torch.zeros_like(a) for a in alphas])
@@ -84,7 +89,7 @@ def step_owners_in_turn(alphas, order, optimizer, ce_grads, w01, carried):
         for a in alphas:
             a.grad = None
         acc[k] = torch.zeros_like(acc[k])  # zero cell k's grads only
-    return all_finite
+    return all_finite, acc
 
 
 def weight_step_leak(alphas, loss_scale, w01):
@@ -144,10 +149,10 @@ def reference_arch_step(model, batch, optim_wrapper, reduce=None):
     model.carried_weight_grads = [
         torch.zeros_like(p) if g is None else g.detach() * (k / loss_scale)
         for p, g in zip(weights, gw)]
-    finite = step_owners_in_turn(alphas, owner_step_order(net),
-                                 optim_wrapper.optimizer, ce_grads,
-                                 model.w01, model.carried_alpha_grads)
-    model.carried_alpha_grads = None
+    finite, left = step_owners_in_turn(alphas, owner_step_order(net),
+                                       optim_wrapper.optimizer, ce_grads,
+                                       model.w01, model.carried_alpha_grads)
+    model.carried_alpha_grads = left
     scaler = getattr(optim_wrapper, 'loss_scaler', None)
     if not finite and scaler is not None and scaler.is_enabled():
         scaler.update(loss_scale * scaler.get_backoff_factor())
