@@ -208,13 +208,15 @@ def parse_genotype(weights,
             entry = dict(owner=owner, cells=cells, **fallback,
                          threshold=None if method == 'darts' else
                          float(threshold))
-            msg = (f'alpha owner {owner} (cell(s) {cells}): no op reaches '
-                   f'the {method} threshold {threshold}; the gene is the '
-                   f"substituted {fallback['op']} {fallback['to']}<-"
-                   f"{fallback['src']} of weight {fallback['weight']:.4f}")
+            where = (f'alpha owner {owner} (cell(s) {cells}): no op reaches '
+                     f'the {method} threshold {threshold}')
+            edge = (f"{fallback['op']} {fallback['to']}<-{fallback['src']} "
+                    f"of weight {fallback['weight']:.4f}")
             if strict:
-                raise EmptyGeneError(f'{msg} (strict parsing: search longer '
-                                     'or lower the threshold)')
+                raise EmptyGeneError(
+                    f'{where} (strongest op into node 2: {edge}); strict '
+                    'parsing: search longer or lower the threshold')
+            msg = f'{where}; the gene is the substituted {edge}'
             warnings.warn(msg, EmptyGeneWarning, stacklevel=2)
             fallbacks.append(entry)
     info = dict(parse_method=method,
