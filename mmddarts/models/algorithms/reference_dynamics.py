@@ -26,13 +26,14 @@ What the released code does (aheuillet/D-DARTS, ``architect.py`` and
   (DARTOpti's pretraining epochs) keep accumulating them.
 
 Our default search clears all three leaks and gives every owner one
-gradient (DESIGN.md section 3). Not reproduced here: the ablated passes' updates of
-BN running statistics, the authors' python ``random()`` draws and their
-ablation of only the first cell of a shared (DARTOpti) owner, which change
-the logged contributions, not the steps; AMP's loss
-scale is read once per architecture step (the authors update it once per
-iteration too). The carried gradients are not checkpointed (neither are
-they in the authors' checkpoints).
+gradient (DESIGN.md section 3). Not reproduced here, none of which changes
+a step: the BN running statistics the authors' contribution passes update
+(train-mode BN normalises with batch statistics; only validation sees
+them), their python ``random()`` ablation draws and their ablation of only
+the first cell of a shared (DARTOpti) owner (both change the logged
+contributions only). AMP's loss scale is read once per architecture step
+(the authors update it once per iteration too). The carried gradients are
+not checkpointed (nor are they in the authors' checkpoints).
 """
 import torch
 import torch.nn.functional as F

@@ -143,8 +143,9 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     ``.grad`` is touched. ``L01`` always reads ``sigmoid(alpha)``
     (FairDARTS); DARTS' softmax search uses ``w01=0``. With
     ``net.zero_one_reduction == 'joint'`` (shared sets) the zero-one term is
-    ``w01 * d/da_i`` of ONE mean over all alphas, as FairDARTS'. With ``w_abl=0``,
-    'exact' measures and logs the contributions like 'reference'.
+    ``w01 * d/da_i`` of ONE mean over all alphas, as FairDARTS'. With
+    ``w_abl=0``, 'exact' measures and logs the contributions like
+    'reference'.
 
     Args:
         net (DDartsSupernet): the supernet (train mode in search).
