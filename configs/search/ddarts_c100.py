@@ -1,12 +1,19 @@
 # D-DARTS search on CIFAR-100, the released configuration: 8 cells, C=16,
-# 50 epochs, batch 96 (use --amp on a 16-24 GB GPU), w01 7, w_abl 0.5.
+# 50 epochs, w01 7, w_abl 0.5 (the released genotype files are named
+# ..._abl0.5_fair7_cifar100_...). Batch 128, the paper's (section 5.1, with
+# AMP): python tools/train.py configs/search/ddarts_c100.py --amp
+# Memory: ~23 GB with --amp (paper section 5.3: 13,000 MB at batch 72 with
+# AMP, scaled to 128; see ddarts_c10.py), ~2x in fp32; smaller GPUs:
+# --cfg-options train_dataloader.batch_size=64 arch_dataloader.batch_size=64.
+# Other values: aheuillet/D-DARTS train_search.py defaults, as ddarts_c10.py;
+# tests/test_search/test_published_hparams.py checks them.
 _base_ = [
     '../_base_/datasets/cifar100_search.py',
     '../_base_/search/ddarts_supernet.py',
     '../_base_/search/search_schedule.py',
     '../_base_/search/search_runtime.py',
 ]
-batch_size = 96
+batch_size = 128
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)

@@ -24,15 +24,28 @@ dropped, repeatedly, so the gene is always a valid DAG of fed nodes. If a gene
 would end up empty (every weight below ``T``), we keep the single strongest op
 into the first intermediate node (node 2, whose inputs are the cell inputs, so
 it is always valid) regardless of ``T``: a cell must compute something, and
-this is the least-committal choice. The owners this happened to are listed in
-``meta['empty_fallback']`` so users notice.
+this is the least-committal choice. It is never silent: each such owner
+gets an :class:`EmptyGeneWarning` naming its cell(s), the substituted op and
+its weight, and an entry in ``meta['empty_fallback']`` (``owner``, ``cells``,
+``op``, ``to``, ``src``, ``weight``, ``threshold``) that drawings and users
+can check; ``strict=True`` raises :class:`EmptyGeneError` instead.
 """
+import warnings
+
 import numpy as np
 
 from mmddarts.structures.genotype import Edge, Genotype
 from mmddarts.structures.op_sets import NONE_OP, smallest_op_set
 
 PARSE_METHODS = ('darts', 'sparse', 'edge')
+
+
+class EmptyGeneWarning(UserWarning):
+    """A gene had no op above the threshold and got a made-up edge."""
+
+
+class EmptyGeneError(ValueError):
+    """``strict`` parsing: a gene had no op above the threshold."""
 
 
 def num_edges(steps):
@@ -76,8 +89,9 @@ def parse_gene(weights, op_names, steps=4, method='sparse', threshold=0.85):
         threshold: ``T`` of ``sparse`` / ``edge`` (ignored by ``darts``).
 
     Returns:
-        tuple: ``(edges, fallback)``: a list of :class:`Edge` and whether the
-        empty-gene fallback was used.
+        tuple: ``(edges, fallback)``: a list of :class:`Edge` and ``None``,
+        or, when the empty-gene fallback was used, a dict ``op``, ``to``,
+        ``src``, ``weight`` (the substituted op and its op weight).
     """
     if method not in PARSE_METHODS:
         raise ValueError(f'unknown parse method {method!r}; expected one of '
@@ -128,14 +142,15 @@ def parse_gene(weights, op_names, steps=4, method='sparse', threshold=0.85):
             edges.append(Edge(op_names[k], to, int(src)))
 
     edges = prune_unfed(edges)
-    fallback = False
+    fallback = None
     if not edges:
         # Strongest op into node 2 (reads only the cell inputs): always valid.
         rows = [edge_index(2, 0), edge_index(2, 1)]
         flat = Wm[rows]
         src, k = np.unravel_index(int(np.argmax(flat)), flat.shape)
         edges = [Edge(op_names[k], 2, int(src))]
-        fallback = True
+        fallback = dict(op=op_names[k], to=2, src=int(src),
+                        weight=float(flat[src, k]))
     return edges, fallback
 
 
@@ -147,7 +162,8 @@ def parse_genotype(weights,
                    method='sparse',
                    threshold=0.85,
                    op_set=None,
-                   meta=None):
+                   meta=None,
+                   strict=False):
     """Parse the weights of every alpha owner into a :class:`Genotype`.
 
     Args:
@@ -159,11 +175,15 @@ def parse_genotype(weights,
         op_set: op-set name of the genotype; by default the smallest set
             holding the selected ops' search space (``op_names`` less 'none').
         meta: extra metadata merged into ``meta``.
+        strict: raise :class:`EmptyGeneError` instead of substituting a
+            below-threshold op into an empty gene (and warning).
 
     Returns:
         Genotype: one gene per owner, ``seq`` as given, ``meta`` with
-        ``parse_method``, ``threshold`` and ``empty_fallback`` (owners whose
-        gene fell back to a single edge).
+        ``parse_method``, ``threshold`` and ``empty_fallback``: one dict per
+        owner whose gene fell back to a single below-threshold edge
+        (``owner``, ``cells``, ``op``, ``to``, ``src``, ``weight``,
+        ``threshold``), ``[]`` when none did.
     """
     seq = [int(s) for s in seq]
     if len(weights) == 0:
@@ -184,7 +204,21 @@ def parse_genotype(weights,
                 f'alpha owner {owner} (cell(s) {cells}): {err}') from None
         genes.append(gene)
         if fallback:
-            fallbacks.append(owner)
+            cells = [i for i, s in enumerate(seq) if s == owner]
+            entry = dict(owner=owner, cells=cells, **fallback,
+                         threshold=None if method == 'darts' else
+                         float(threshold))
+            where = (f'alpha owner {owner} (cell(s) {cells}): no op reaches '
+                     f'the {method} threshold {threshold}')
+            edge = (f"{fallback['op']} {fallback['to']}<-{fallback['src']} "
+                    f"of weight {fallback['weight']:.4f}")
+            if strict:
+                raise EmptyGeneError(
+                    f'{where} (strongest op into node 2: {edge}); strict '
+                    'parsing: search longer or lower the threshold')
+            msg = f'{where}; the gene is the substituted {edge}'
+            warnings.warn(msg, EmptyGeneWarning, stacklevel=2)
+            fallbacks.append(entry)
     info = dict(parse_method=method,
                 threshold=None if method == 'darts' else float(threshold),
                 empty_fallback=fallbacks)

@@ -74,8 +74,11 @@ def brute_force(net, x, y, ablation, w01=W01, w_abl=WABL, seed=SEED):
     mc = torch.stack([L - Lj for Lj in Ls])
     m = mc.mean()
     grads = []
+    # shared sets (FairDARTS): ONE zero-one mean over all alphas
+    joint = net.zero_one_reduction == 'joint'
     for i, a in enumerate(alphas):
-        Li = L + w01 * hand_l01(a)
+        Li = L + w01 * (hand_l01(torch.cat([b.reshape(-1) for b in alphas]))
+                        if joint else hand_l01(a))
         if ablation == 'exact':
             Li = Li + w_abl * (1 - mc[i] / m)
         grads.append(torch.autograd.grad(Li, a, retain_graph=True)[0])

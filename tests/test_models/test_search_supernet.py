@@ -188,7 +188,9 @@ def test_genotype_from_alphas():
     assert g.seq == (0, 1, 0) and g.reductions == (1, 2)
     assert g.genes == ((Edge('sep_conv_3x3', 2, 1), ),
                        (Edge('max_pool_3x3', 2, 0), ))
-    assert g.meta['empty_fallback'] == [1]
+    [fb] = g.meta['empty_fallback']
+    assert (fb['owner'], fb['cells'], fb['op']) == (1, [1], 'max_pool_3x3')
+    assert fb['weight'] == pytest.approx(0.6)
     d = net.genotype('darts')
     assert d.genes[0][:2] == (Edge('skip_connect', 2, 0),
                               Edge('sep_conv_3x3', 2, 1))

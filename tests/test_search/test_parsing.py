@@ -136,7 +136,10 @@ def test_parse_genotype_seq_meta_and_torch_input():
                          Edge('avg_pool_3x3', 3, 2))
     assert g.gene(1) == (Edge('skip_connect', 2, 0), )
     assert g.meta == {'parse_method': 'sparse', 'threshold': 0.85,
-                      'empty_fallback': [1], 'dataset': 'toy'}
+                      'empty_fallback': [dict(
+                          owner=1, cells=[1], op='skip_connect', to=2,
+                          src=0, weight=0.5, threshold=0.85)],
+                      'dataset': 'toy'}
     assert Genotype.from_json(g.to_json()) == g
 
 

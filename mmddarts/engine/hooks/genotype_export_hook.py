@@ -9,7 +9,8 @@ Per epoch, into the work dir (main process only):
   ablation loss ``labl`` averaged over the epoch's architecture steps, and its
   number of dominant ops (op weight > ``dominant_threshold``);
 - one JSON line appended to ``search_history.jsonl`` (alphas, mc, labl,
-  dominant counts, genotypes), read by ``tools/analysis_tools/plot_*.py``.
+  dominant counts, genotypes, and the counts of arch steps averaged,
+  guarded and skipped), read by ``tools/analysis_tools/plot_*.py``.
 
 At the end of training: ``genotype_<method>_final.json`` and, when
 ``mmddarts.visualization.draw_genotype`` is available, ``.png`` drawings.
@@ -17,6 +18,7 @@ At the end of training: ``genotype_<method>_final.json`` and, when
 import json
 import os
 import os.path as osp
+import warnings
 
 import torch
 from mmengine.dist import is_main_process
@@ -25,6 +27,7 @@ from mmengine.model import is_model_wrapper
 
 from mmddarts.models.search.mixed_op import mix
 from mmddarts.registry import HOOKS
+from mmddarts.search.parsing import EmptyGeneWarning
 
 
 def op_weights(alpha, mixing='sigmoid'):
@@ -155,7 +158,9 @@ class GenotypeExportHook(Hook):
         thr = self._threshold(model)
         genotypes = {}
         for method in self._methods(model):
-            geno = model.genotype(method=method, threshold=thr)
+            with warnings.catch_warnings():  # logged from meta below
+                warnings.simplefilter('ignore', EmptyGeneWarning)
+                geno = model.genotype(method=method, threshold=thr)
             meta = dict(geno.meta, parse_method=method, threshold=thr,
                         searched_epochs=epoch)
             genotypes[method] = geno.replace(meta=meta)
@@ -173,6 +178,11 @@ class GenotypeExportHook(Hook):
             mixing=mixing,
             alphas=alphas,
             dominant=dominant,
+            # steps averaged; steps whose ablation guard fired (labl left
+            # out); steps skipped (overflowed / non-finite)
+            arch_steps=self._count,
+            guarded_steps=self._guarded,
+            skipped_steps=self._skipped,
             genotypes={m: g.to_dict() for m, g in genotypes.items()})
         record.update(means)  # mc, labl, l01 ... per owner, if logged
         path = self._history_path(runner)
@@ -208,6 +218,13 @@ class GenotypeExportHook(Hook):
                 parts.append(f'gene({first.meta.get("parse_method")}): '
                              f'{gene}')
             lines.append(' '.join(parts))
+        for method, geno in genotypes.items():
+            for fb in geno.meta.get('empty_fallback', ()):
+                lines.append(
+                    f"  WARNING {method}: owner {fb['owner']} (cell(s) "
+                    f"{fb['cells']}) has no op >= {fb['threshold']}; "
+                    f"substituted {fb['op']} {fb['to']}<-{fb['src']} "
+                    f"(weight {fb['weight']:.4f})")
         runner.logger.info('\n'.join(lines))
         if scalars and is_main_process():
             runner.visualizer.add_scalars(scalars, step=epoch)

@@ -22,8 +22,12 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmddarts.registry import MODELS
+from .reference_dynamics import carry_weight_step_leak, reference_arch_step
 
 OPTIM_KEYS = ('architecture', 'weights')
+# 0-d arch-step logs that also go to ``latest_arch_logs`` (GenotypeExportHook
+# leaves guarded steps out of the labl means and counts them).
+HOOK_FLAGS = ('abl_guarded', )
 
 
 def _clear_grads(params):
@@ -51,6 +55,13 @@ class DDartsSearch(BaseModel):
             :class:`GenotypeExportHook`.
         threshold (float): op-weight threshold of the ``sparse`` and ``edge``
             parsings.
+        reference_dynamics (bool): with ``ablation='reference'`` only:
+            step the alphas as the authors' released code does (per-cell
+            stepping with accumulating CE gradients, the weight step's
+            alpha gradient carried into the next architecture step; see
+            :mod:`mmddarts.models.algorithms.reference_dynamics`), to
+            reproduce their published searches. Default False: one
+            gradient per owner, no leaks.
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -62,6 +73,7 @@ class DDartsSearch(BaseModel):
                  ablation: str = 'exact',
                  parse_methods: Sequence[str] = ('sparse', 'edge', 'darts'),
                  threshold: float = 0.85,
+                 reference_dynamics: bool = False,
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
             data_preprocessor = dict(type='mmpretrain.ClsDataPreprocessor')
@@ -73,6 +85,15 @@ class DDartsSearch(BaseModel):
         if ablation not in ('exact', 'reference', 'none'):
             raise ValueError(f'DDartsSearch: ablation must be one of '
                              f"'exact', 'reference', 'none', got {ablation!r}")
+        if reference_dynamics and ablation != 'reference':
+            raise ValueError(
+                "DDartsSearch: reference_dynamics=True reproduces the "
+                "authors' code, which only logs the ablation: it needs "
+                f"ablation='reference', got {ablation!r}")
+        self.reference_dynamics = bool(reference_dynamics)
+        # alpha grads the weight steps left behind (reference_dynamics)
+        self.carried_alpha_grads = None
+        self.carried_weight_grads = None  # and the arch step left in w
         self.w01 = float(w01)
         self.w_abl = float(w_abl)
         self.ablation = ablation
@@ -162,6 +183,8 @@ class DDartsSearch(BaseModel):
         ablation gradient is not linear in them), so the alphas' grads and
         logs come out identical on every rank.
         """
+        if self.reference_dynamics:
+            return reference_arch_step(self, batch, optim_wrapper, reduce)
         alphas = self.arch_parameters()
         _clear_grads(alphas)
         inputs = batch['inputs']
@@ -200,7 +223,10 @@ class DDartsSearch(BaseModel):
             loss = F.cross_entropy(logits.float(), targets)
         # inputs=weights: the alphas get no gradient from the weights batch
         # (and autograd skips their branches).
-        optim_wrapper.backward(loss, inputs=weights)
+        optim_wrapper.backward(loss, inputs=weights + (
+            self.arch_parameters() if self.reference_dynamics else []))
+        if self.reference_dynamics:  # the authors' leaks, both ways
+            carry_weight_step_leak(self, optim_wrapper, reduce)
         _clear_grads(self.arch_parameters())
         if reduce is not None:
             reduce([p.grad for p in weights if p.grad is not None])
@@ -223,7 +249,8 @@ class DDartsSearch(BaseModel):
         return gen
 
     def _arch_log_vars(self, logs):
-        """Scalars for the logger; per-owner vectors kept for the hooks."""
+        """Scalars for the logger; per-owner vectors and the
+        :data:`HOOK_FLAGS` kept for the hooks."""
         per_owner = {}
         log_vars = {}
         for key, value in logs.items():
@@ -235,6 +262,8 @@ class DDartsSearch(BaseModel):
             # ResNet18): decide by shape, not by size.
             if value.dim() == 0:
                 log_vars[f'arch_{key}'] = value
+                if key in HOOK_FLAGS:  # per-step flags the hooks count
+                    per_owner[key] = value.cpu()
             else:
                 per_owner[key] = value.reshape(-1).cpu()
                 log_vars[f'arch_{key}'] = value.mean()

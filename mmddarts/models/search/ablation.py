@@ -23,7 +23,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmddarts.models.losses.ablation_loss import (ablation_loss,
                                                    ablation_loss_grads)
-from mmddarts.models.losses.zero_one_loss import zero_one_loss
+from mmddarts.models.losses.zero_one_loss import (zero_one_loss,
+                                                   zero_one_loss_joint)
 
 ABLATION_MODES = ('exact', 'reference', 'none')
 
@@ -140,8 +141,11 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     behaviour); ``'none'`` skips them (FairDARTS, DARTS with ``w01=0``).
     Only ``torch.autograd.grad`` w.r.t. the alphas is used, so no weight's
     ``.grad`` is touched. ``L01`` always reads ``sigmoid(alpha)``
-    (FairDARTS); DARTS' softmax search uses ``w01=0``. With ``w_abl=0``,
-    'exact' measures and logs the contributions like 'reference'.
+    (FairDARTS); DARTS' softmax search uses ``w01=0``. With
+    ``net.zero_one_reduction == 'joint'`` (shared sets) the zero-one term is
+    ``w01 * d/da_i`` of ONE mean over all alphas, as FairDARTS'. With
+    ``w_abl=0``, 'exact' measures and logs the contributions like
+    'reference'.
 
     Args:
         net (DDartsSupernet): the supernet (train mode in search).
@@ -188,10 +192,14 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     l01 = torch.stack([zero_one_loss(a) for a in alphas])
 
     # L01_i depends on alpha_i only: the gradient of the sum holds every
-    # owner's own term.
+    # owner's own term. Shared sets (FairDARTS) have ONE objective whose
+    # zero-one loss is one mean over all alphas (net.zero_one_reduction).
     total = [torch.zeros_like(a) for a in alphas]
     if w01:
-        for t, g in zip(total, _grads(l01.sum() * (w01 * loss_scale),
+        l01_obj = (zero_one_loss_joint(alphas)
+                   if getattr(net, 'zero_one_reduction', 'owner') == 'joint'
+                   else l01.sum())
+        for t, g in zip(total, _grads(l01_obj * (w01 * loss_scale),
                                       alphas)):
             t += g
 

@@ -160,8 +160,9 @@ class DARTOptiSupernet(DDartsSupernet):
             **kwargs)
         assert self.op_names == op_names
 
-    def genotype(self, method='sparse', threshold=0.85, meta=None):
+    def genotype(self, method='sparse', threshold=0.85, meta=None,
+                 strict=False):
         info = dict(baseline=self.baseline_name, origin='dartopti')
         info.update(meta or {})
         return super().genotype(method=method, threshold=threshold,
-                                meta=info)
+                                meta=info, strict=strict)

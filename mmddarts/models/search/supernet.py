@@ -15,6 +15,8 @@ from .search_cell import SearchCell, cell_num_edges
 # near-cancelling batches gave ablation gradients ~1,000x the CE one.
 REL_EPS_DEFAULT = 0.1
 ALPHA_MODES = ('individual', 'shared')
+# How the zero-one loss reduces over alpha owners (see arch_step_grads).
+ZERO_ONE_REDUCTIONS = ('owner', 'joint')
 
 
 @MODELS.register_module()
@@ -53,6 +55,15 @@ class DDartsSupernet(BaseModule):
             ablation_rel_eps * mean(|mc|)``, in [0, 1) (see
             :func:`mmddarts.models.losses.ablation_loss.ablation_guard`).
             Defaults to 0.1; 0 keeps the absolute guard only.
+        zero_one_reduction (str, optional): ``'owner'``: one zero-one mean
+            per alpha owner, each owner's gradient carrying the full
+            ``w01`` (D-DARTS' per-cell objective; the authors' DARTOpti
+            code also gives each owning cell its own loss and optimizer);
+            ``'joint'``: ONE mean over every owner's alphas (FairDARTS /
+            DARTS with shared normal and reduction sets, whose single
+            objective is ``-mse(cat(sigmoid(a_normal),
+            sigmoid(a_reduce)), 0.5)``). Default: ``'joint'`` with
+            ``alpha_mode='shared'``, else ``'owner'``.
 
     The contract used by the search algorithm:
 
@@ -91,6 +102,7 @@ class DDartsSupernet(BaseModule):
                  with_none=None,
                  ablation_eps=1e-8,
                  ablation_rel_eps=REL_EPS_DEFAULT,
+                 zero_one_reduction=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if mixing not in MIXINGS:
@@ -119,6 +131,15 @@ class DDartsSupernet(BaseModule):
                 f'DDartsSupernet: reductions {list(self.reductions)} must be '
                 f'strictly increasing cell positions in 0..{num_cells - 1}')
         self.alpha_owners = self._resolve_owners(alpha_mode, alpha_owners)
+        if zero_one_reduction is None:
+            zero_one_reduction = ('joint' if alpha_mode == 'shared'
+                                  and alpha_owners is None else 'owner')
+        if zero_one_reduction not in ZERO_ONE_REDUCTIONS:
+            raise ValueError(
+                f'DDartsSupernet: unknown zero_one_reduction '
+                f'{zero_one_reduction!r}; expected one of '
+                f'{ZERO_ONE_REDUCTIONS}')
+        self.zero_one_reduction = zero_one_reduction
         self.num_owners = max(self.alpha_owners) + 1
         # cells of each owner, in position order (ablation j randomises all)
         self.owner_cells = [[k for k, o in enumerate(self.alpha_owners)
@@ -262,11 +283,14 @@ class DDartsSupernet(BaseModule):
                                generator=generator, reduce=reduce)
 
     @torch.no_grad()
-    def genotype(self, method='sparse', threshold=0.85, meta=None):
-        """Parse the current alphas (see :mod:`mmddarts.search.parsing`)."""
+    def genotype(self, method='sparse', threshold=0.85, meta=None,
+                 strict=False):
+        """Parse the current alphas (see :mod:`mmddarts.search.parsing`;
+        ``strict``: an empty gene is an error, not a warned fallback)."""
         weights = [self.cell_weights(j).detach().float().cpu()
                    for j in range(self.num_owners)]
         return parse_genotype(
             weights, self.op_names, seq=self.alpha_owners,
             reductions=self.reductions, steps=self.steps, method=method,
-            threshold=threshold, op_set=self.op_set, meta=meta)
+            threshold=threshold, op_set=self.op_set, meta=meta,
+            strict=strict)

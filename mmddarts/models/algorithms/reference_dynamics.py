@@ -1,0 +1,190 @@
+"""The D-DARTS authors' search dynamics, for reproduction studies
+(``DDartsSearch(ablation='reference', reference_dynamics=True)``).
+
+What the released code does (aheuillet/D-DARTS, ``architect.py`` and
+``train_search.py``), and what our default search does instead:
+
+- Architecture step: ONE forward on the arch batch, then for each owning
+  cell k in position order, ``backward(retain_graph=True)`` of cell k's loss
+  ``CE + w01 * L01_k`` (``L01_k = -mse(sigmoid(alpha_k), 0.5)``; the
+  ablation term is a constant there) into EVERY cell's alpha, a step of cell
+  k's own Adam and a zero of cell k's grads only. Later cells keep the CE
+  gradients of earlier backwards: cell k is stepped with
+  ``(k + 1) * dCE/dalpha_k + w01 * dL01_k/dalpha_k`` (plus what earlier
+  iterations left), and keeps the ``K - 1 - k`` CE gradients of the
+  backwards after its zeroing for the next architecture step.
+  The retained graph holds the forward values, so every backward gives the
+  same ``dCE/dalpha``: we compute it once and add it k + 1 times, which is
+  the same sum. Those K backwards also reach the network weights, whose
+  grads are only zeroed after the weight step: the weights are stepped with
+  ``K * dCE_arch/dw + dCE_train/dw`` (clipped together).
+- Weight step: ``(CE_train + w01 * L01_all).backward()`` with
+  ``L01_all = -mse(sigmoid(all alphas stacked), 0.5)`` (ONE mean over all
+  owners) also writes ``dCE_train/dalpha + w01 * dL01_all/dalpha`` into the
+  alphas' grads, which are plain tensors no optimizer zeroes: the next
+  architecture step starts from them. Steps without an architecture update
+  (DARTOpti's pretraining epochs) keep accumulating them.
+
+Our default search clears all three leaks and gives every owner one
+gradient (DESIGN.md section 3). Not reproduced here, none of which changes
+a step: the BN running statistics the authors' contribution passes update
+(train-mode BN normalises with batch statistics; only validation sees
+them), their python ``random()`` ablation draws and their ablation of only
+the first cell of a shared (DARTOpti) owner (both change the logged
+contributions only). AMP's loss scale is read once per architecture step
+(the authors update it once per iteration too). The carried gradients are
+not checkpointed (nor are they in the authors' checkpoints).
+"""
+import torch
+import torch.nn.functional as F
+
+from mmddarts.models.losses.zero_one_loss import (zero_one_loss,
+                                                   zero_one_loss_joint)
+from mmddarts.models.search.ablation import frozen_bn_stats
+
+
+def owner_step_order(net):
+    """Owners in the order the authors' loop steps them: by the position of
+    their first cell (``model.cells`` with a criterion)."""
+    return sorted(range(net.num_owners), key=lambda j: net.owner_cells[j][0])
+
+
+def step_owners_in_turn(alphas, order, optimizer, ce_grads, w01, carried):
+    """The authors' per-cell loop on precomputed gradients.
+
+    Args:
+        alphas (list[Parameter]): one per owner.
+        order (list[int]): owners in stepping order.
+        optimizer: ONE optimizer over all alphas whose update of a parameter
+            only reads that parameter's grad and state (Adam: element-wise,
+            params with ``grad=None`` are skipped), so stepping it with only
+            owner k's grad set is a step of owner k's own optimizer.
+        ce_grads (list[Tensor]): unscaled ``dCE/dalpha`` of the arch batch.
+        w01 (float): zero-one weight of each cell's loss.
+        carried (list[Tensor] | None): grads left in the alphas by earlier
+            weight steps.
+
+    Returns:
+        tuple: ``(finite, left)``: whether every owner's gradient was
+        finite (a non-finite one is not stepped, as a GradScaler would skip
+        it), and the grads left in the alphas after the loop: the owner
+        stepped j-th still holds the CE gradients of the K - 1 - j
+        backwards that came after its zeroing.
+    """
+    acc = ([c.clone() for c in carried] if carried is not None else
+           [torch.zeros_like(a) for a in alphas])
+    all_finite = True
+    for k in order:
+        for t, g in zip(acc, ce_grads):  # backward of cell k's CE: all cells
+            t += g
+        if w01:
+            with torch.enable_grad():
+                a = alphas[k]
+                acc[k] += w01 * torch.autograd.grad(zero_one_loss(a), a)[0]
+        finite = bool(torch.isfinite(acc[k]).all())
+        all_finite &= finite
+        if finite:
+            for j, a in enumerate(alphas):
+                a.grad = acc[k] if j == k else None
+            optimizer.step()
+        for a in alphas:
+            a.grad = None
+        acc[k] = torch.zeros_like(acc[k])  # zero cell k's grads only
+    return all_finite, acc
+
+
+def weight_step_leak(alphas, loss_scale, w01):
+    """The alpha gradient the authors' weight step leaves behind, from the
+    alphas' ``.grad`` after a backward of ``loss_scale * CE_train``:
+    ``dCE_train/dalpha + w01 * dL01_all/dalpha`` (unscaled; zeros where the
+    backward overflowed, so one skipped fp16 step cannot poison the search).
+    """
+    with torch.enable_grad():
+        l01 = _grads_of(zero_one_loss_joint(alphas), alphas) if w01 else None
+    leak = []
+    for i, a in enumerate(alphas):
+        g = (torch.zeros_like(a) if a.grad is None else
+             a.grad.detach().to(a.dtype) / loss_scale)
+        if not bool(torch.isfinite(g).all()):
+            g = torch.zeros_like(a)
+        if l01 is not None:
+            g = g + w01 * l01[i]
+        leak.append(g)
+    return leak
+
+
+def _grads_of(loss, params):
+    return [g.detach() for g in torch.autograd.grad(loss, params)]
+
+
+def reference_arch_step(model, batch, optim_wrapper, reduce=None):
+    """``DDartsSearch.arch_step`` with the authors' dynamics (see the module
+    docstring). Logs as the plain ``'reference'`` mode (``mc``, ``labl``...
+    measured under ``no_grad``)."""
+    from .ddarts_search import _clear_grads, _loss_scale
+    net = model.architecture
+    alphas = model.arch_parameters()
+    _clear_grads(alphas)
+    inputs = batch['inputs']
+    targets = model._targets(batch['data_samples'], inputs.device)
+    with optim_wrapper.optim_context(model):
+        loss_scale = _loss_scale(optim_wrapper, inputs.device)
+        # w01=0: only loss_scale * dCE/dalpha lands in the grads; every
+        # owner's zero-one term is added in the loop below.
+        logs = net.arch_step_grads(
+            inputs, targets, w01=0.0, w_abl=model.w_abl,
+            ablation='reference', loss_scale=loss_scale,
+            generator=model._ablation_generator(inputs.device),
+            reduce=reduce)
+    ce_grads = [torch.zeros_like(a) if a.grad is None else
+                a.grad.detach().to(a.dtype) / loss_scale for a in alphas]
+    _clear_grads(alphas)
+    # The K backwards of the authors' loop also leave K * dCE/dw in the
+    # weights' grads. Same forward values again (train-mode BN normalises
+    # with the batch statistics; running stats are left alone this time).
+    weights = model.weight_parameters()
+    with frozen_bn_stats(net), optim_wrapper.optim_context(model):
+        ce = F.cross_entropy(net(inputs).float(), targets)
+    gw = torch.autograd.grad(ce * loss_scale, weights, allow_unused=True)
+    k = float(net.num_owners)
+    model.carried_weight_grads = [
+        torch.zeros_like(p) if g is None else g.detach() * (k / loss_scale)
+        for p, g in zip(weights, gw)]
+    finite, left = step_owners_in_turn(alphas, owner_step_order(net),
+                                       optim_wrapper.optimizer, ce_grads,
+                                       model.w01, model.carried_alpha_grads)
+    model.carried_alpha_grads = left
+    scaler = getattr(optim_wrapper, 'loss_scaler', None)
+    if not finite and scaler is not None and scaler.is_enabled():
+        scaler.update(loss_scale * scaler.get_backoff_factor())
+    logs['loss'] = logs['loss'] + model.w01 * logs['l01'].mean()
+    log_vars = model._arch_log_vars(logs)
+    finite = torch.tensor(finite)
+    model.latest_arch_grads_finite = finite
+    log_vars['arch_grads_finite'] = finite.float()
+    return log_vars
+
+
+def carry_weight_step_leak(model, optim_wrapper, reduce=None):
+    """After the weight step's backward (into weights AND alphas): move the
+    alphas' grads, unscaled, plus the weight step's zero-one term, into
+    ``model.carried_alpha_grads`` (accumulating) and clear them; add the
+    last architecture step's ``K * dCE/dw`` to the weights' grads (scaled
+    like them, for the wrapper to unscale and clip)."""
+    from .ddarts_search import _clear_grads, _loss_scale
+    alphas = model.arch_parameters()
+    scale = _loss_scale(optim_wrapper, alphas[0].device)
+    if model.carried_weight_grads is not None:
+        for p, g in zip(model.weight_parameters(),
+                        model.carried_weight_grads):
+            g = g.to(p.dtype) * scale
+            p.grad = g if p.grad is None else p.grad + g
+        model.carried_weight_grads = None
+    leak = weight_step_leak(alphas, scale, model.w01)
+    _clear_grads(alphas)
+    if reduce is not None:
+        reduce(leak)
+    prev = model.carried_alpha_grads
+    model.carried_alpha_grads = (leak if prev is None else
+                                 [p + g for p, g in zip(prev, leak)])
+
