@@ -4,9 +4,8 @@ The reference networks are the independent stand-ins of _reference_nets.py
 (the reference's parameter names, their own forward). A converted checkpoint
 must load strictly and give the same logits / features as the reference.
 """
-import os
 import os.path as osp
-import subprocess
+import runpy
 import sys
 
 import pytest
@@ -180,16 +179,22 @@ def _darts_ckpt(tmp_path, stem='imagenet'):
     return g, ref, src
 
 
-def test_darts2mmddarts_tool(tmp_path):
+def _run_tool(name, args, monkeypatch, capsys):
+    """The converter script in this process (sys.argv patched)."""
+    tool = osp.join(ROOT, 'tools/model_converters', name)
+    monkeypatch.syspath_prepend(osp.dirname(tool))
+    monkeypatch.setattr(sys, 'argv', [tool] + args)
+    runpy.run_path(tool, run_name='__main__')
+    return capsys.readouterr().out
+
+
+def test_darts2mmddarts_tool(tmp_path, monkeypatch, capsys):
     g, ref, src = _darts_ckpt(tmp_path)
     dst = str(tmp_path / 'out' / 'darts.pth')
-    res = subprocess.run(
-        [sys.executable, 'tools/model_converters/darts2mmddarts.py', src,
-         dst, '--genotype', DARTS_V2], cwd=ROOT, capture_output=True,
-        text=True, env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1'))
-    assert res.returncode == 0, res.stderr
+    out = _run_tool('darts2mmddarts.py', [src, dst, '--genotype', DARTS_V2],
+                    monkeypatch, capsys)
     counters = sum(k.endswith('num_batches_tracked') for k in ref.state_dict())
-    assert f'BN counters filled: {counters};' in res.stdout
+    assert f'BN counters filled: {counters};' in out
     ck = torch.load(dst, weights_only=True)
     assert ck['meta']['genotype'] == g.to_dict()
     assert ck['meta']['stem'] == 'imagenet'

@@ -1,8 +1,7 @@
 """ONNX export: parity with PyTorch under ONNX Runtime, dynamic batch, no
 training-only parts (drop path, auxiliary head) in the graph."""
-import os
 import os.path as osp
-import subprocess
+import runpy
 import sys
 
 import pytest
@@ -21,11 +20,20 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools/deployment/pytorch2onnx.py')
 
 
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
-    env['OMP_NUM_THREADS'] = '1'
-    return env
+def _run_tool(args, capsys, monkeypatch):
+    """Run the tool in this process (a new interpreter would spend most of
+    the time importing mmdet / mmpretrain); returns (status, out, err)."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, 'argv', [TOOL] + args)
+    status = 0
+    try:
+        runpy.run_path(TOOL, run_name='__main__')
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 1
+        if not isinstance(exc.code, int) and exc.code is not None:
+            print(exc.code, file=sys.stderr)
+    out = capsys.readouterr()
+    return status, out.out, out.err
 
 
 def _build(config, **backbone):
@@ -112,20 +120,20 @@ def test_parity_failure_is_loud(tmp_path):
         check_parity(module, path, [x])
 
 
-def test_tool_do2_resnet18_imagenet_classifier(tmp_path):
+def test_tool_do2_resnet18_imagenet_classifier(tmp_path, capsys,
+                                              monkeypatch):
     """DO-2-ResNet18 with D-DARTS' ImageNet stem, from a checkpoint."""
     model = _build('configs/train/do2-resnet18_in1k.py', channels=8)
     ckpt = str(tmp_path / 'm.pth')
     torch.save({'meta': {}, 'state_dict': model.state_dict()}, ckpt)
     out = str(tmp_path / 'r18.onnx')
-    res = subprocess.run(
-        [sys.executable, TOOL, 'configs/train/do2-resnet18_in1k.py', ckpt,
-         '--out', out, '--shape', '64', '64', '--dynamic-batch',
-         '--cfg-options', 'model.backbone.channels=8'],
-        cwd=ROOT, env=_env(), capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert 'parity OK' in res.stdout
-    assert 'batch 3 logits (3, 1000)' in res.stdout
+    status, stdout, stderr = _run_tool(
+        ['configs/train/do2-resnet18_in1k.py', ckpt, '--out', out,
+         '--shape', '64', '64', '--dynamic-batch', '--cfg-options',
+         'model.backbone.channels=8'], capsys, monkeypatch)
+    assert status == 0, stdout + stderr
+    assert 'parity OK' in stdout
+    assert 'batch 3 logits (3, 1000)' in stdout
     x = torch.randn(3, 3, 64, 64, generator=torch.Generator().manual_seed(5))
     model.eval()
     with torch.no_grad():
@@ -134,17 +142,16 @@ def test_tool_do2_resnet18_imagenet_classifier(tmp_path):
     assert abs(got - want).max() < 1e-4
 
 
-def test_tool_detection_backbone_multiscale(tmp_path):
+def test_tool_detection_backbone_multiscale(tmp_path, capsys, monkeypatch):
     pytest.importorskip('mmdet')
     out = str(tmp_path / 'det.onnx')
     cfg = 'configs/detection/retinanet_do2-resnet18_fpn_1x_coco.py'
-    res = subprocess.run(
-        [sys.executable, TOOL, cfg, '--out', out, '--shape', '64', '96',
-         '--backbone-only', '--dynamic-batch', '--cfg-options',
-         'model.backbone.channels=8', 'model.backbone.init_cfg=None'],
-        cwd=ROOT, env=_env(), capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert 'parity OK' in res.stdout
+    status, stdout, stderr = _run_tool(
+        [cfg, '--out', out, '--shape', '64', '96', '--backbone-only',
+         '--dynamic-batch', '--cfg-options', 'model.backbone.channels=8',
+         'model.backbone.init_cfg=None'], capsys, monkeypatch)
+    assert status == 0, stdout + stderr
+    assert 'parity OK' in stdout
     names = [o.name for o in onnx.load(out).graph.output]
     assert names == ['feat0', 'feat1', 'feat2', 'feat3']
     got = _ort(out, torch.randn(3, 3, 64, 96))
@@ -153,13 +160,11 @@ def test_tool_detection_backbone_multiscale(tmp_path):
                                       (3, 128, 4, 6), (3, 256, 2, 3)]
 
 
-def test_tool_refuses_detector_without_backbone_only(tmp_path):
+def test_tool_refuses_detector_without_backbone_only(tmp_path, capsys,
+                                                     monkeypatch):
     pytest.importorskip('mmdet')
-    res = subprocess.run(
-        [sys.executable, TOOL,
-         'configs/detection/retinanet_do2-resnet18_fpn_1x_coco.py', '--out',
-         str(tmp_path / 'x.onnx'), '--cfg-options',
-         'model.backbone.channels=8', 'model.backbone.init_cfg=None'],
-        cwd=ROOT, env=_env(), capture_output=True, text=True)
-    assert res.returncode != 0
-    assert '--backbone-only' in res.stderr
+    with pytest.raises(ValueError, match='--backbone-only'):
+        _run_tool(['configs/detection/retinanet_do2-resnet18_fpn_1x_coco.py',
+                   '--out', str(tmp_path / 'x.onnx'), '--cfg-options',
+                   'model.backbone.channels=8',
+                   'model.backbone.init_cfg=None'], capsys, monkeypatch)
