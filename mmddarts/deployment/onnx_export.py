@@ -144,11 +144,18 @@ def onnx_input_shape(path):
     return [d.dim_param if d.dim_param else d.dim_value for d in dims]
 
 
-def check_parity(module, path, inputs, atol=1e-4):
+def check_parity(module, path, inputs, atol=1e-4, float64=False):
     """Run ``module`` and onnxruntime on each input; return a list of
     ``dict(batch, output, shape, max_abs_diff)`` or raise
-    :class:`OnnxParityError` when any difference exceeds ``atol`` or a
-    shape differs."""
+    :class:`OnnxParityError` (with the rows as ``.rows``) when any
+    difference exceeds ``atol`` or a shape differs.
+
+    ``float64`` also runs a float64 copy of the module and adds
+    ``torch_fp32_err`` / ``onnx_fp32_err``, each run's distance to it: the
+    float32 rounding noise of the network, against which an ONNX difference
+    can be judged (deep networks with small BatchNorm variances reach
+    1e-4 in PyTorch alone).
+    """
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
@@ -158,23 +165,38 @@ def check_parity(module, path, inputs, atol=1e-4):
     names = [o.name for o in sess.get_outputs()]
     rows = []
     module.eval()
+    module64 = None
+    if float64:
+        import copy
+        module64 = copy.deepcopy(module).double().eval()
     for x in inputs:
         with torch.no_grad():
             want = module(x)
         want = [want] if isinstance(want, torch.Tensor) else list(want)
         got = sess.run(None, {in_name: x.numpy()})
+        exact = [None] * len(want)
+        if module64 is not None:
+            with torch.no_grad():
+                exact = module64(x.double())
+            exact = [exact] if isinstance(exact, torch.Tensor) else \
+                list(exact)
         if len(got) != len(want):
             raise OnnxParityError(f'{path}: {len(got)} ONNX outputs, '
                                   f'PyTorch gives {len(want)}')
-        for name, g, w in zip(names, got, want):
+        for name, g, w, e in zip(names, got, want, exact):
             w = w.numpy()
             if g.shape != w.shape:
                 raise OnnxParityError(
                     f'{path}: output {name} has shape {g.shape} in ONNX, '
                     f'{w.shape} in PyTorch (batch {x.shape[0]})')
             diff = float(np.abs(g.astype(np.float64) - w).max())
-            rows.append(dict(batch=x.shape[0], output=name,
-                             shape=tuple(g.shape), max_abs_diff=diff))
+            row = dict(batch=x.shape[0], output=name, shape=tuple(g.shape),
+                       max_abs_diff=diff)
+            if e is not None:
+                e = e.numpy()
+                row['torch_fp32_err'] = float(np.abs(w - e).max())
+                row['onnx_fp32_err'] = float(np.abs(g - e).max())
+            rows.append(row)
     worst = max(rows, key=lambda r: r['max_abs_diff'])
     if not worst['max_abs_diff'] <= atol:
         err = OnnxParityError(

@@ -245,3 +245,31 @@ def test_errors_name_keys_cells_and_edges(tmp_path):
     with pytest.raises(ConversionError, match='checkpoint has 3 cells'):
         convert_reference_state_dict(
             sd, g.replace(seq=[0, 1], reductions=[1]))
+
+
+def test_ddarts2mmddarts_tool(tmp_path, monkeypatch, capsys):
+    """A D-DARTS .pth.tar (DataParallel keys under 'state_dict', DCO cells
+    in a permuted concat order) through the command line."""
+    g = _permuted_genotype()
+    gpath = str(tmp_path / 'g.json')
+    g.save(gpath)
+    ref = _ref_from_genotype(g, 'dco', 4, 3, 'cifar')
+    src = str(tmp_path / 'model_best.pth.tar')
+    torch.save({'epoch': 3, 'best_acc_top1': 1.0, 'state_dict': {
+        f'module.{k}': v for k, v in ref.state_dict().items()}}, src)
+    dst = str(tmp_path / 'conv.pth')
+    out = _run_tool('ddarts2mmddarts.py', [src, dst, '--genotype', gpath],
+                    monkeypatch, capsys)
+    assert 'dco cells, C=4, 3 cells, 3 classes' in out
+    assert 'concat order permuted in cells: [0, 1, 2]' in out
+    model = _load_strict(_classifier(g, 4, 'cifar', 3), dst)
+    x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, mode='tensor'), ref(x),
+                                   rtol=1e-5, atol=1e-5)
+    # a genotype of another depth: stops, saying what to do
+    g.replace(seq=[0, 1, 0, 0]).save(gpath)
+    with pytest.raises(SystemExit, match='checkpoint has 3 cells, the '
+                       'genotype 4; pass num_cells=3'):
+        _run_tool('ddarts2mmddarts.py', [src, dst, '--genotype', gpath],
+                  monkeypatch, capsys)

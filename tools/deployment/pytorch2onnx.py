@@ -11,7 +11,9 @@ detection configs), the backbone's features ``feat0..`` fine to coarse.
 After export, ONNX Runtime and PyTorch run the same random inputs (batch 2,
 and batch 3 with ``--dynamic-batch``); the largest absolute difference of
 every output is printed and the tool exits with status 1 when one exceeds
-``--atol`` (default 1e-4, float32).
+``--atol`` (default 1e-4, float32). A float64 copy of the model runs too:
+each fp32 run's distance to it (printed) is the network's own rounding
+noise, to judge a failure by.
 """
 import argparse
 import os
@@ -31,8 +33,10 @@ IMAGENET_STEMS = ('imagenet', 'ddarts_imagenet')
 def parse_args():
     parser = argparse.ArgumentParser(description='export to ONNX')
     parser.add_argument('config', help='model config')
-    parser.add_argument('checkpoint', nargs='?', default=None,
-                        help='checkpoint (default: the weights as built)')
+    parser.add_argument(
+        'checkpoint', nargs='?', default=None,
+        help='checkpoint loaded strictly (default: the config\'s init_cfg, '
+        'e.g. a detection backbone\'s Pretrained classifier)')
     parser.add_argument('--out', required=True, help='output .onnx file')
     parser.add_argument(
         '--shape', type=int, nargs=2, default=None, metavar=('H', 'W'),
@@ -78,7 +82,10 @@ def main():
         load_checkpoint(model, args.checkpoint, map_location='cpu',
                         strict=True)
     else:
-        print('no checkpoint given: exporting the weights as built')
+        # e.g. a detector whose backbone has init_cfg Pretrained (a
+        # converted classifier); otherwise the usual random init
+        model.init_weights()
+        print('no checkpoint given: weights from the config\'s init_cfg')
     shape = args.shape
     if shape is None:
         stem = (cfg.model.get('backbone') or {}).get('stem', 'cifar')
@@ -97,13 +104,15 @@ def main():
     if pre and 'mean' in pre:
         print(f'input = (image - {list(pre["mean"])}) / {list(pre["std"])}')
     try:
-        rows = check_parity(module, args.out, inputs, atol=args.atol)
+        rows = check_parity(module, args.out, inputs, atol=args.atol,
+                            float64=True)
         failed = None
     except OnnxParityError as err:
         rows, failed = getattr(err, 'rows', []), err
     for r in rows:
         print(f'  batch {r["batch"]} {r["output"]} {r["shape"]}: max |onnx '
-              f'- torch| = {r["max_abs_diff"]:.3g}')
+              f'- torch| = {r["max_abs_diff"]:.3g} (vs float64: torch '
+              f'{r["torch_fp32_err"]:.3g}, onnx {r["onnx_fp32_err"]:.3g})')
     if failed is not None:
         print(f'PARITY FAILED: {failed}', file=sys.stderr)
         sys.exit(1)
