@@ -89,8 +89,9 @@ def test_darts_v2_cifar_dynamic_batch_without_training_parts(tmp_path):
     assert got.shape == (5, 10)
     assert abs(got - want).max() < 1e-4
     # and the parity check agrees, on two batch sizes
-    rows = check_parity(module, path, [x[:2], x])
+    rows = check_parity(module, path, [x[:2], x], float64=True)
     assert max(r['max_abs_diff'] for r in rows) < 1e-4
+    assert all(r['onnx_fp32_err'] < 1e-4 for r in rows)
 
 
 def test_static_batch_is_fixed(tmp_path):
@@ -118,6 +119,9 @@ def test_parity_failure_is_loud(tmp_path):
     x = torch.randn(2, 3, 32, 32)
     with pytest.raises(OnnxParityError, match='differ by'):
         check_parity(module, path, [x])
+    # a wrong graph is far from float64 too: not excused as rounding noise
+    with pytest.raises(OnnxParityError, match='vs float64 ONNX is off by'):
+        check_parity(module, path, [x], float64=True)
 
 
 def test_tool_do2_resnet18_imagenet_classifier(tmp_path, capsys,

@@ -11,9 +11,10 @@ detection configs), the backbone's features ``feat0..`` fine to coarse.
 After export, ONNX Runtime and PyTorch run the same random inputs (batch 2,
 and batch 3 with ``--dynamic-batch``); the largest absolute difference of
 every output is printed and the tool exits with status 1 when one exceeds
-``--atol`` (default 1e-4, float32). A float64 copy of the model runs too:
-each fp32 run's distance to it (printed) is the network's own rounding
-noise, to judge a failure by.
+``--atol`` (default 1e-4, float32), unless ONNX is within float32 noise: a
+float64 copy of the model runs too, and an output whose ONNX distance to it
+is at most twice PyTorch float32's own (+ atol) passes, marked as such (deep
+networks and unnormalised features reach 1e-4 in float32 alone).
 """
 import argparse
 import os
@@ -112,7 +113,11 @@ def main():
     for r in rows:
         print(f'  batch {r["batch"]} {r["output"]} {r["shape"]}: max |onnx '
               f'- torch| = {r["max_abs_diff"]:.3g} (vs float64: torch '
-              f'{r["torch_fp32_err"]:.3g}, onnx {r["onnx_fp32_err"]:.3g})')
+              f'{r["torch_fp32_err"]:.3g}, onnx {r["onnx_fp32_err"]:.3g}; '
+              f'max |torch| {r["scale"]:.3g})'
+              + ('' if r['max_abs_diff'] <= args.atol else
+                 ' > atol but within float32 noise' if r['ok'] else
+                 ' FAILED'))
     if failed is not None:
         print(f'PARITY FAILED: {failed}', file=sys.stderr)
         sys.exit(1)
