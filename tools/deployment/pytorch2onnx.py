@@ -91,7 +91,10 @@ def main():
     if shape is None:
         stem = (cfg.model.get('backbone') or {}).get('stem', 'cifar')
         shape = [224, 224] if stem in IMAGENET_STEMS else [32, 32]
-    module, names = wrap_for_export(model, args.backbone_only)
+    try:
+        module, names = wrap_for_export(model, args.backbone_only)
+    except ValueError as err:
+        sys.exit(f'{args.config}: {err}')
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     export_onnx(module, args.out, shape, names, batch=2,
                 dynamic_batch=args.dynamic_batch, opset=args.opset,

@@ -48,7 +48,10 @@ def build_parser(description, default_imagenet_stem, layouts):
 
 
 def run(args, converter):
-    genotype = Genotype.load(args.genotype)
+    try:
+        genotype = Genotype.load(args.genotype)
+    except (OSError, ValueError) as err:
+        sys.exit(f'--genotype {args.genotype}: {err}')
     try:
         state = load_source_state_dict(args.src, trust=args.trust)
         stem = args.stem
