@@ -126,6 +126,7 @@ class _Mapper:
             return
         value = self.state[source]
         if tuple(value.shape) != tuple(shape):
+            self.used[source] = None  # reported here, not again as unused
             self.problems.append(
                 f'shape of {source!r} is {tuple(value.shape)}, {target!r} '
                 f'needs {tuple(shape)} ({where})')
