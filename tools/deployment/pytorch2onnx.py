@@ -1,0 +1,131 @@
+"""Export a derived classifier, or a detector's backbone, to ONNX and check
+it against PyTorch with ONNX Runtime.
+
+    python tools/deployment/pytorch2onnx.py CONFIG [CHECKPOINT] --out FILE \
+        [--shape H W] [--dynamic-batch] [--opset N] [--backbone-only]
+
+The graph is the eval-mode network: no drop path, no auxiliary head. Its
+input is the normalised image (the config's data_preprocessor mean / std are
+printed); outputs are ``logits`` or, with ``--backbone-only`` (required for
+detection configs), the backbone's features ``feat0..`` fine to coarse.
+After export, ONNX Runtime and PyTorch run the same random inputs (batch 2,
+and batch 3 with ``--dynamic-batch``); the largest absolute difference of
+every output is printed and the tool exits with status 1 when one exceeds
+``--atol`` (default 1e-4, float32), unless ONNX is within float32 noise: a
+float64 copy of the model runs too, and an output whose ONNX distance to it
+is at most twice PyTorch float32's own (+ atol) passes, marked as such (deep
+networks and unnormalised features reach 1e-4 in float32 alone).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+    __file__)))))
+
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+
+IMAGENET_STEMS = ('imagenet', 'ddarts_imagenet')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='export to ONNX')
+    parser.add_argument('config', help='model config')
+    parser.add_argument(
+        'checkpoint', nargs='?', default=None,
+        help='checkpoint loaded strictly (default: the config\'s init_cfg, '
+        'e.g. a detection backbone\'s Pretrained classifier)')
+    parser.add_argument('--out', required=True, help='output .onnx file')
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=None, metavar=('H', 'W'),
+        help='input size (default: 224x224 for an ImageNet stem, else 32x32)')
+    parser.add_argument('--dynamic-batch', action='store_true',
+                        help='symbolic batch axis')
+    parser.add_argument('--opset', type=int, default=17)
+    parser.add_argument('--backbone-only', action='store_true',
+                        help='export the backbone\'s multi-scale features')
+    parser.add_argument('--atol', type=float, default=1e-4,
+                        help='largest allowed |ONNX - PyTorch|')
+    parser.add_argument('--exporter', choices=['torchscript', 'dynamo'],
+                        default='torchscript',
+                        help="torch's exporter ('dynamo' needs onnxscript)")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries')
+    return parser.parse_args()
+
+
+def build_model(cfg):
+    from mmengine.registry import MODELS
+
+    from mmddarts.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    if cfg.get('custom_imports'):
+        from mmengine.utils import import_modules_from_strings
+        import_modules_from_strings(**cfg.custom_imports)
+    return MODELS.build(cfg.model)
+
+
+def main():
+    args = parse_args()
+    from mmddarts.deployment import (OnnxParityError, check_parity,
+                                     export_onnx, graph_op_types,
+                                     onnx_input_shape, wrap_for_export)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    model = build_model(cfg)
+    if args.checkpoint:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, args.checkpoint, map_location='cpu',
+                        strict=True)
+    else:
+        # e.g. a detector whose backbone has init_cfg Pretrained (a
+        # converted classifier); otherwise the usual random init
+        model.init_weights()
+        print('no checkpoint given: weights from the config\'s init_cfg')
+    shape = args.shape
+    if shape is None:
+        stem = (cfg.model.get('backbone') or {}).get('stem', 'cifar')
+        shape = [224, 224] if stem in IMAGENET_STEMS else [32, 32]
+    try:
+        module, names = wrap_for_export(model, args.backbone_only)
+    except ValueError as err:
+        sys.exit(f'{args.config}: {err}')
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    export_onnx(module, args.out, shape, names, batch=2,
+                dynamic_batch=args.dynamic_batch, opset=args.opset,
+                exporter=args.exporter)
+    gen = torch.Generator().manual_seed(1)
+    batches = [2, 3] if args.dynamic_batch else [2]
+    inputs = [torch.randn(b, 3, *shape, generator=gen) for b in batches]
+    print(f'{args.out}: input {onnx_input_shape(args.out)}, opset '
+          f'{args.opset}, {len(graph_op_types(args.out))} op types')
+    pre = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')
+    if pre and 'mean' in pre:
+        print(f'input = (image - {list(pre["mean"])}) / {list(pre["std"])}')
+    try:
+        rows = check_parity(module, args.out, inputs, atol=args.atol,
+                            float64=True)
+        failed = None
+    except OnnxParityError as err:
+        rows, failed = getattr(err, 'rows', []), err
+    for r in rows:
+        print(f'  batch {r["batch"]} {r["output"]} {r["shape"]}: max |onnx '
+              f'- torch| = {r["max_abs_diff"]:.3g} (vs float64: torch '
+              f'{r["torch_fp32_err"]:.3g}, onnx {r["onnx_fp32_err"]:.3g}; '
+              f'max |torch| {r["scale"]:.3g})'
+              + ('' if r['max_abs_diff'] <= args.atol else
+                 ' > atol but within float32 noise' if r['ok'] else
+                 ' FAILED'))
+    if failed is not None:
+        print(f'PARITY FAILED: {failed}', file=sys.stderr)
+        sys.exit(1)
+    print(f'parity OK (atol {args.atol:g})')
+
+
+if __name__ == '__main__':
+    main()
