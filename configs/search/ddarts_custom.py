@@ -11,7 +11,7 @@
 #   DATA_ROOT=data/flowers NUM_CLASSES=5 IMAGE_SIZE=32 \
 #       python tools/train.py configs/search/ddarts_custom.py
 # DATA_ROOT, ANN_FILE, NUM_CLASSES and IMAGE_SIZE are read from the
-# environment when the config is loaded (mmengine's {{$VAR:default}}), so
+# environment when the config is loaded (mmengine's environment-variable substitution), so
 # they reach every dataloader, the pipelines, the model and the statistics
 # file at once. Bad input (an empty class folder, one class, an unreadable
 # image, another number of classes than NUM_CLASSES) stops with its path.
@@ -21,9 +21,11 @@ _base_ = [
     '../_base_/search/search_runtime.py',
 ]
 data_root = '{{$DATA_ROOT:data/custom}}'
-ann_file = '{{$ANN_FILE:}}'
-num_classes = {{$NUM_CLASSES:10}}
-image_size = {{$IMAGE_SIZE:32}}
+# ANN_FILE=none (default): a folder per class
+ann_file = '{{$ANN_FILE:none}}'
+ann_file = '' if ann_file == 'none' else ann_file
+num_classes = {{'$NUM_CLASSES:10'}}
+image_size = {{'$IMAGE_SIZE:32'}}
 batch_size = 64
 
 data_preprocessor = dict(

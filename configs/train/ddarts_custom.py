@@ -12,9 +12,11 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 data_root = '{{$DATA_ROOT:data/custom}}'
-ann_file = '{{$ANN_FILE:}}'
-num_classes = {{$NUM_CLASSES:10}}
-image_size = {{$IMAGE_SIZE:32}}
+# ANN_FILE=none (default): a folder per class
+ann_file = '{{$ANN_FILE:none}}'
+ann_file = '' if ann_file == 'none' else ann_file
+num_classes = {{'$NUM_CLASSES:10'}}
+image_size = {{'$IMAGE_SIZE:32'}}
 genotype = '{{$GENOTYPE:work_dirs/ddarts_custom/genotype_sparse_final.json}}'
 batch_size = 64
 max_epochs = 100

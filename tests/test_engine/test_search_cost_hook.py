@@ -204,7 +204,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
-BUMP_MB = 300  # extra resident memory of rank 1
+BUMP_MB = 1024  # extra resident memory of rank 1
 
 
 def test_two_gloo_ranks_report_the_max(tmp_path):
@@ -239,7 +239,7 @@ def test_two_gloo_ranks_report_the_max(tmp_path):
     for k in range(2):  # each rank's own getrusage brackets its entry
         assert own[k]['before'] <= per_rank[k] <= own[k]['after']
     # rank 1 holds BUMP_MB more: the report is its peak, not rank 0's
-    assert own[1]['before'] > own[0]['after']
+    assert own[1]['before'] > own[0]['after'], own
     assert r['peak_memory_mb'] == max(per_rank) == per_rank[1]
     # both ranks' halves of each half were counted
     assert r['images'] == dict(weight_step=HALF, arch_step=HALF)
