@@ -2,8 +2,8 @@
 # images (same DATA_ROOT / ANN_FILE / NUM_CLASSES / IMAGE_SIZE environment
 # variables, same statistics file), from scratch: the derived network with
 # all its searched cells (num_cells=None), C=16, drop path and DARTS'
-# auxiliary head. The images are cut 80 / 20 (stratified, seed 0) into
-# training and validation; GENOTYPE defaults to the search's sparse result:
+# auxiliary head (for 32 to 40 pixel images). The images are cut 80 / 20
+# (stratified, seed 0) into training and validation; GENOTYPE defaults to the search's sparse result:
 #   DATA_ROOT=data/flowers NUM_CLASSES=5 IMAGE_SIZE=32 \
 #   GENOTYPE=work_dirs/ddarts_custom/genotype_sparse_final.json \
 #       python tools/train.py configs/train/ddarts_custom.py
@@ -25,10 +25,13 @@ data_preprocessor = dict(
     type='mmddarts.StatsClsDataPreprocessor',
     stats_file=data_root + '/dataset_stats.json',
     num_classes=num_classes)
+# DARTS' auxiliary head needs an 8x8 to 10x10 map after two reductions,
+# i.e. images of 32 to 40 pixels; other sizes train without it.
 model = dict(
     backbone=dict(genotype=genotype, channels=16, num_cells=None),
     head=dict(num_classes=num_classes, topk=(1, )),
-    aux_head=dict(num_classes=num_classes))
+    aux_head=dict(num_classes=num_classes)
+    if 32 <= image_size <= 40 else None)
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -63,7 +63,7 @@ class ImageFolderDataset(CustomDataset):
         super().__init__(*args, **kwargs)
 
     def _where(self):
-        return self.ann_file or self.img_prefix
+        return self.ann_file or self.img_prefix.rstrip('/')
 
     def _check_class_folders(self):
         root = self.img_prefix

@@ -189,6 +189,6 @@ def test_custom_search_then_train(folder, tmp_path, monkeypatch):
         cfg[key].update(batch_size=4, num_workers=0, persistent_workers=False)
     runner = run_train(cfg)
     assert runner.model.head.num_classes == 3
-    # 80 / 20 stratified: 18 training images, 6 validation images
-    assert len(runner.train_dataloader.dataset) == 18
-    assert len(runner.val_dataloader.dataset) == 6
+    # 80 / 20: int(0.8 * 24) = 19 training images, 5 validation images
+    assert len(runner.train_dataloader.dataset) == 19
+    assert len(runner.val_dataloader.dataset) == 5
