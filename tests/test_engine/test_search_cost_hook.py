@@ -268,3 +268,36 @@ def _ddp_worker(out_dir):
 
 if __name__ == '__main__' and sys.argv[1:2] == ['--ddp-worker']:
     _ddp_worker(sys.argv[2])
+
+
+def test_early_stop_epoch(tmp_path):
+    """The stop epoch of DistanceEarlyStopHook's state, else the epoch a
+    hook set ``stop_training`` before ``max_epochs``; None otherwise."""
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub, MMLogger
+
+    from mmddarts.engine.hooks import SearchCostHook
+    from mmddarts.engine.hooks.distance_hooks import STATE_KEY
+
+    def runner(stop, state=None):
+        hub = MessageHub.get_instance(experiment_name('cost_hub'))
+        if state is not None:
+            hub.update_info(STATE_KEY, state)
+        return SimpleNamespace(
+            model=torch.nn.Linear(1, 1), message_hub=hub,
+            train_loop=SimpleNamespace(stop_training=stop, step_timer=None),
+            cfg=Config(dict()), work_dir=str(tmp_path), max_epochs=50,
+            epoch=12, logger=MMLogger.get_instance(experiment_name('log')))
+
+    def stop_epoch(r):
+        hook = SearchCostHook()
+        hook.before_run(r)
+        hook.before_train(r)
+        assert r.train_loop.step_timer is r.model.step_timer
+        hook.after_train(r)
+        return read(str(tmp_path))['early_stop_epoch']
+
+    assert stop_epoch(runner(False)) is None
+    assert stop_epoch(runner(True)) == 12
+    assert stop_epoch(runner(True, dict(stop=dict(epoch=15)))) == 15
