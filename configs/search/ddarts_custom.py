@@ -11,9 +11,9 @@
 #   DATA_ROOT=data/flowers NUM_CLASSES=5 IMAGE_SIZE=32 \
 #       python tools/train.py configs/search/ddarts_custom.py
 # DATA_ROOT, ANN_FILE, NUM_CLASSES and IMAGE_SIZE are read from the
-# environment when the config is loaded (mmengine's environment-variable substitution), so
-# they reach every dataloader, the pipelines, the model and the statistics
-# file at once. Bad input (an empty class folder, one class, an unreadable
+# environment when the config is loaded (mmengine's substitution of
+# environment variables), so they reach every dataloader, the pipelines, the
+# model and the statistics file at once. Bad input (an empty class folder, one class, an unreadable
 # image, another number of classes than NUM_CLASSES) stops with its path.
 _base_ = [
     '../_base_/search/ddarts_supernet.py',

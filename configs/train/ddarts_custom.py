@@ -3,7 +3,8 @@
 # variables, same statistics file), from scratch: the derived network with
 # all its searched cells (num_cells=None), C=16, drop path and DARTS'
 # auxiliary head (for 32 to 40 pixel images). The images are cut 80 / 20
-# (stratified, seed 0) into training and validation; GENOTYPE defaults to the search's sparse result:
+# (stratified, seed 0) into training and validation; GENOTYPE defaults to
+# the search's sparse result:
 #   DATA_ROOT=data/flowers NUM_CLASSES=5 IMAGE_SIZE=32 \
 #   GENOTYPE=work_dirs/ddarts_custom/genotype_sparse_final.json \
 #       python tools/train.py configs/train/ddarts_custom.py
