@@ -13,8 +13,9 @@
 # DATA_ROOT, ANN_FILE, NUM_CLASSES and IMAGE_SIZE are read from the
 # environment when the config is loaded (mmengine's substitution of
 # environment variables), so they reach every dataloader, the pipelines, the
-# model and the statistics file at once. Bad input (an empty class folder, one class, an unreadable
-# image, another number of classes than NUM_CLASSES) stops with its path.
+# model and the statistics file at once. Bad input (an empty class folder,
+# one class, an unreadable image, another number of classes than
+# NUM_CLASSES) stops with its path.
 _base_ = [
     '../_base_/search/ddarts_supernet.py',
     '../_base_/search/search_schedule.py',
