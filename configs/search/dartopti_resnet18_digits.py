@@ -81,6 +81,8 @@ custom_hooks = [
         patience=3,
         begin_epoch=pretrain_epochs + 1),
     dict(type='SyncBuffersHook'),
+    # search_cost.json + table: wall time, GPU-days, split, peak memory
+    dict(type='mmddarts.SearchCostHook'),
 ]
 default_hooks = dict(logger=dict(interval=10))
 randomness = dict(seed=0)

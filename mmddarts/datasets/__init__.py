@@ -4,3 +4,4 @@ from .cifar_writer import write_cifar  # noqa: F401
 from .digits import DigitsDataset  # noqa: F401
 from .split_dataset import SplitDataset  # noqa: F401
 from .transforms import CIFAR10AutoAugment  # noqa: F401
+from .image_folder import ImageFolderDataset  # noqa: F401

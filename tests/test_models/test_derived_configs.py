@@ -52,7 +52,10 @@ def test_config_builds(path):
     if model.with_aux_head:
         assert model.aux_head.num_classes == classes
     # the training pipeline builds (transform names and arguments exist)
-    Compose(cfg.train_dataloader.dataset.pipeline)
+    dataset = cfg.train_dataloader.dataset
+    while 'pipeline' not in dataset:  # inside a wrapper (SplitDataset)
+        dataset = dataset.dataset
+    Compose(dataset.pipeline)
 
 
 def test_darts_v2_config_is_darts():

@@ -29,4 +29,6 @@ custom_hooks = [
         patience=5,
         begin_epoch={{_base_.early_stop_begin}}),
     dict(type='SyncBuffersHook'),
+    # search_cost.json + table: wall time, GPU-days, split, peak memory
+    dict(type='mmddarts.SearchCostHook'),
 ]

@@ -13,6 +13,8 @@ custom_hooks = [
     dict(type='mmddarts.ArchStepScheduleHook', warmup_epochs=0, interval=1),
     dict(type='mmddarts.GenotypeExportHook'),
     dict(type='SyncBuffersHook'),
+    # search_cost.json + table: wall time, GPU-days, split, peak memory
+    dict(type='mmddarts.SearchCostHook'),
 ]
 env_cfg = dict(
     cudnn_benchmark=True,

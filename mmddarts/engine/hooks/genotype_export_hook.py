@@ -28,6 +28,7 @@ from mmengine.model import is_model_wrapper
 from mmddarts.models.search.mixed_op import mix
 from mmddarts.registry import HOOKS
 from mmddarts.search.parsing import EmptyGeneWarning
+from .vis_utils import add_png, alpha_curve_scalars
 
 
 def op_weights(alpha, mixing='sigmoid'):
@@ -167,6 +168,10 @@ class GenotypeExportHook(Hook):
         self._log(runner, epoch, names, means, dominant, genotypes)
         if not is_main_process():
             return
+        # alpha curves for the visualizer's backends (TensorBoard)
+        runner.visualizer.add_scalars(alpha_curve_scalars(model, [
+            (n, op_weights(a, mixing).cpu().numpy())
+            for n, a in model.named_arch_parameters()]), step=epoch)
         for method, geno in genotypes.items():
             geno.save(osp.join(runner.work_dir,
                                f'genotype_{method}_epoch_{epoch}.json'))
@@ -251,5 +256,7 @@ class GenotypeExportHook(Hook):
             geno.save(base + '.json')
             if draw is not None:
                 draw(geno, base + '.png')
+                add_png(runner.visualizer, f'genotype_{method}',
+                        base + '.png', step=runner.epoch)
         runner.logger.info(
             f'final genotypes written to {runner.work_dir}/genotype_*_final.*')

@@ -33,6 +33,7 @@ from mmengine.runner import EpochBasedTrainLoop
 from mmengine.runner.utils import set_random_seed
 from torch.utils.data import DataLoader
 
+from mmddarts.models.algorithms.step_timer import NULL_TIMER
 from mmddarts.registry import LOOPS
 from .epoch_worker_seeder import EpochWorkerSeeder, derive_seed
 
@@ -82,6 +83,8 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
                 diff_rank_seed=diff_rank_seed)
         self.arch_dataloader = arch_dataloader
         self.reseed_each_epoch = reseed_each_epoch
+        # data loading / iteration / epoch-hook seconds (SearchCostHook)
+        self.step_timer = NULL_TIMER
         self._seeders = []
         if reseed_each_epoch:
             for name, loader, stream in (
@@ -177,12 +180,18 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
         self._set_epoch(self.arch_dataloader, self._epoch)
         for _, seeder in self._seeders:
             seeder.epoch, seeder.pass_idx = self._epoch, 0
-        self.runner.call_hook('before_train_epoch')
+        timer = self.step_timer
+        with timer.time('epoch_hooks', sync=False):
+            self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
         arch_batches = self._arch_batches()
-        for idx, data_w in enumerate(self.dataloader):
-            data = dict(weights=data_w, arch=next(arch_batches))
-            self.run_iter(idx, data)
+        for idx, data_w in enumerate(timer.timed_iter(self.dataloader,
+                                                      'data')):
+            with timer.time('data', sync=False):
+                data = dict(weights=data_w, arch=next(arch_batches))
+            with timer.time('iter', sync=False):
+                self.run_iter(idx, data)
         arch_batches.close()
-        self.runner.call_hook('after_train_epoch')
+        with timer.time('epoch_hooks', sync=False):
+            self.runner.call_hook('after_train_epoch')
         self._epoch += 1

@@ -23,6 +23,7 @@ from mmengine.model import BaseModel
 
 from mmddarts.registry import MODELS
 from .reference_dynamics import carry_weight_step_leak, reference_arch_step
+from .step_timer import NULL_TIMER
 
 OPTIM_KEYS = ('architecture', 'weights')
 # 0-d arch-step logs that also go to ``latest_arch_logs`` (GenotypeExportHook
@@ -108,6 +109,9 @@ class DDartsSearch(BaseModel):
         # (0-d bool tensor; None before any step). With AMP a False step
         # was skipped by the loss scaler, whatever its logged losses say.
         self.latest_arch_grads_finite: Optional[torch.Tensor] = None
+        # Seconds / images of preprocessing and of both steps; a real
+        # StepTimer is installed by SearchCostHook.
+        self.step_timer = NULL_TIMER
 
     # --------------------------------------------------------- parameters
     def arch_parameters(self):
@@ -165,14 +169,18 @@ class DDartsSearch(BaseModel):
         (:class:`DDartsSearchDDP` passes one; ``None`` on a single process).
         """
         self._check_optim(optim_wrapper)
-        batch_w, batch_a = self._split_batch(data)
+        timer = self.step_timer
+        with timer.time('preprocess'):
+            batch_w, batch_a = self._split_batch(data)
         log_vars = {}
         if self.arch_update:
+            with timer.time('arch', images=len(batch_a['inputs'])):
+                log_vars.update(
+                    self.arch_step(batch_a, optim_wrapper['architecture'],
+                                   reduce))
+        with timer.time('weights', images=len(batch_w['inputs'])):
             log_vars.update(
-                self.arch_step(batch_a, optim_wrapper['architecture'],
-                               reduce))
-        log_vars.update(
-            self.weight_step(batch_w, optim_wrapper['weights'], reduce))
+                self.weight_step(batch_w, optim_wrapper['weights'], reduce))
         return log_vars
 
     def arch_step(self, batch, optim_wrapper, reduce=None):

@@ -1,0 +1,1 @@
+from .stats_cls_preprocessor import StatsClsDataPreprocessor  # noqa: F401

@@ -1,0 +1,70 @@
+"""Normalisation statistics of your own image data set, computed once.
+
+    python tools/analysis_tools/dataset_stats.py DATA_ROOT \
+        [--ann-file FILE] [--data-prefix DIR] [--out FILE] [--force]
+
+Reads the data set the way ``configs/search/ddarts_custom.py`` does
+(``mmddarts.ImageFolderDataset``: a folder per class, or an annotation file
+of ``path label`` lines; every image decoded once, so an empty class folder,
+a single class or a broken image stops here, with its path), computes the
+RGB mean / std over every pixel (0..255, population std) and writes them
+with the class names to ``DATA_ROOT/dataset_stats.json`` (or ``--out``).
+An existing file is kept unless ``--force``: the statistics are computed
+once, and ``mmddarts.StatsClsDataPreprocessor`` reads them at every run.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('data_root', help='image folder (a folder per class)')
+    p.add_argument('--ann-file', default='',
+                   help='annotation file (`path label` lines), relative to '
+                   'the data root; default: a folder per class')
+    p.add_argument('--data-prefix', default='',
+                   help='image folder relative to the data root')
+    p.add_argument('--out', help='default: DATA_ROOT/dataset_stats.json')
+    p.add_argument('--force', action='store_true',
+                   help='recompute an existing file')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmddarts.datasets.image_stats import STATS_FILE, compute_image_stats
+    out = args.out or osp.join(args.data_root, STATS_FILE)
+    if osp.isfile(out) and not args.force:
+        print(f'{out} exists (statistics are computed once; --force '
+              'recomputes them)')
+        return 0
+    if not osp.isdir(args.data_root):
+        raise SystemExit(f'{args.data_root}: no such directory')
+    from mmddarts.datasets import ImageFolderDataset
+    try:
+        ds = ImageFolderDataset(
+            data_root=args.data_root, data_prefix=args.data_prefix,
+            ann_file=args.ann_file, check_images=False)
+        paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
+        stats = compute_image_stats(paths)
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
+        raise SystemExit(f'error: {err}')
+    stats.update(
+        classes=list(ds.metainfo['classes']),
+        num_classes=len(ds.metainfo['classes']),
+        data_root=osp.abspath(args.data_root),
+        ann_file=args.ann_file or None)
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(stats, f, indent=1)
+        f.write('\n')
+    print(f'{out}: {stats["num_images"]} images, {stats["num_classes"]} '
+          f'classes, mean {stats["mean"]}, std {stats["std"]}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
