@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmddarts.registry import MODELS
+from . import arch_step_variants
 
 OPTIM_KEYS = ('architecture', 'weights')
 
@@ -51,6 +52,15 @@ class DDartsSearch(BaseModel):
             :class:`GenotypeExportHook`.
         threshold (float): op-weight threshold of the ``sparse`` and ``edge``
             parsings.
+        contribution (str): ``'loo'`` (leave-one-out, default) or
+            ``'shapley'`` (Monte-Carlo permutation Shapley values,
+            :mod:`mmddarts.models.search.shapley`), with
+            ``shapley_permutations`` (K) and ``shapley_truncation``.
+        unrolled (bool): DARTS' second-order step
+            (:mod:`mmddarts.models.search.unrolled`); ``unroll_lr``,
+            ``unroll_momentum``, ``unroll_weight_decay`` default (None) to
+            the weight optimizer's; ``unroll_eps``: the finite-difference
+            step is ``unroll_eps / ||v||``.
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -62,7 +72,8 @@ class DDartsSearch(BaseModel):
                  ablation: str = 'exact',
                  parse_methods: Sequence[str] = ('sparse', 'edge', 'darts'),
                  threshold: float = 0.85,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 **arch_step_options):
         if data_preprocessor is None:
             data_preprocessor = dict(type='mmpretrain.ClsDataPreprocessor')
         super().__init__(
@@ -78,6 +89,7 @@ class DDartsSearch(BaseModel):
         self.ablation = ablation
         self.parse_methods = tuple(parse_methods)
         self.threshold = float(threshold)
+        arch_step_variants.configure(self, **arch_step_options)
         # Switched by ArchStepScheduleHook (warm-up / interval); a plain
         # attribute, not state: the hook recomputes it from the iteration.
         self.arch_update = True
@@ -149,18 +161,20 @@ class DDartsSearch(BaseModel):
         if self.arch_update:
             log_vars.update(
                 self.arch_step(batch_a, optim_wrapper['architecture'],
-                               reduce))
+                               reduce, unroll=(batch_w, optim_wrapper[
+                                   'weights']) if self.unrolled else None))
         log_vars.update(
             self.weight_step(batch_w, optim_wrapper['weights'], reduce))
         return log_vars
 
-    def arch_step(self, batch, optim_wrapper, reduce=None):
+    def arch_step(self, batch, optim_wrapper, reduce=None, unroll=None):
         """Architecture update on a preprocessed batch.
 
         ``reduce(tensors)`` (DDP) goes to the supernet, which averages the
         losses and per-rank gradient terms before combining them (the
         ablation gradient is not linear in them), so the alphas' grads and
-        logs come out identical on every rank.
+        logs come out identical on every rank. ``unroll``: ``(weights batch,
+        weight optim wrapper)`` for the unrolled step.
         """
         alphas = self.arch_parameters()
         _clear_grads(alphas)
@@ -168,15 +182,12 @@ class DDartsSearch(BaseModel):
         targets = self._targets(batch['data_samples'], inputs.device)
         with optim_wrapper.optim_context(self):
             loss_scale = _loss_scale(optim_wrapper, inputs.device)
-            logs = self.architecture.arch_step_grads(
-                inputs,
-                targets,
-                w01=self.w01,
-                w_abl=self.w_abl,
-                ablation=self.ablation,
-                loss_scale=loss_scale,
-                generator=self._ablation_generator(inputs.device),
-                reduce=reduce)
+            if unroll is not None:
+                unroll = (unroll[0]['inputs'], self._targets(
+                    unroll[0]['data_samples'], inputs.device), unroll[1])
+            logs = arch_step_variants.arch_grads(
+                self, inputs, targets, loss_scale,
+                self._ablation_generator(inputs.device), reduce, unroll)
         # An fp16 overflow shows in the scaled gradients, not in the
         # forward losses: this is the GradScaler's own skip criterion.
         grads = [a.grad for a in alphas if a.grad is not None]
