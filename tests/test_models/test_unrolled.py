@@ -150,7 +150,7 @@ def eps_errors(net, val, train, bufs, eps_list, ablation='exact'):
 def test_converges_to_double_backprop_as_eps_shrinks():
     """D-DARTS (individual, sigmoid, exact ablation) on the smoothed toy:
     the error falls ~100x per 10x smaller eps (central difference, O(r^2))
-    (measured: 1.1e-3, 1.1e-5, 1.1e-7 of the second-order term)."""
+    (measured: 8.4e-4, 8.4e-6, 8.4e-8 for a second-order term of 9.5)."""
     net = smooth(make_net())
     val, train = batch(1), batch(2)
     eps_list = (1e-2, 1e-3, 1e-4)
