@@ -138,3 +138,35 @@ def test_train_step_runs_both_features():
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_model(**kwargs)
+
+
+@pytest.mark.parametrize('name,mixing', [('darts-2nd_c10.py', 'softmax'),
+                                         ('ddarts-2nd_c10.py', 'sigmoid')])
+def test_second_order_configs_use_the_weight_optimizer(repo_root, name,
+                                                       mixing):
+    """The virtual step of the second-order configs takes DARTS' published
+    values from the weight optimizer: xi = its lr, momentum 0.9, wd 3e-4,
+    r = 0.01 / ||v||."""
+    from mmengine.config import Config
+
+    from mmddarts.models.algorithms.arch_step_variants import unroll_hparams
+    from mmddarts.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(osp.join(repo_root, 'configs/search', name))
+    assert cfg.model.unrolled is True and cfg.model.unroll_eps == 0.01
+    model_cfg = cfg.model.to_dict()
+    model_cfg.pop('type')
+    model_cfg.pop('data_preprocessor', None)
+    model_cfg['architecture'].update(C=4, num_cells=3, steps=2)
+    model_cfg['architecture'].pop('type')
+    model_cfg['architecture'] = dict(type='mmddarts.DDartsSupernet',
+                                     **model_cfg['architecture'])
+    model = DDartsSearch(**model_cfg)
+    assert model.unrolled and model.architecture.mixing == mixing
+    optim_cfg = cfg.optim_wrapper.to_dict()
+    optim_cfg.pop('constructor')
+    optim = SearchOptimWrapperConstructor(optim_cfg)(model)
+    lr, mom, wd, bufs = unroll_hparams(model, optim['weights'])
+    want_lr = 0.025 if name.startswith('darts') else 0.005
+    assert (lr, mom, wd) == (want_lr, 0.9, 3e-4)
+    assert all(b is None for b in bufs)  # no weight step yet
