@@ -4,7 +4,15 @@ memory, per ablation mode, on the same supernet and batch.
 Modes: ``weight`` (a plain training step: CE backward into the weights, the
 yardstick), ``none`` (FairDARTS: CE + zero-one), ``reference`` (ablation
 contributions under no_grad, logged only) and ``exact`` (differentiable
-ablation loss). Each mode runs in its own subprocess so peak memory is its
+ablation loss). Opt-in (``--modes``): ``none-2nd`` / ``exact-2nd`` (the
+same with DARTS' second-order unrolled step, on a second batch of the same
+size as the weights' batch) and ``shapley-k<K>`` (the exact ablation
+gradient with Monte-Carlo Shapley contributions over K permutations, e.g.
+``shapley-k1 shapley-k2 shapley-k4``).
+The table also gives the cost of a search *iteration* (this step plus one
+weight step, when ``weight`` is measured) relative to the first-order
+leave-one-out step it replaces (``x-2nd`` -> ``x``, ``shapley-k*`` ->
+``exact``). Each mode runs in its own subprocess so peak memory is its
 own: ``torch.cuda.max_memory_allocated`` on GPU, the peak RSS growth
 (``ru_maxrss`` minus the RSS before the first step) on CPU.
 
@@ -23,6 +31,18 @@ import sys
 import time
 
 MODES = ('weight', 'none', 'reference', 'exact')
+EXTRA_MODES = ('none-2nd', 'exact-2nd', 'shapley-k1', 'shapley-k2',
+               'shapley-k4', 'shapley-k8')
+ALL_MODES = MODES + EXTRA_MODES
+
+
+def baseline_of(mode):
+    """The first-order leave-one-out step a mode replaces (or None)."""
+    if mode.endswith('-2nd'):
+        return mode[:-4]
+    if mode.startswith('shapley-k'):
+        return 'exact'
+    return None
 
 
 def parse_args(argv=None):
@@ -39,10 +59,10 @@ def parse_args(argv=None):
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--repeat', type=int, default=3)
     p.add_argument('--modes', nargs='+', default=list(MODES),
-                   choices=MODES)
+                   choices=ALL_MODES)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--json', help='also write the results to this file')
-    p.add_argument('--child', choices=MODES, help=argparse.SUPPRESS)
+    p.add_argument('--child', choices=ALL_MODES, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -79,14 +99,37 @@ def run_child(args):
                     generator=g)
     y = torch.randint(0, args.classes, (args.batch, ), device=device,
                       generator=g)
+    x_t = torch.randn(args.batch, 3, args.img, args.img, device=device,
+                      generator=g)
+    y_t = torch.randint(0, args.classes, (args.batch, ), device=device,
+                        generator=g)
+    mode = args.child
+    kwargs = dict(w01=7.0, w_abl=0.5, generator=g)
+    if mode.startswith('shapley-k'):
+        from mmddarts.models.search.shapley import shapley_arch_step_grads
+        kwargs['num_permutations'] = int(mode[len('shapley-k'):])
+
+        def arch(inputs, targets):
+            return shapley_arch_step_grads(net, inputs, targets, **kwargs)
+    elif mode.endswith('-2nd'):
+        from mmddarts.models.search.unrolled import unrolled_arch_step_grads
+
+        # DARTS' values: xi = lr 0.025, momentum 0.9, weight decay 3e-4
+        def arch(inputs, targets):
+            return unrolled_arch_step_grads(
+                net, inputs, targets, x_t, y_t, lr=0.025, momentum=0.9,
+                weight_decay=3e-4, ablation=mode[:-4], **kwargs)
+    elif mode != 'weight':
+        def arch(inputs, targets):
+            return net.arch_step_grads(inputs, targets, ablation=mode,
+                                       **kwargs)
 
     def step():
-        if args.child == 'weight':
+        if mode == 'weight':
             loss = F.cross_entropy(net(x), y)
             loss.backward()
         else:
-            net.arch_step_grads(x, y, w01=7.0, w_abl=0.5,
-                                ablation=args.child, generator=g)
+            arch(x, y)
         net.zero_grad(set_to_none=True)
 
     def sync():
@@ -129,18 +172,28 @@ def main(argv=None):
         out = subprocess.run(base_cmd + ['--child', mode], check=True,
                              capture_output=True, text=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    ref = {r['mode']: r for r in rows}.get('weight')
+    by_mode = {r['mode']: r for r in rows}
+    ref = by_mode.get('weight')
     print(f'supernet: {args.cells} cells, C={args.C}, op_set={args.op_set}, '
           f'batch {args.batch}x3x{args.img}x{args.img}, device '
           f'{rows[0]["device"]}, median of {args.repeat}')
-    print(f'{"mode":<10} {"time (s)":>9} {"x weight":>9} '
-          f'{"peak mem (MiB)":>15} {"x weight":>9}')
+    print(f'{"mode":<11} {"time (s)":>9} {"x weight":>9} '
+          f'{"peak mem (MiB)":>15} {"x weight":>9} {"iter (s)":>9} '
+          f'{"x 1st/loo":>10}')
     for r in rows:
         rt = r['time_s'] / ref['time_s'] if ref else float('nan')
         rm = (r['peak_mem_bytes'] / ref['peak_mem_bytes']
               if ref and ref['peak_mem_bytes'] > 0 else float('nan'))
-        print(f'{r["mode"]:<10} {r["time_s"]:>9.3f} {rt:>9.2f} '
-              f'{r["peak_mem_bytes"] / 2**20:>15.1f} {rm:>9.2f}')
+        # a search iteration: this architecture step + one weight step
+        it = r['time_s'] + ref['time_s'] \
+            if ref and r['mode'] != 'weight' else float('nan')
+        base = by_mode.get(baseline_of(r['mode']) or '')
+        rel = it / (base['time_s'] + ref['time_s']) \
+            if base and ref else float('nan')
+        r.update(iter_s=it, iter_vs_first_order_loo=rel)
+        print(f'{r["mode"]:<11} {r["time_s"]:>9.3f} {rt:>9.2f} '
+              f'{r["peak_mem_bytes"] / 2**20:>15.1f} {rm:>9.2f} '
+              f'{it:>9.3f} {rel:>10.2f}')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(args=vars(args), results=rows), f, indent=2)

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmddarts.registry import MODELS
+from . import arch_step_variants
 from .reference_dynamics import carry_weight_step_leak, reference_arch_step
 from .step_timer import NULL_TIMER
 
@@ -63,6 +64,15 @@ class DDartsSearch(BaseModel):
             :mod:`mmddarts.models.algorithms.reference_dynamics`), to
             reproduce their published searches. Default False: one
             gradient per owner, no leaks.
+        contribution (str): ``'loo'`` (leave-one-out, default) or
+            ``'shapley'`` (Monte-Carlo permutation Shapley values,
+            :mod:`mmddarts.models.search.shapley`), with
+            ``shapley_permutations`` (K) and ``shapley_truncation``.
+        unrolled (bool): DARTS' second-order step
+            (:mod:`mmddarts.models.search.unrolled`); ``unroll_lr``,
+            ``unroll_momentum``, ``unroll_weight_decay`` default (None) to
+            the weight optimizer's; ``unroll_eps``: the finite-difference
+            step is ``unroll_eps / ||v||``.
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -75,7 +85,8 @@ class DDartsSearch(BaseModel):
                  parse_methods: Sequence[str] = ('sparse', 'edge', 'darts'),
                  threshold: float = 0.85,
                  reference_dynamics: bool = False,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 **arch_step_options):
         if data_preprocessor is None:
             data_preprocessor = dict(type='mmpretrain.ClsDataPreprocessor')
         super().__init__(
@@ -100,6 +111,14 @@ class DDartsSearch(BaseModel):
         self.ablation = ablation
         self.parse_methods = tuple(parse_methods)
         self.threshold = float(threshold)
+        arch_step_variants.configure(self, **arch_step_options)
+        if self.reference_dynamics and (self.unrolled or
+                                        self.contribution != 'loo'):
+            raise ValueError(
+                'DDartsSearch: reference_dynamics=True reproduces the '
+                "authors' first-order leave-one-out loop; it cannot be "
+                f'combined with unrolled={self.unrolled} / '
+                f'contribution={self.contribution!r}')
         # Switched by ArchStepScheduleHook (warm-up / interval); a plain
         # attribute, not state: the hook recomputes it from the iteration.
         self.arch_update = True
@@ -177,19 +196,21 @@ class DDartsSearch(BaseModel):
             with timer.time('arch', images=len(batch_a['inputs'])):
                 log_vars.update(
                     self.arch_step(batch_a, optim_wrapper['architecture'],
-                                   reduce))
+                                   reduce, unroll=(batch_w, optim_wrapper[
+                                       'weights']) if self.unrolled else None))
         with timer.time('weights', images=len(batch_w['inputs'])):
             log_vars.update(
                 self.weight_step(batch_w, optim_wrapper['weights'], reduce))
         return log_vars
 
-    def arch_step(self, batch, optim_wrapper, reduce=None):
+    def arch_step(self, batch, optim_wrapper, reduce=None, unroll=None):
         """Architecture update on a preprocessed batch.
 
         ``reduce(tensors)`` (DDP) goes to the supernet, which averages the
         losses and per-rank gradient terms before combining them (the
         ablation gradient is not linear in them), so the alphas' grads and
-        logs come out identical on every rank.
+        logs come out identical on every rank. ``unroll``: ``(weights batch,
+        weight optim wrapper)`` for the unrolled step.
         """
         if self.reference_dynamics:
             return reference_arch_step(self, batch, optim_wrapper, reduce)
@@ -199,15 +220,12 @@ class DDartsSearch(BaseModel):
         targets = self._targets(batch['data_samples'], inputs.device)
         with optim_wrapper.optim_context(self):
             loss_scale = _loss_scale(optim_wrapper, inputs.device)
-            logs = self.architecture.arch_step_grads(
-                inputs,
-                targets,
-                w01=self.w01,
-                w_abl=self.w_abl,
-                ablation=self.ablation,
-                loss_scale=loss_scale,
-                generator=self._ablation_generator(inputs.device),
-                reduce=reduce)
+            if unroll is not None:
+                unroll = (unroll[0]['inputs'], self._targets(
+                    unroll[0]['data_samples'], inputs.device), unroll[1])
+            logs = arch_step_variants.arch_grads(
+                self, inputs, targets, loss_scale,
+                self._ablation_generator(inputs.device), reduce, unroll)
         # An fp16 overflow shows in the scaled gradients, not in the
         # forward losses: this is the GradScaler's own skip criterion.
         grads = [a.grad for a in alphas if a.grad is not None]

@@ -130,7 +130,7 @@ def ablated_losses(net, feats, weights, targets, generator=None,
 
 def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
                     ablation='exact', loss_scale=1.0, generator=None,
-                    eps=None, rel_eps=None, reduce=None):
+                    eps=None, rel_eps=None, reduce=None, weight_grads=None):
     """One architecture step's gradients, accumulated into ``alpha.grad``.
 
     Every alpha owner i receives ``loss_scale * (g_i + w01 * dL01_i/da_i +
@@ -169,6 +169,10 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
             gradients would give ``mean_r f(mc_r)``, not ``f(mean_r mc_r)``.
             The alphas must be identical on all ranks (their ``L01``
             gradients are not reduced); the result is then too.
+        weight_grads (list, optional): if given, ``d(CE * loss_scale)/dw``
+            of every ``net.weight_parameters()`` is appended to it from the
+            same backward pass (not reduced); the unrolled step
+            (:mod:`.unrolled`) needs it.
 
     Returns:
         dict: detached ``loss`` (mean over owners of ``L_i``), ``ce``,
@@ -211,7 +215,11 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
                                    loss_scale=loss_scale)
     del feats, stem
 
-    g = _grads(ce * loss_scale, alphas)  # last use: frees the full graph
+    wps = [] if weight_grads is None else net.weight_parameters()
+    g = _grads(ce * loss_scale, alphas + wps)  # last use: frees the graph
+    if wps:
+        weight_grads.extend(g[len(alphas):])
+        g = g[:len(alphas)]
     ce = ce.detach().clone()  # a value from here on (reduced in place)
     if reduce is not None:
         reduce([ce] + ([] if losses is None else [losses]) + g +

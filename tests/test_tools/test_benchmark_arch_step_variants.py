@@ -1,0 +1,34 @@
+"""tools/analysis_tools/benchmark_arch_step.py: the second-order and Shapley
+modes run one step each (in process, tiny supernet) and report their time;
+each maps to the first-order leave-one-out step it replaces."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+
+@pytest.fixture(scope='module')
+def bench(repo_root):
+    path = osp.join(repo_root, 'tools/analysis_tools/benchmark_arch_step.py')
+    spec = importlib.util.spec_from_file_location('benchmark_arch_step', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_baselines(bench):
+    assert bench.baseline_of('exact-2nd') == 'exact'
+    assert bench.baseline_of('none-2nd') == 'none'
+    assert bench.baseline_of('shapley-k4') == 'exact'
+    assert bench.baseline_of('exact') is None
+
+
+@pytest.mark.parametrize('mode', ['exact-2nd', 'shapley-k2'])
+def test_child_runs_mode(bench, mode, capsys):
+    args = bench.parse_args(['--cells', '3', '--C', '4', '--batch', '2',
+                             '--img', '8', '--threads', '1', '--warmup', '0',
+                             '--repeat', '1', '--child', mode])
+    bench.run_child(args)
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row['mode'] == mode and row['time_s'] > 0
