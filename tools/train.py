@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 import mmddarts  # noqa: F401
 from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
 from mmddarts.utils.config_utils import apply_cfg_options
+from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 
 AMP_WRAPPER = 'AmpOptimWrapper'
 
@@ -137,6 +138,9 @@ def merge_args(cfg: Config, args) -> Config:
                 'Error: --auto-scale-lr needs `auto_scale_lr = dict('
                 'base_batch_size=...)` in the config')
         cfg.auto_scale_lr.enable = True
+    # genotype='from_checkpoint': build derived networks as load_from's
+    resolve_checkpoint_genotypes(cfg, cfg.get('load_from'),
+                                 where='tools/train.py')
     return cfg
 
 
