@@ -125,7 +125,7 @@ class DDartsNet(BaseModule):
         self.genotype = genotype
         self.drop_path_prob = 0.
         self._arch = json.loads(json.dumps(dict(
-            format='mmddarts.derived_net', type=type(self).__name__,
+            format='mmddarts.derived_net',
             genotype=genotype.to_dict(), num_cells=genotype.num_cells,
             channels=channels, stem=stem,
             stem_multiplier=stem_multiplier if stem == 'cifar' else None,
