@@ -11,7 +11,8 @@ from mmengine.registry import DATASETS
 from mmddarts.datasets import CIFAR10, CIFAR100
 from mmddarts.utils.config_utils import _dataset_cfgs, apply_cfg_options
 
-CONFIGS = ['configs/train/darts-v2_c10.py', 'configs/train/do2-resnet18_c100.py',
+CONFIGS = ['configs/train/darts-v2_c10.py',
+           'configs/train/do2-resnet18_c100.py',
            'configs/search/ddarts_c10.py', 'configs/search/ddarts_c100.py',
            'configs/search/darts_c10.py', 'configs/search/fairdarts_c10.py',
            'configs/search/dartopti_resnet18_c10.py']
@@ -95,5 +96,6 @@ def test_partial_files_name_only_the_missing_ones(tmp_path, tiny_cifar10):
     root = str(tmp_path / 'c10')
     shutil.copytree(tiny_cifar10, root)
     os.remove(osp.join(root, 'cifar-10-batches-py', 'data_batch_3'))
-    with pytest.raises(FileNotFoundError, match='missing [^ ]*data_batch_3\\.'):
+    with pytest.raises(FileNotFoundError,
+                       match='missing [^ ]*data_batch_3\\.'):
         CIFAR10(data_root=root, split='test', check_md5=False)

@@ -52,9 +52,10 @@ def decode_arch(value, where='checkpoint'):
     else:
         raise ValueError(f'{where}: not a derived-network record '
                          f'({type(value).__name__})')
-    if not isinstance(arch, dict) or arch.get('format') != ARCH_FORMAT:
+    fmt = arch.get('format') if isinstance(arch, dict) else None
+    if fmt != ARCH_FORMAT:
         raise ValueError(f'{where}: not a derived-network record (format '
-                         f'{arch.get("format") if isinstance(arch, dict) else None!r})')
+                         f'{fmt!r})')
     return arch
 
 
