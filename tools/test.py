@@ -1,7 +1,12 @@
 """Evaluate a checkpoint with an mmengine Runner.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
-        [--cfg-options k=v ...] [--launcher pytorch]
+        [--genotype {checkpoint,config}] [--cfg-options k=v ...]
+        [--launcher pytorch]
+
+Derived networks are built with the genotype the checkpoint records
+(``--genotype checkpoint``, default), so a checkpoint trained with
+``--cfg-options model.backbone.genotype=...`` scores its own network.
 """
 import argparse
 import os
@@ -15,6 +20,7 @@ from mmengine.runner import Runner
 import mmddarts  # noqa: F401
 from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
 from mmddarts.utils.config_utils import apply_cfg_options
+from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 
 
 def parse_args(argv=None):
@@ -31,6 +37,15 @@ def parse_args(argv=None):
         help='override settings of the config, as key=value pairs; '
         'data_root=DIR also replaces the data root of every dataloader '
         'and of the evaluators\' paths under it (e.g. ann_file)')
+    parser.add_argument(
+        '--genotype',
+        choices=['checkpoint', 'config'],
+        default='checkpoint',
+        help='checkpoint (default): build every derived network (DDartsNet '
+        'backbone) with the genotype, cell count, channels and stem the '
+        'checkpoint records; config: build the config\'s network and refuse '
+        'a checkpoint of another one (the error names the first differing '
+        'cell/edge)')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -52,6 +67,9 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    resolve_checkpoint_genotypes(cfg, args.checkpoint,
+                                 every=args.genotype == 'checkpoint',
+                                 where='tools/test.py')
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise SystemExit('Error: --out must be a .pkl/.pickle file')
     return cfg

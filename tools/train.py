@@ -19,6 +19,7 @@ from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
 from mmddarts.utils.config_utils import apply_cfg_options
 from mmddarts.utils.gpu_checks import (check_torch_sees_gpus,
                                       prepare_deterministic)
+from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 
 AMP_WRAPPER = 'AmpOptimWrapper'
 
@@ -145,6 +146,9 @@ def merge_args(cfg: Config, args) -> Config:
                 'Error: --auto-scale-lr needs `auto_scale_lr = dict('
                 'base_batch_size=...)` in the config')
         cfg.auto_scale_lr.enable = True
+    # genotype='from_checkpoint': build derived networks as load_from's
+    resolve_checkpoint_genotypes(cfg, cfg.get('load_from'),
+                                 where='tools/train.py')
     return cfg
 
 

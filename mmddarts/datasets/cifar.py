@@ -4,7 +4,13 @@ mmpretrain checks every batch file against the md5 of the official release
 and, on a mismatch, tries to download the archive again. That is right for
 real data but makes generated or converted CIFAR-format files (tests, offline
 machines) unloadable. ``check_md5=False`` keeps mmpretrain's loading code and
-only requires the files to exist.
+only requires the files to exist (in a config, ``--cfg-options
+check_md5=False`` sets it in every CIFAR dataset: see
+:mod:`mmddarts.utils.cifar_options`).
+
+Downloading is disabled (``download=False`` is forced; ``download=True``
+is refused): missing files raise an error naming each missing path and the
+expected layout, and no folder is created.
 """
 from mmengine.fileio import exists, join_path
 from mmpretrain.datasets import CIFAR10 as _CIFAR10
@@ -27,36 +33,54 @@ class _CheckMD5Mixin:
             return all(exists(path) for path, _ in self._files())
         for path, md5 in self._files():
             if not exists(path):
-                return False  # missing: mmpretrain may download it
+                return False  # reported by load_data_list
             if md5 is not None and not _file_md5_ok(path, md5):
-                # Present but not the official file: downloading over it would
-                # destroy the user's data (and fails offline), so stop here.
+                # Present but not the official file: refuse (downloading over
+                # it would destroy the user's data, and is disabled anyway).
                 raise RuntimeError(
                     f'{self.__class__.__name__}: {path} does not match the '
-                    f'md5 of the official CIFAR release ({md5}). Delete it to '
-                    'download the official files again, or pass '
-                    'check_md5=False to load generated/converted '
-                    'CIFAR-format files.')
+                    f'md5 of the official CIFAR release ({md5}). Replace it '
+                    'with the official file, or load generated/converted '
+                    'CIFAR-format files with check_md5=False (in a config: '
+                    '--cfg-options check_md5=False).')
         return True
 
+    def _layout(self):
+        root = self.data_prefix['root']
+        names = [n for n, _ in self.train_list + self.test_list]
+        if self.meta.get('filename'):
+            names.append(self.meta['filename'])
+        return join_path(root, self.base_folder), names
+
     def load_data_list(self):
-        # With download=True (mmpretrain's default) missing files trigger a
-        # download; offline that fails with a bare URLError that names
-        # neither the data root nor the files, so say both.
-        try:
-            return super().load_data_list()
-        except OSError as err:
-            missing = [p for p, _ in self._files() if not exists(p)]
-            if not missing:
-                raise
-            raise RuntimeError(
+        # Downloading is disabled: missing files are an error that says
+        # where they belong, raised before mmpretrain could create the
+        # folder or reach the network.
+        folder, names = self._layout()
+        missing = [n for n in names if not exists(join_path(folder, n))]
+        if missing:
+            raise FileNotFoundError(
                 f'Cannot find {self.__class__.__name__} dataset in '
                 f"{self.data_prefix['root']}: missing "
-                f'{", ".join(missing)}, and downloading it failed ({err}). '
-                "Put the official 'python version' CIFAR files there, point "
-                'the config at them (--cfg-options data_root=DIR), or write '
-                'CIFAR-format files with tools/misc/write_tiny_cifar.py and '
-                'load them with check_md5=False.') from err
+                f'{", ".join(join_path(folder, n) for n in missing)}. '
+                'mmddarts never downloads data. Expected layout (the '
+                f"official 'python version' archive {self.url} unpacked): "
+                f'{folder}/{{{",".join(names)}}}. Put the files there, point '
+                'the config at their folder (--cfg-options data_root=DIR), '
+                'or write CIFAR-format files with '
+                'tools/misc/write_tiny_cifar.py and load them with '
+                '--cfg-options check_md5=False.')
+        return super().load_data_list()
+
+
+def _no_download(dataset, download):
+    if download:
+        raise ValueError(
+            f'{type(dataset).__name__}: download=True is not supported: '
+            'mmddarts never downloads data; put the official files under '
+            'data_root (see the error raised when they are missing for the '
+            'layout)')
+    return False
 
 
 @DATASETS.register_module()
@@ -68,12 +92,14 @@ class CIFAR10(_CheckMD5Mixin, _CIFAR10):
             (mmpretrain's behaviour). False loads any CIFAR-format files,
             e.g. those of :func:`mmddarts.datasets.write_cifar`.
         **kwargs: mmpretrain's ``CIFAR10`` arguments (``data_root``,
-            ``split``, ``pipeline``, ``download``...).
+            ``split``, ``pipeline``...). ``download`` must stay False.
     """
 
-    def __init__(self, *args, check_md5: bool = True, **kwargs):
+    def __init__(self, *args, check_md5: bool = True, download=False,
+                 **kwargs):
         self.check_md5 = check_md5
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, download=_no_download(self, download),
+                         **kwargs)
 
 
 @DATASETS.register_module()
@@ -85,6 +111,8 @@ class CIFAR100(_CheckMD5Mixin, _CIFAR100):
         **kwargs: mmpretrain's ``CIFAR100`` arguments.
     """
 
-    def __init__(self, *args, check_md5: bool = True, **kwargs):
+    def __init__(self, *args, check_md5: bool = True, download=False,
+                 **kwargs):
         self.check_md5 = check_md5
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, download=_no_download(self, download),
+                         **kwargs)

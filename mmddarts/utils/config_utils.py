@@ -133,9 +133,16 @@ def apply_cfg_options(cfg, options) -> None:
     configs) with it; ``persistent_workers`` is dropped where
     ``num_workers`` is 0. The roots are replaced before the other options
     are merged, so an option naming a dataset's ``data_root`` or an
-    evaluator's ``ann_file`` explicitly wins.
+    evaluator's ``ann_file`` explicitly wins. ``check_md5=False`` is set in
+    every CIFAR dataset of every dataloader (wrapped ones too), see
+    :mod:`mmddarts.utils.cifar_options`.
     """
     if options:
+        if 'check_md5' in options:
+            from .cifar_options import set_check_md5
+            if not set_check_md5(cfg, options['check_md5']):
+                warnings.warn('check_md5 matched no CIFAR dataset of the '
+                              "config's dataloaders")
         new_root = options.get('data_root')
         if new_root is not None:
             old_root = cfg.get('data_root')

@@ -84,27 +84,21 @@ def test_md5_check_refuses_generated_files(tiny_cifar10, tiny_cifar100):
 
 
 def test_missing_files_still_reported(tmp_path):
-    with pytest.raises(RuntimeError, match='Cannot find'):
-        CIFAR10(data_root=str(tmp_path), download=False, check_md5=False)
+    with pytest.raises(FileNotFoundError, match='Cannot find'):
+        CIFAR10(data_root=str(tmp_path), check_md5=False)
 
 
-def test_failed_download_names_data_root(tmp_path, monkeypatch):
-    """Offline, mmpretrain's download of missing files raises a bare
-    URLError; the error must name the data root and the missing files."""
-    from urllib.error import URLError
-
-    import mmpretrain.datasets.cifar as mmpretrain_cifar
-
-    def offline(*args, **kwargs):
-        raise URLError('[Errno -2] Name or service not known')
-
-    monkeypatch.setattr(mmpretrain_cifar, 'download_and_extract_archive',
-                        offline)
+def test_missing_files_name_data_root_without_downloading(tmp_path):
+    """Missing files: the error names the data root and every missing file;
+    nothing is downloaded (issue 14 replaced the offline download attempt
+    and its URLError)."""
     root = str(tmp_path / 'no_cifar')
-    with pytest.raises(RuntimeError, match='Cannot find CIFAR100') as info:
+    with pytest.raises(FileNotFoundError, match='Cannot find CIFAR100') \
+            as info:
         CIFAR100(data_root=root, split='train', check_md5=False)
     assert osp.join(root, 'cifar-100-python', 'train') in str(info.value)
     assert 'data_root' in str(info.value)
+    assert not osp.exists(root)
 
 
 def test_classes_are_learnable():

@@ -79,8 +79,11 @@ def test_ddarts_imagenet_stem():
     assert outs[1].shape == (1, 32, 4, 4)
     assert net.stem_stride == 4
     assert type(net.cells[0].preprocess0).__name__ == 'FactorizedReduce'
-    assert [v.shape for v in net.state_dict().values()] == [
-        v.shape for v in darts.state_dict().values()]
+    # same weights; only the architecture records (the stem's name) differ
+    assert [v.shape for k, v in net.state_dict().items()
+            if k != '_extra_state'] == [
+        v.shape for k, v in darts.state_dict().items()
+        if k != '_extra_state']
 
 
 def test_cell_sums_edges_and_concats_nodes():

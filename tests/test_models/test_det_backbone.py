@@ -8,6 +8,7 @@ from mmengine.logging import HistoryBuffer
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmddarts.models.backbones import DDartsDetBackbone
+from mmddarts.models.backbones.net_arch import ArchitectureMismatchError
 from mmddarts.models.backbones.ddarts_det_backbone import (det_out_channels,
                                                            det_out_strides,
                                                            det_stages)
@@ -100,8 +101,11 @@ def test_ddarts_stem_is_the_reference_layout():
     assert a.stem1[1].stride == (2, 2)
     assert type(a.cells[0].preprocess0).__name__ == 'FactorizedReduce'
     assert b.stem0[3].stride == (2, 2)
-    assert [(k, v.shape) for k, v in a.state_dict().items()] == [
-        (k, v.shape) for k, v in b.state_dict().items()]
+    # same weights; the architecture records differ (stem name)
+    assert [(k, v.shape) for k, v in a.state_dict().items()
+            if k != '_extra_state'] == [
+        (k, v.shape) for k, v in b.state_dict().items()
+        if k != '_extra_state']
     x = torch.randn(1, 3, 32, 32)
     assert a.stem0(x).shape[-1] == 16 and a.stem1(a.stem0(x)).shape[-1] == 8
     assert b.stem0(x).shape[-1] == 8 and b.stem1(b.stem0(x)).shape[-1] == 4
@@ -266,10 +270,21 @@ def test_checkpoint_mismatch_errors(tmp_path):
     clf = _classifier(DO2, 4)
     path = str(tmp_path / 'c4.pth')
     torch.save({'state_dict': clf.state_dict()}, path)
+    # the checkpoint records its network: the error names the difference
     wide = DDartsDetBackbone(DO2, channels=8)
-    with pytest.raises(ValueError, match='shape mismatch'):
+    with pytest.raises(ArchitectureMismatchError,
+                       match='channels: checkpoint has 4, the network has 8'):
         wide.load_classification_checkpoint(path)
     other = DDartsDetBackbone(DARTS_V2, channels=4)
+    with pytest.raises(ArchitectureMismatchError,
+                       match='num_cells: checkpoint has 4, the network has 8'):
+        other.load_classification_checkpoint(path)
+    # without the record (older checkpoints): shapes and keys are checked
+    state = {k: v for k, v in clf.state_dict().items()
+             if not k.endswith('_extra_state')}
+    torch.save({'state_dict': state}, path)
+    with pytest.raises(ValueError, match='shape mismatch'):
+        wide.load_classification_checkpoint(path)
     with pytest.raises(KeyError, match='lacks'):
         other.load_classification_checkpoint(path)
     none_ckpt = DDartsDetBackbone(

@@ -93,8 +93,10 @@ def test_truncation_drops_unused_genes():
 
 def test_shared_genes_and_explicit_reductions():
     resnet18 = get_baseline('resnet18')  # reductions 1, 2, 3: empty segments
-    with pytest.raises(GenotypeError, match='segment 1 of the target'):
-        expand_genotype(resnet18, 7)
+    # stages without normal cells repeat their reduction gene (issue 14)
+    grown = expand_genotype(resnet18, 7)
+    assert grown.reductions == (1, 3, 5)  # floor(i * 7 / 4)
+    assert grown.meta['expanded_from']['cell_map'] == [0, 1, 1, 2, 2, 3, 3]
     out = expand_genotype(resnet18, 7, reductions=[4, 5, 6])
     assert out.seq == (0,) * 7 and out.reductions == (4, 5, 6)
     xception = get_baseline('xception')
@@ -117,11 +119,15 @@ def test_errors():
         expand_genotype(src, 0)
     with pytest.raises(GenotypeError, match='cannot place 2 distinct'):
         expand_genotype(src, 1)
-    # the target needs normal cells where the source has none to cycle
+    # the target needs normal cells before the first reduction where the
+    # source has none (and no reduction gene to repeat there)
     edge = individual(8, (0, 5))
-    with pytest.raises(GenotypeError, match=r'segment 0 of the target '
-                       r'\(cells 0\.\.3\) needs 4 normal cell\(s\)'):
-        expand_genotype(edge, 14)
+    with pytest.raises(GenotypeError, match=r'stage 0 of the target '
+                       r'\(cells 0\.\.3, before the first reduction\) '
+                       r'needs 4 normal cell\(s\)'):
+        expand_genotype(edge, 14, reductions=[4, 9])
+    # by default its stages [], [0..4], [5..7] are scaled: [0, 9, 5]
+    assert expand_genotype(edge, 14).reductions == (0, 9)
     # ... but an empty target segment is fine
     out = expand_genotype(edge, 14, reductions=[0, 9])
     assert gene_ids(out, edge)[:2] == [0, 1]

@@ -4,7 +4,12 @@
         --num-train 1000 --num-test 200
 
 Load it with ``dict(type='mmddarts.CIFAR10', data_root=..., check_md5=False)``
-(the md5 sums are not the official ones).
+(the md5 sums are not the official ones). With a config, one switch sets
+``check_md5=False`` in every CIFAR dataset (train/val/test and the search
+splits) and ``data_root`` moves them all:
+
+    python tools/train.py configs/search/ddarts_c10.py \
+        --cfg-options data_root=data/cifar10 check_md5=False
 """
 import argparse
 

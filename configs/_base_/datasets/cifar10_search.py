@@ -7,6 +7,8 @@
 # Validation uses the test split. DARTS' search augmentation: crop + flip,
 # no cutout. To use other data files:
 #   --cfg-options data_root=/path/to/cifar10   (tools/train.py propagates it)
+# Generated CIFAR-format files (tools/misc/write_tiny_cifar.py): add
+#   check_md5=False                            (propagated the same way)
 _base_ = ['./cifar10.py']
 
 search_pipeline = [

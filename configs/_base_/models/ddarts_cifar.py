@@ -12,6 +12,7 @@ model = dict(
         genotype='configs/genotypes/darts-v2.json',
         channels=36,
         num_cells=None,  # None: the genotype's; more: Algorithm 1
+        reductions=None,  # Algorithm 1's target reductions (None: its rule)
         stem='cifar',
         stem_multiplier=3,
         drop_path_mode='node'),

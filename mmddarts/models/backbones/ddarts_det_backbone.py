@@ -33,22 +33,22 @@ from mmengine.logging import MMLogger
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmddarts.registry import MODELS
-from mmddarts.structures.genotype import Genotype, gene_concat
-from .ddarts_net import STEM_STRIDES, DDartsNet
+from mmddarts.structures.genotype import gene_concat
+from .ddarts_net import STEM_STRIDES, DDartsNet, resolve_genotype
+from .net_arch import (EXTRA_STATE, FROM_CHECKPOINT,
+                       ArchitectureMismatchError, arch_build_kwargs,
+                       arch_difference, arch_from_init_cfg, arch_summary,
+                       decode_arch)
 
 
-def _resolve_genotype(genotype, num_cells=None):
-    genotype = Genotype.from_any(genotype)
-    if num_cells is not None and num_cells != genotype.num_cells:
-        from mmddarts.search.expand import expand_genotype
-        genotype = expand_genotype(genotype, num_cells)
-    return genotype
+def _resolve_genotype(genotype, num_cells=None, reductions=None):
+    return resolve_genotype(genotype, num_cells, reductions)
 
 
-def det_stages(genotype, num_cells=None):
+def det_stages(genotype, num_cells=None, reductions=None):
     """Cell indices of each cell stage: a new stage starts at every reduction
     cell (after cell 0)."""
-    genotype = _resolve_genotype(genotype, num_cells)
+    genotype = _resolve_genotype(genotype, num_cells, reductions)
     stages = [[]]
     for i in range(genotype.num_cells):
         if genotype.is_reduction(i) and stages[-1]:
@@ -77,14 +77,14 @@ def _check_out_indices(out_indices, num_stages, where='DDartsDetBackbone'):
 
 
 def det_out_channels(genotype, channels, out_indices=None, num_cells=None,
-                     concat_rule='fed'):
+                     concat_rule='fed', reductions=None):
     """Channels of the backbone's outputs (a neck's ``in_channels``),
     computed from the genotype without building the network.
 
     Each reduction cell doubles the node width C; a cell outputs
     ``len(concat) * C`` channels.
     """
-    genotype = _resolve_genotype(genotype, num_cells)
+    genotype = _resolve_genotype(genotype, num_cells, reductions)
     stages = det_stages(genotype)
     out_indices = _check_out_indices(out_indices, len(stages),
                                      'det_out_channels')
@@ -100,12 +100,12 @@ def det_out_channels(genotype, channels, out_indices=None, num_cells=None,
 
 
 def det_out_strides(genotype, out_indices=None, num_cells=None,
-                    stem='ddarts_imagenet'):
+                    stem='ddarts_imagenet', reductions=None):
     """Strides of the backbone's outputs relative to the input image."""
     if stem not in STEM_STRIDES:
         raise ValueError(f'det_out_strides: unknown stem {stem!r}; known: '
                          f'{sorted(STEM_STRIDES)}')
-    genotype = _resolve_genotype(genotype, num_cells)
+    genotype = _resolve_genotype(genotype, num_cells, reductions)
     stages = det_stages(genotype)
     out_indices = _check_out_indices(out_indices, len(stages),
                                      'det_out_strides')
@@ -159,10 +159,15 @@ class DDartsDetBackbone(DDartsNet):
     """:class:`DDartsNet` returning multi-scale features for detection.
 
     Args:
-        genotype: a :class:`Genotype`, its dict, or a genotype file path.
+        genotype: a :class:`Genotype`, its dict, or a genotype file path;
+            ``'from_checkpoint'``: the network recorded in ``init_cfg``'s
+            Pretrained checkpoint (genotype, channels, stem; see
+            :mod:`.net_arch`).
         channels: C, the node width of the first cells (DO-2-ResNet18: 64).
         num_cells: build this many cells with Algorithm 1 (``None``: the
             genotype's count).
+        reductions: Algorithm 1's target reduction positions (``None``: its
+            default rule, :mod:`mmddarts.search.expand`).
         stem: ``'ddarts_imagenet'`` (D-DARTS' ImageNet stem, stride 4,
             default: DO-2-ResNet18 then has ResNet's strides 4..32),
             ``'imagenet'`` (DARTS' ImageNet stem, stride 8) or ``'cifar'``
@@ -205,8 +210,21 @@ class DDartsDetBackbone(DDartsNet):
                  drop_path_mode='node',
                  concat_rule='fed',
                  init_cfg=None,
+                 reductions=None,
                  **kwargs):
-        genotype = _resolve_genotype(genotype, num_cells)
+        if isinstance(genotype, str) and genotype == FROM_CHECKPOINT:
+            cfg = dict(init_cfg or {})
+            cfg.setdefault('prefix', 'backbone.')
+            rebuilt = arch_build_kwargs(
+                arch_from_init_cfg(cfg, type(self).__name__))
+            genotype, num_cells, reductions = rebuilt['genotype'], None, None
+            channels, stem = rebuilt['channels'], rebuilt['stem']
+            in_channels = rebuilt['in_channels']
+            concat_rule = rebuilt['concat_rule']
+            stem_multiplier = rebuilt.get('stem_multiplier', stem_multiplier)
+            if 'keep_unused_inputs' in rebuilt:
+                kwargs['keep_unused_inputs'] = rebuilt['keep_unused_inputs']
+        genotype = _resolve_genotype(genotype, num_cells, reductions)
         stages = det_stages(genotype)
         stage_indices = _check_out_indices(out_indices, len(stages))
         if not -1 <= frozen_stages <= len(stages):
@@ -305,7 +323,20 @@ class DDartsDetBackbone(DDartsNet):
             raise TypeError(f'DDartsDetBackbone: {checkpoint!r} holds no '
                             'state dict')
         mapped, ignored = map_classifier_state_dict(state, prefix)
-        own = self.state_dict()
+        # a different recorded network: name the first differing cell/edge
+        if EXTRA_STATE in mapped:
+            theirs = decode_arch(mapped[EXTRA_STATE], EXTRA_STATE)
+            diff = arch_difference(self.arch_record(), theirs)
+            if diff:
+                raise ArchitectureMismatchError(
+                    f'DDartsDetBackbone: checkpoint {checkpoint!r} was '
+                    f'trained with another network ({diff}). Checkpoint: '
+                    f'{arch_summary(theirs)}; backbone: '
+                    f'{arch_summary(self.arch_record())}. Set '
+                    f"model.backbone.genotype='{FROM_CHECKPOINT}' to "
+                    'rebuild it from the checkpoint')
+        own = {k: v for k, v in self.state_dict().items()
+               if k != EXTRA_STATE}
         missing = [k for k in own if k not in mapped]
         if missing:
             raise KeyError(
@@ -321,7 +352,10 @@ class DDartsDetBackbone(DDartsNet):
                 f'shape mismatch(es), e.g. {k}: checkpoint {got}, backbone '
                 f'{want} (different channels or genotype?)')
         extra = sorted(k for k in mapped if k not in own)
-        self.load_state_dict({k: mapped[k] for k in own}, strict=True)
+        keep = {k: mapped[k] for k in own}
+        if EXTRA_STATE in mapped:
+            keep[EXTRA_STATE] = mapped[EXTRA_STATE]
+        self.load_state_dict(keep, strict=True)
         logger.info(
             f'DDartsDetBackbone: loaded {len(own)} tensors from '
             f'{checkpoint if isinstance(checkpoint, str) else "a dict"}; '

@@ -1,10 +1,14 @@
 """DDartsNet: the derived (evaluation) network of a (D-)DARTS genotype."""
+import json
+
 import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmddarts.registry import MODELS
 from mmddarts.structures.genotype import Genotype
 from ..derived_cell import DerivedCell
+from .net_arch import (EXTRA_STATE, FROM_CHECKPOINT, arch_build_kwargs,
+                       arch_from_init_cfg, check_state_dict, encode_arch)
 
 CONCAT_RULES = ('fed', 'legacy')
 
@@ -15,17 +19,40 @@ CONCAT_RULES = ('fed', 'legacy')
 STEM_STRIDES = {'cifar': 1, 'imagenet': 8, 'ddarts_imagenet': 4}
 
 
+def resolve_genotype(genotype, num_cells=None, reductions=None):
+    """The genotype to build: ``genotype`` grown or shrunk to ``num_cells``
+    by Algorithm 1, with the given target ``reductions`` (either may be
+    ``None``: the genotype's depth / the default rule)."""
+    genotype = Genotype.from_any(genotype)
+    if reductions is not None:
+        reductions = list(reductions)
+    if (num_cells is not None and num_cells != genotype.num_cells) or (
+            reductions is not None
+            and reductions != list(genotype.reductions)):
+        from mmddarts.search.expand import expand_genotype
+        genotype = expand_genotype(
+            genotype, genotype.num_cells if num_cells is None else num_cells,
+            reductions)
+    return genotype
+
+
 @MODELS.register_module()
 class DDartsNet(BaseModule):
     """Cells stacked as a genotype says, after a CIFAR or ImageNet stem.
 
     Args:
-        genotype: a :class:`Genotype`, its dict, or a genotype file path.
+        genotype: a :class:`Genotype`, its dict, or a genotype file path;
+            ``'from_checkpoint'``: the network recorded in ``init_cfg``'s
+            Pretrained checkpoint (genotype, channels, stem... all taken
+            from it; see :mod:`.net_arch`).
         channels: C, the node width of the first cells; each reduction cell
             doubles it.
         num_cells: build this many cells with Algorithm 1
             (:func:`mmddarts.search.expand.expand_genotype`) when it differs
             from the genotype's cell count. ``None``: the genotype's count.
+        reductions: target reduction cell positions for Algorithm 1
+            (``None``: its default rule, see :mod:`mmddarts.search.expand`);
+            given at the genotype's own depth, it moves the reductions.
         stem: ``'cifar'`` (3x3 conv to ``stem_multiplier * C`` + BN, /1),
             ``'imagenet'`` (DARTS' NetworkImageNet: stem0 = two stride-2
             3x3 convs, stem1 = one more; cells start at /8) or
@@ -77,17 +104,33 @@ class DDartsNet(BaseModule):
                  drop_path_mode='node',
                  concat_rule='fed',
                  keep_unused_inputs=True,
-                 init_cfg=None):
+                 init_cfg=None,
+                 reductions=None):
         super().__init__(init_cfg=init_cfg)
-        genotype = Genotype.from_any(genotype)
-        if num_cells is not None and num_cells != genotype.num_cells:
-            from mmddarts.search.expand import expand_genotype
-            genotype = expand_genotype(genotype, num_cells)
+        if isinstance(genotype, str) and genotype == FROM_CHECKPOINT:
+            rebuilt = arch_build_kwargs(
+                arch_from_init_cfg(init_cfg, type(self).__name__))
+            genotype, num_cells, reductions = (
+                rebuilt['genotype'], None, None)
+            channels, stem = rebuilt['channels'], rebuilt['stem']
+            in_channels = rebuilt['in_channels']
+            concat_rule = rebuilt['concat_rule']
+            stem_multiplier = rebuilt.get('stem_multiplier', stem_multiplier)
+            keep_unused_inputs = rebuilt.get('keep_unused_inputs',
+                                             keep_unused_inputs)
+        genotype = resolve_genotype(genotype, num_cells, reductions)
         if concat_rule not in CONCAT_RULES:
             raise ValueError(f'DDartsNet: concat_rule must be one of '
                              f'{CONCAT_RULES}, got {concat_rule!r}')
         self.genotype = genotype
         self.drop_path_prob = 0.
+        self._arch = json.loads(json.dumps(dict(
+            format='mmddarts.derived_net',
+            genotype=genotype.to_dict(), num_cells=genotype.num_cells,
+            channels=channels, stem=stem,
+            stem_multiplier=stem_multiplier if stem == 'cifar' else None,
+            in_channels=in_channels, concat_rule=concat_rule,
+            keep_unused_inputs=keep_unused_inputs)))
         n = genotype.num_cells
         C = channels
 
@@ -158,6 +201,29 @@ class DDartsNet(BaseModule):
         # reads only cell 10, so nothing reads cell 11).
         for i in self.dead_cells:
             self.cells[i].requires_grad_(False)
+
+    # ------------------------------------------------ architecture record
+    def arch_record(self):
+        """What this network writes next to its weights (see
+        :mod:`.net_arch`): whole genotype, stem, cell count, channels."""
+        return self._arch
+
+    def get_extra_state(self):
+        return encode_arch(self._arch)
+
+    def set_extra_state(self, state):
+        # compared in _load_from_state_dict before any weight is copied
+        pass
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        check_state_dict(self, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        if prefix + EXTRA_STATE in missing_keys:
+            missing_keys.remove(prefix + EXTRA_STATE)  # older checkpoints
 
     def _dead_cells(self):
         """Cells whose output reaches no output / aux cell, walking back
