@@ -22,6 +22,7 @@ import torch
 
 from mmddarts.structures.genotype import Genotype, gene_concat
 from ..backbones.ddarts_net import DDartsNet
+from ..backbones.net_arch import EXTRA_STATE, encode_arch
 from ..ops import FactorizedReduce
 from .op_keys import source_op_suffix, source_preprocess_suffix
 from .source_checkpoint import (LAYOUTS, ConversionError, detect_layout,
@@ -233,6 +234,12 @@ def convert_reference_state_dict(state, genotype, stem=None, layout='auto',
     mapper.fill_bn_counters = not any(
         k.endswith('num_batches_tracked') for k in state)
     for key, value in net.state_dict().items():
+        if key.split('.')[-1] == EXTRA_STATE:
+            # The network record (genotype, stem, cells, widths) that every
+            # derived-network load checks: it describes the network these
+            # weights are mapped onto, which has no source counterpart.
+            mapper.out[f'backbone.{key}'] = encode_arch(net.arch_record())
+            continue
         mapper.take(f'backbone.{key}', _source_key(key, net, genotype, layout),
                     value.shape, _target_where(key, genotype))
 
