@@ -181,16 +181,23 @@ def test_aggregate_only_end_to_end(tool, tmp_path):
              params=1, search_s=1.0, train_s=1.0, search_epochs=1,
              train_epochs=10),
     ]
-    work = tmp_path / 'w'
+    # recorded by two copies of the tool, one per mode; the second copy
+    # also recorded exact seed 0 again (counted once)
+    work, other = tmp_path / 'w', tmp_path / 'other'
     work.mkdir()
+    other.mkdir()
     (work / 'runs.jsonl').write_text(
-        ''.join(json.dumps(r) + '\n' for r in runs))
+        ''.join(json.dumps(r) + '\n' for r in runs[:2]))
+    (other / 'runs.jsonl').write_text(
+        ''.join(json.dumps(r) + '\n' for r in runs[2:] + [
+            dict(runs[0], test_acc=0.0)]))
     assert tool.main(['--aggregate-only', '--modes', 'exact', 'none',
                       '--seeds', '0', '1', '2', '--work-dir',
-                      str(work)]) == 0
+                      str(work), '--runs-from', str(other)]) == 0
     out = json.loads((work / 'summary.json').read_text())
     assert out['summary']['none']['n'] == 2
     assert out['summary']['none']['acc_mean'] == 95.0
+    assert out['summary']['exact']['test_acc'] == [90.0, 92.0]
     # seed 0: {skip on 2<-0, empty 2<-1} vs {sep3 on 2<-0, empty 2<-1}:
     # the sep3 row is nearest to the empty row (w_sep3 / W), the skip row
     # too (w_skip / W): Hausdorff = w_sep3 / W; seed 1: identical -> 0

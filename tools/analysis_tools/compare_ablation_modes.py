@@ -20,6 +20,9 @@ order and augmentations) and, as the noise floor, of two seeds of one mode.
 
 Every finished run is appended to ``<work-dir>/runs.jsonl``; a rerun skips
 the runs already recorded there, so an interrupted comparison resumes.
+Several copies can run side by side on disjoint ``--modes`` / ``--seeds``
+with their own ``--work-dir``; ``--aggregate-only --runs-from DIR ...``
+then summarises them together.
 The summary goes to ``<work-dir>/summary.md`` and ``summary.json``.
 """
 import argparse
@@ -59,6 +62,11 @@ def parse_args(argv=None):
                         default=osp.join('work_dirs', 'compare_ablation_modes'))
     parser.add_argument('--aggregate-only', action='store_true',
                         help='only summarise the runs already recorded')
+    parser.add_argument('--runs-from', nargs='+', default=[],
+                        metavar='DIR',
+                        help='also summarise the runs recorded in these work '
+                        'dirs (other copies of this tool run in parallel '
+                        'on other modes / seeds)')
     args = parser.parse_args(argv)
     bad = [m for m in args.modes if m not in MODES]
     if bad:
@@ -299,6 +307,8 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     runs_path = osp.join(args.work_dir, 'runs.jsonl')
     runs = read_runs(runs_path)
+    extra = [r for d in args.runs_from
+             for r in read_runs(osp.join(d, 'runs.jsonl'))]
     if not args.aggregate_only:
         done = [(r['mode'], r['seed']) for r in runs
                 if r.get('search_epochs') == args.search_epochs
@@ -310,7 +320,14 @@ def main(argv=None):
             with open(runs_path, 'a') as f:
                 f.write(json.dumps(record) + '\n')
             runs.append(record)
-    # only the runs of this budget: never average two budgets together
+    # only the runs of this budget: never average two budgets together;
+    # a (mode, seed) recorded twice counts once (the first record)
+    seen = set()
+    runs = [r for r in runs + extra
+            if (r['mode'], r['seed'], r.get('search_epochs'),
+                r.get('train_epochs')) not in seen
+            and not seen.add((r['mode'], r['seed'], r.get('search_epochs'),
+                              r.get('train_epochs')))]
     runs = [r for r in runs if r['mode'] in args.modes
             and r['seed'] in args.seeds
             and r.get('search_epochs') == args.search_epochs
