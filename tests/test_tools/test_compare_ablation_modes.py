@@ -149,9 +149,9 @@ def test_markdown_table(tool):
     assert '| `exact`, different seeds | 3 | 2.000 ± 1.000 |' in text
 
 
-def _one_cell(op):
+def _one_cell(op, **meta):
     return Genotype(genes=[[(op, 2, 0)]], seq=[0], reductions=[], steps=1,
-                    op_set='extended')
+                    op_set='extended', meta=meta)
 
 
 def test_aggregate_only_end_to_end(tool, tmp_path):
@@ -162,7 +162,9 @@ def test_aggregate_only_end_to_end(tool, tmp_path):
     paths = {}
     for name, op in (('skip', 'skip_connect'), ('sep', 'sep_conv_3x3')):
         paths[name] = str(gdir / f'{name}.json')
-        _one_cell(op).save(paths[name])
+        # the sep cell was kept by the empty-gene fallback (owner 0)
+        _one_cell(op, empty_fallback=[0] if name == 'sep' else []).save(
+            paths[name])
     runs = [
         dict(mode='exact', seed=0, genotype=paths['sep'], test_acc=90.0,
              params=100, search_s=1.0, train_s=1.0, search_epochs=None,
@@ -207,6 +209,10 @@ def test_aggregate_only_end_to_end(tool, tmp_path):
     assert out['distances']['none seeds'] == pytest.approx([d])
     text = (work / 'summary.md').read_text()
     assert '| `none` | 2 | 95.00 ± 1.41 |' in text
+    # one op per one-cell genotype, no fallback recorded in their meta
+    assert out['summary']['none']['ops_mean'] == 1.0
+    assert out['summary']['none']['fallback_cells'] == 1   # seed 1
+    assert out['summary']['exact']['fallback_cells'] == 2  # seeds 0, 1
 
 
 def test_aggregate_only_without_runs_fails(tool, tmp_path, capsys):

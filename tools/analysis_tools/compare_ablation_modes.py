@@ -177,7 +177,10 @@ def summarise(runs, modes):
             params=[r['params'] for r in rows],
             params_mean=params[0], params_std=params[1],
             search_s=mean_std([r['search_s'] for r in rows])[0],
-            train_s=mean_std([r['train_s'] for r in rows])[0])
+            train_s=mean_std([r['train_s'] for r in rows])[0],
+            # filled in by main() from the genotype files
+            ops_mean=mean_std([r['ops'] for r in rows if 'ops' in r])[0],
+            fallback_cells=sum(r.get('fallback_cells', 0) for r in rows))
     return out
 
 
@@ -222,8 +225,9 @@ def markdown(summary, distances, budget):
     lines = [
         f'Budget: {budget}.', '',
         '| ablation | runs | test top-1 (%) | parameters | '
-        'search / train time (s) | per-seed top-1 |',
-        '|---|---|---|---|---|---|']
+        'search / train time (s) | per-seed top-1 | ops per genotype | '
+        'cells kept by the empty-gene fallback |',
+        '|---|---|---|---|---|---|---|---|']
     for mode, s in summary.items():
         per_seed = ', '.join(f'{a:.2f}' for a in s['test_acc'])
         times = '-' if s['n'] == 0 else \
@@ -231,7 +235,8 @@ def markdown(summary, distances, budget):
         lines.append(
             f'| `{mode}` | {s["n"]} | {_pm(s["acc_mean"], s["acc_std"], ".2f")}'
             f' | {_pm(s["params_mean"], s["params_std"], ",.0f")} | {times} '
-            f'| {per_seed} |')
+            f'| {per_seed} | {_pm(s["ops_mean"], math.nan, ".1f")} '
+            f'| {s["fallback_cells"]} |')
     lines += ['', '| genotypes compared | pairs | architecture distance |',
               '|---|---|---|']
     for key, values in distances.items():
@@ -341,6 +346,10 @@ def main(argv=None):
     genotypes = {(r['mode'], r['seed']): Genotype.load(
         osp.join(ROOT, r['genotype']) if not osp.isabs(r['genotype'])
         else r['genotype']) for r in runs}
+    for r in runs:
+        g = genotypes[(r['mode'], r['seed'])]
+        r['ops'] = sum(len(g.gene(i)) for i in range(g.num_cells))
+        r['fallback_cells'] = len(g.meta.get('empty_fallback') or [])
     summary = summarise(runs, args.modes)
     distances = distance_summary(genotypes, args.modes, genotype_distance)
     text = markdown(summary, distances, budget_text(args))
