@@ -10,9 +10,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', interval=10, max_keep_ckpts=3,
-        save_best='auto'),
+    # No save_best: the classification configs validate on the test split
+    # (CIFAR test, ImageNet val), so a "best" checkpoint would be chosen on
+    # test data. Report the last epoch's checkpoint, as DARTS does.
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
 )

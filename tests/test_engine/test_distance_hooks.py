@@ -19,7 +19,8 @@ from mmddarts.engine.hooks.distance_hooks import (STATE_KEY,
                                                   stable_window)
 from mmddarts.structures import Genotype
 
-# Op scores (paper Table 1), written out independently of the package.
+# Op scores (the default 'mean' table, the authors' op_stats.json),
+# written out independently of the package.
 SCORES = {
     'conv_3x1_1x3': 82.105830863444, 'conv_7x1_1x7': 83.1591640991211,
     'max_pool_3x3': 82.13416411336264, 'avg_pool_3x3': 81.56333073120116,

@@ -128,9 +128,10 @@ def test_trusted_files_fall_back(tmp_path, monkeypatch):
     assert not ckpt_utils.is_trusted(str(tmp_path / 'sub2' / 'x.pth'))
 
 
-def test_missing_file():
+def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
-        ckpt_utils.load_from_local_allowlisted('/nonexistent/nope.pth')
+        ckpt_utils.load_from_local_allowlisted(
+            str(tmp_path / 'nonexistent' / 'nope.pth'))
 
 
 def test_empty_history_buffer_loads_untrusted(tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """``--cfg-options data_root=DIR`` must move the evaluators' ground truth
 along with the dataloaders (mmdet's CocoMetric reads ``ann_file`` itself)."""
 import os.path as osp
+import re
 import warnings
 
 import pytest
@@ -11,20 +12,21 @@ from mmddarts.utils.config_utils import apply_cfg_options
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def test_mmdet_coco_config_moves_evaluator_ann_file():
+def test_mmdet_coco_config_moves_evaluator_ann_file(tmp_path):
     cfg = Config.fromfile(osp.join(
         ROOT, 'configs/detection/retinanet_do2-resnet18_fpn_tiny-shapes.py'))
     assert cfg.val_evaluator.ann_file == (
         'data/tiny_coco/annotations/instances_val2017.json')
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # nothing left behind: no warning
-        apply_cfg_options(cfg, {'data_root': '/data/my_coco/'})
-    want = '/data/my_coco/annotations/instances_val2017.json'
-    assert cfg.val_dataloader.dataset.data_root == '/data/my_coco/'
+        new_root = str(tmp_path / 'my_coco') + '/'  # absolute, never read
+        apply_cfg_options(cfg, {'data_root': new_root})
+    want = new_root + 'annotations/instances_val2017.json'
+    assert cfg.val_dataloader.dataset.data_root == new_root
     assert cfg.val_evaluator.ann_file == want
     assert cfg.test_evaluator.ann_file == want
     # the dataset's own ann_file is relative to its data_root: untouched
-    assert not cfg.val_dataloader.dataset.ann_file.startswith('/data')
+    assert not cfg.val_dataloader.dataset.ann_file.startswith(new_root)
 
 
 def test_evaluator_lists_shared_dicts_and_root_without_slash():
@@ -62,12 +64,13 @@ def test_explicit_ann_file_option_wins():
     assert cfg.val_evaluator.ann_file == 'new/other.json'
 
 
-def test_ann_file_outside_the_old_root_warns():
+def test_ann_file_outside_the_old_root_warns(tmp_path):
+    elsewhere = str(tmp_path / 'elsewhere' / 'ann.json')  # never read
     cfg = Config(dict(
         data_root='data/c/',
         val_dataloader=dict(dataset=dict(type='X', data_root='data/c/')),
-        val_evaluator=dict(ann_file='/elsewhere/ann.json')))
-    with pytest.warns(UserWarning, match=r'val_evaluator\.ann_file='
-                      r'/elsewhere/ann\.json'):
+        val_evaluator=dict(ann_file=elsewhere)))
+    with pytest.warns(UserWarning, match=r'val_evaluator\.ann_file=' +
+                      re.escape(elsewhere)):
         apply_cfg_options(cfg, {'data_root': 'new/'})
-    assert cfg.val_evaluator.ann_file == '/elsewhere/ann.json'
+    assert cfg.val_evaluator.ann_file == elsewhere

@@ -2,13 +2,22 @@
 
     python tools/analysis_tools/arch_distance.py A.json B.json
     python tools/analysis_tools/arch_distance.py A.json B.json C.txt \
-        [--csv out.csv] [--heatmap out.png] [--scores op_stats.json]
+        [--csv out.csv] [--heatmap out.png] [--scores mean|median|FILE.json]
+        [--align pad|expand|truncate]
 
 Two genotypes: prints their distance. More: prints the pairwise matrix as CSV
 (header = file stems) to stdout, or writes it to ``--csv``. ``--heatmap``
 writes an annotated PNG of the matrix. A genotype is one of our JSON files, a
 legacy DARTS / D-DARTS ``Genotype(...)`` text file, or a baseline name
 (``resnet18``, ``resnet50``, ``xception``).
+
+``--scores``: the Hamming weights. ``mean`` (default) is the authors'
+``op_stats.json``, the table their distance code uses (their published
+distances); ``median`` the medians the paper's Table 1 reports (their
+``op_stats_2.json``); or any JSON ``{op: score}`` file.
+``--align``: networks of different depth: ``pad`` (default) the shorter one
+with empty cells, ``expand`` both with Algorithm 1, or ``truncate`` to the
+common cells (the authors' ``global_hausdorff_distance``).
 """
 import argparse
 import csv
@@ -26,11 +35,14 @@ def parse_args(argv=None):
                         help='genotype files (JSON or legacy text) or '
                         'baseline names; at least two')
     parser.add_argument('--scores', default=None,
-                        help='JSON {op: score} used as Hamming weights '
-                        '(default: the packaged op_stats.json)')
+                        help='Hamming weights: mean (default: the authors\' '
+                        'op_stats.json, behind their published distances), '
+                        'median (the paper\'s Table 1) or a JSON '
+                        '{op: score} file')
     parser.add_argument('--align', choices=ALIGN_MODES, default='pad',
                         help='networks of different depth: pad the shorter '
-                        'with empty cells, or expand both with Algorithm 1')
+                        'with empty cells, expand both with Algorithm 1, or '
+                        'truncate to the common cells (the authors\' rule)')
     parser.add_argument('--common-depth', action='store_true',
                         help='pad every pair to the deepest network of the '
                         'list (keeps the triangle inequality)')

@@ -109,8 +109,10 @@ class ArchDistanceHook(Hook):
         method (str): parsing method passed to the model (``'sparse'``).
         threshold (float, optional): parsing threshold; ``None``: the
             model's ``threshold`` attribute, else 0.85.
-        scores (str | dict, optional): op scores (default: packaged table).
-        align (str): ``'pad'`` or ``'expand'``, see
+        scores (str | dict, optional): op scores: ``'mean'`` (default, the
+            authors' ``op_stats.json``), ``'median'`` (the paper's Table 1),
+            a JSON file or a dict; see :mod:`mmddarts.search.distance`.
+        align (str): ``'pad'``, ``'expand'`` or ``'truncate'``, see
             :mod:`mmddarts.search.distance`.
         out_dir (str, optional): where the JSON and PNG go (work dir).
         json_file (str): history file name.
