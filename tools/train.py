@@ -2,6 +2,7 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--auto-scale-lr] [--cfg-options k=v ...] [--launcher pytorch]
+        [--no-preflight] [--auto-batch]
 """
 import argparse
 import os
@@ -16,6 +17,8 @@ from mmengine.runner import Runner
 import mmddarts  # noqa: F401
 from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
 from mmddarts.utils.config_utils import apply_cfg_options
+from mmddarts.utils.oom_guard import oom_guard
+from mmddarts.utils.preflight import add_preflight_args, run_preflight
 
 AMP_WRAPPER = 'AmpOptimWrapper'
 
@@ -59,6 +62,7 @@ def parse_args(argv=None):
         help='job launcher')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_preflight_args(parser)  # --no-preflight, --auto-batch
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -155,8 +159,11 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     init_cpu_dist_if_needed(args.launcher)
     cfg = merge_args(cfg, args)
+    # search configs: memory check / --auto-batch before any data loader
+    run_preflight(cfg, args.no_preflight, args.auto_batch)
     runner = build_runner(cfg)
-    runner.train()
+    with oom_guard(runner, args.config):  # OOM mid-search: report, exit
+        runner.train()
 
 
 if __name__ == '__main__':
