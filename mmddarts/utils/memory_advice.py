@@ -32,8 +32,8 @@ def memory_fixes(cfg, device: str = 'cpu', amp: bool = False,
     model, arch = _model_cfg(cfg)
     fixes = []
     if str(device).startswith('cuda') and not amp:
-        fixes.append('mixed precision: add --amp (fp16 activations, about '
-                     'half the memory of the activations)')
+        fixes.append('mixed precision: add --amp (fp16 activations need '
+                     'about half the memory)')
     for key in chunk_keys(cfg):
         fixes.append(f'run the ablated passes in smaller chunks: lower '
                      f'{key} (now {_get(cfg, key)})')
@@ -75,5 +75,5 @@ def format_fixes(fixes: List[str]) -> str:
 def _get(cfg, dotted):
     node = cfg
     for part in dotted.split('.'):
-        node = node.get(part) if isinstance(node, dict) else None
+        node = node.get(part) if hasattr(node, 'get') else None
     return node
