@@ -261,6 +261,19 @@ def _child_main(payload, conn):
         conn.close()
 
 
+def _import_for_build():
+    """Import in the caller what the child builds from (mmddarts' modules,
+    mmpretrain's data preprocessor and DataSample): a forked child then
+    starts with them, and tools/train.py's Runner needs them anyway."""
+    from mmddarts.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    try:
+        import mmpretrain.models  # noqa: F401
+        import mmpretrain.structures  # noqa: F401
+    except ImportError:
+        pass
+
+
 def _start_method(device):
     methods = mp.get_all_start_methods()
     if 'fork' not in methods:
@@ -287,6 +300,8 @@ def measure_search_peaks(cfg, batches: Sequence[int], device: str = 'cpu',
     if threads is None:
         threads = torch.get_num_threads()
     method = start_method or _start_method(device)
+    if method == 'fork':
+        _import_for_build()
     ctx = mp.get_context(method)
     payload = dict(cfg=cfg if method == 'fork' else cfg.to_dict(),
                    batches=list(batches), device=str(device), shape=shape,

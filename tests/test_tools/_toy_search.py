@@ -53,6 +53,7 @@ custom_hooks = [
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)
+test_cfg = None
 '''
 
 
