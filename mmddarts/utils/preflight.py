@@ -38,7 +38,7 @@ import os.path as osp
 import time
 
 from .memory_advice import format_fixes, memory_fixes
-from .memory_budget import device_budget, fmt_bytes, parse_size
+from .memory_budget import device_budget, fmt_bytes, parse_size, rss_bytes
 from .memory_estimate import (DEFAULT_BATCHES, MemoryFit,
                               estimate_search_memory, search_batch_size,
                               uses_amp)
@@ -249,6 +249,7 @@ def run_preflight(cfg, no_preflight=False, auto_batch=False):
         d['budget_sources'] = info
         d['rank_budgets'] = budgets
         d['seconds'] = time.perf_counter() - t0
+        d['rss_at_check'] = rss_bytes()  # what the estimate adds to (CPU)
         decision = [d]
     if world > 1:
         broadcast_object_list(decision, src=0)
