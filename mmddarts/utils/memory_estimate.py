@@ -30,7 +30,7 @@ import multiprocessing as mp
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from .memory_budget import fmt_bytes, peak_rss_bytes, reset_peak_rss, \
     rss_bytes
@@ -347,7 +347,3 @@ def estimate_search_memory(cfg, batches: Sequence[int] = DEFAULT_BATCHES,
                      peaks=tuple(res['peaks']), device=str(device),
                      amp=uses_amp(cfg), seconds=time.perf_counter() - t,
                      iter_seconds=tuple(res['seconds']))
-
-
-def measured_points(fit: MemoryFit) -> List[Tuple[int, int]]:
-    return list(zip(fit.batches, fit.peaks))

@@ -237,13 +237,20 @@ def run_preflight(cfg, no_preflight=False, auto_batch=False):
     # CUDA: measure before this process reads its free memory (which
     # creates its CUDA context; a forked measuring child could not use
     # CUDA afterwards).
-    fit = _fit(cfg, settings, device) if rank == 0 else None
+    fit = error = None
+    if rank == 0:
+        try:
+            fit = _fit(cfg, settings, device)
+        except (RuntimeError, TimeoutError) as e:  # child died / failed
+            error = str(e)
     info = _budget(device, settings)
     budgets = all_gather_object(info['budget']) if world > 1 else \
         [info['budget']]
     known = [b for b in budgets if b is not None]
     decision = [None]
-    if rank == 0:
+    if rank == 0 and error is not None:
+        decision = [dict(action='error', error=error)]
+    elif rank == 0:
         d = decide(cfg, settings, fit, min(known) if known else None,
                    device)
         d['budget_sources'] = info
@@ -254,6 +261,13 @@ def run_preflight(cfg, no_preflight=False, auto_batch=False):
     if world > 1:
         broadcast_object_list(decision, src=0)
     d = decision[0]
+    if d['action'] == 'error':
+        raise SystemExit(
+            'preflight: could not measure the memory of one search '
+            f'iteration:\n{d["error"]}\nA child killed by the kernel (exit '
+            'code -9) at batches ' + str(list(settings['batches'])) +
+            ' means not even those fit. Skip the check with --no-preflight.'
+            if rank == 0 else 'preflight: stopped on rank 0 (see its log)')
     if d['action'] == 'refuse':
         if settings['auto_batch']:
             d['auto'] = True

@@ -150,3 +150,13 @@ def test_real_check_keeps_every_random_stream(tmp_path):
     np_state = np.random.get_state()
     assert all(np.array_equal(a, b) for a, b in zip(np_state, states[1]))
     assert random.getstate() == states[2]
+
+
+def test_failed_measurement_stops_with_a_message(tmp_path):
+    from test_memory_estimate import toy_search_cfg
+    cfg = toy_search_cfg(C=4)
+    cfg.launcher = 'none'
+    cfg.train_cfg = dict(type='mmddarts.SearchEpochBasedTrainLoop')
+    cfg.model.architecture.op_set = 'no-such-op-set'
+    with pytest.raises(SystemExit, match='could not measure the memory'):
+        pf.run_preflight(cfg)

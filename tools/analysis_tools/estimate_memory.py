@@ -32,7 +32,8 @@ from mmddarts.utils.config_utils import apply_cfg_options  # noqa: E402
 from mmddarts.utils.memory_budget import (device_budget,  # noqa: E402
                                           fmt_bytes, parse_size)
 from mmddarts.utils.memory_estimate import (  # noqa: E402
-    estimate_search_memory, measure_search_peaks, search_batch_size)
+    MemoryFit, estimate_search_memory, measure_search_peaks,
+    search_batch_size)
 from mmddarts.utils.preflight import DEFAULTS  # noqa: E402
 
 
@@ -103,9 +104,7 @@ def main(argv=None):
     print(f'{osp.basename(args.config)}: batch {batch}, device {device}, '
           f'{precision}; peak = memory above the process start')
     for row in rows:
-        fit = row['fit']
-        from mmddarts.utils.memory_estimate import MemoryFit
-        f = MemoryFit(**fit)
+        f = MemoryFit(**row['fit'])
         best = f.largest_batch(budget, args.margin) if budget else None
         row.update(budget=budget, largest_batch=best)
         print(f'[{row["mode"]}] model {f.describe()}; measured in '
