@@ -72,6 +72,18 @@ def reset_peak_rss() -> bool:
         return False
 
 
+def release_free_heap() -> bool:
+    """Give the C heap's free pages back to the kernel (glibc
+    ``malloc_trim(0)``), so that memory freed earlier by this process is not
+    silently reused, uncounted, by a measurement that starts now (a forked
+    child inherits its parent's resident free chunks). False off glibc."""
+    try:
+        import ctypes
+        return bool(ctypes.CDLL('libc.so.6').malloc_trim(0) or True)
+    except (OSError, AttributeError):
+        return False
+
+
 def meminfo_available_bytes() -> Optional[int]:
     text = _read('/proc/meminfo')
     if text is None:

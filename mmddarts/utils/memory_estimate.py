@@ -32,8 +32,8 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence, Tuple
 
-from .memory_budget import fmt_bytes, peak_rss_bytes, reset_peak_rss, \
-    rss_bytes
+from .memory_budget import (fmt_bytes, peak_rss_bytes, release_free_heap,
+                            reset_peak_rss, rss_bytes)
 
 DEFAULT_BATCHES = (2, 4)
 
@@ -211,7 +211,8 @@ def _measure(cfg, batches, device, shape, warmup, threads):
         torch.cuda.set_device(device)
         base = torch.cuda.memory_reserved(device)
     else:
-        base = rss_bytes()
+        release_free_heap()  # the parent's freed heap must not be reused
+        base = rss_bytes()  # uncounted by the measurement
     model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') \
         else dict(cfg.model)
     if cfg.get('data_preprocessor', None) is not None:
@@ -242,6 +243,7 @@ def _measure(cfg, batches, device, shape, warmup, threads):
         if cuda:
             torch.cuda.reset_peak_memory_stats(device)
         else:
+            release_free_heap()
             reset_peak_rss()  # else VmHWM only grows: still right ascending
         secs.append(iteration(b))
         if cuda:
