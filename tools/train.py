@@ -2,6 +2,7 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--auto-scale-lr] [--cfg-options k=v ...] [--launcher pytorch]
+        [--no-preflight] [--auto-batch]
 """
 import argparse
 import os
@@ -20,6 +21,8 @@ from mmddarts.utils.config_utils import apply_cfg_options
 from mmddarts.utils.gpu_checks import (check_torch_sees_gpus,
                                       prepare_deterministic)
 from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
+from mmddarts.utils.oom_guard import oom_guard
+from mmddarts.utils.preflight import add_preflight_args, run_preflight
 
 AMP_WRAPPER = 'AmpOptimWrapper'
 
@@ -63,6 +66,7 @@ def parse_args(argv=None):
         help='job launcher')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_preflight_args(parser)  # --no-preflight, --auto-batch
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -169,8 +173,11 @@ def main(argv=None):
     init_cpu_dist_if_needed(args.launcher)
     cfg = merge_args(cfg, args)
     prepare_deterministic(cfg)
+    # search configs: memory check / --auto-batch before any data loader
+    run_preflight(cfg, args.no_preflight, args.auto_batch)
     runner = build_runner(cfg)
-    runner.train()
+    with oom_guard(runner, args.config):  # OOM mid-search: report, exit
+        runner.train()
 
 
 if __name__ == '__main__':
