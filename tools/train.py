@@ -15,7 +15,11 @@ from mmengine.runner import Runner
 # torch >= 2.6 checkpoint loader as well.
 import mmddarts  # noqa: F401
 from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
+from mmddarts.utils.cli_inputs import load_config
 from mmddarts.utils.config_utils import apply_cfg_options
+from mmddarts.utils.consumed_vars import warn_consumed_variables
+from mmddarts.utils.dist_utils import (describe_devices,
+                                       record_effective_backend)
 
 AMP_WRAPPER = 'AmpOptimWrapper'
 
@@ -152,10 +156,13 @@ def main(argv=None):
     args = parse_args(argv)
     # The config's default_scope decides how plain names resolve.
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     init_cpu_dist_if_needed(args.launcher)
+    warn_consumed_variables(cfg, args.cfg_options)
     cfg = merge_args(cfg, args)
+    configured_backend = record_effective_backend(cfg)
     runner = build_runner(cfg)
+    runner.logger.info(describe_devices(configured_backend))
     runner.train()
 
 
