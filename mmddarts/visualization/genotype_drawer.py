@@ -190,7 +190,7 @@ def _draw_panel(ax, rows, gene, arc_w, height, title, reduction, fallback):
         ax.text(x_node + _TEXT_PAD, y, label, fontsize=_FONT, ha='left',
                 va='center', color=color, fontweight=weight, zorder=2)
     color = _COLORS['reduction'] if reduction else _COLORS['normal']
-    ax.set_title(title, fontsize=_TITLE_FONT, color=color, loc='left',
+    ax.set_title(title, fontsize=_TITLE_FONT, color=color,
                  fontweight='bold' if reduction else 'normal')
 
 

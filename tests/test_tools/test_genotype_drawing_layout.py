@@ -21,9 +21,8 @@ SHIPPED = sorted(glob.glob(osp.join(ROOT, 'configs', 'genotypes', '*.json')))
 def text_boxes(fig):
     """Window extents of every non-empty text of the figure (labels, node
     names, panel titles, figure title)."""
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    renderer = canvas.get_renderer()
+    # text extents need a renderer, not a drawn canvas
+    renderer = FigureCanvasAgg(fig).get_renderer()
     texts = list(fig.texts)
     for ax in fig.axes:
         texts += list(ax.texts) + [ax.title, ax._left_title, ax._right_title]

@@ -75,7 +75,10 @@ def test_heatmap_rows_are_named_edges_with_readable_labels(tmp_path):
     cols = ax.get_xticklabels()
     assert [t.get_text() for t in cols] == list(EXTENDED_OPS)
     assert min(t.get_fontsize() for t in cols + ax.get_yticklabels()) >= 8
-    assert plot_alphas.edge_names(5) == [f'edge {k}' for k in range(5)]
+    # 5 edges: a 2-step cell; 4 is no DARTS cell's count
+    assert plot_alphas.edge_names(5) == ['2<-0', '2<-1', '3<-0', '3<-1',
+                                         '3<-2']
+    assert plot_alphas.edge_names(4) == [f'edge {k}' for k in range(4)]
 
 
 def test_default_output_goes_to_the_work_dir(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ from mmddarts.utils.consumed_vars import consumed_variable_warnings
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 TOY = """
+model = dict(type='NoSuchModel')
 max_epochs = 4
 lr = 0.05
 data_root = 'data/x/'
@@ -59,8 +60,8 @@ def test_shipped_config_max_epochs(tmp_path):
 
 
 def test_train_tool_prints_the_warning(tmp_path, capsys):
-    """tools/train.py warns before building the Runner (which then fails
-    on this model-less toy config)."""
+    """tools/train.py warns before building the Runner (which then fails:
+    the toy config's model type does not exist)."""
     cfg = tmp_path / 'toy.py'
     cfg.write_text(TOY)
     path = osp.join(REPO, 'tools', 'train.py')
