@@ -37,8 +37,9 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         genotype = Genotype.load(args.genotype)
-    except (GenotypeError, FileNotFoundError) as err:
-        sys.exit(f'error: {err}')
+    except (GenotypeError, OSError, ValueError) as err:
+        # one line: a missing, unreadable or malformed file
+        sys.exit(f'error: {" ".join(str(err).split())}')
     out = args.out or osp.splitext(args.genotype)[0] + '.png'
     draw_genotype(genotype, out, per_cell=args.per_cell, ncols=args.ncols,
                   dpi=args.dpi, short_names=not args.full_names)

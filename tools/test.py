@@ -19,8 +19,11 @@ from mmengine.runner import Runner
 
 import mmddarts  # noqa: F401
 from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
+from mmddarts.utils.cli_inputs import load_config, require_file
 from mmddarts.utils.config_utils import apply_cfg_options
 from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
+from mmddarts.utils.dist_utils import (describe_devices,
+                                       record_effective_backend)
 
 
 def parse_args(argv=None):
@@ -78,13 +81,18 @@ def merge_args(cfg: Config, args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
+    cfg = load_config(args.config)
+    if '://' not in args.checkpoint:  # URLs are fetched by the Runner
+        require_file(args.checkpoint, 'checkpoint')
     init_cpu_dist_if_needed(args.launcher)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(cfg, args)
+    configured_backend = record_effective_backend(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         from mmengine.registry import RUNNERS
         runner = RUNNERS.build(cfg)
+    runner.logger.info(describe_devices(configured_backend))
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

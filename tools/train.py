@@ -17,12 +17,16 @@ from mmengine.runner import Runner
 import mmddarts  # noqa: F401
 from mmddarts.engine.optimizers.amp_options import canonical_dtype
 from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
+from mmddarts.utils.cli_inputs import load_config
 from mmddarts.utils.config_utils import apply_cfg_options
 from mmddarts.utils.gpu_checks import (check_torch_sees_gpus,
                                       prepare_deterministic)
 from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 from mmddarts.utils.oom_guard import oom_guard
 from mmddarts.utils.preflight import add_preflight_args, run_preflight
+from mmddarts.utils.consumed_vars import warn_consumed_variables
+from mmddarts.utils.dist_utils import (describe_devices,
+                                       record_effective_backend)
 
 AMP_WRAPPER = 'AmpOptimWrapper'
 
@@ -168,14 +172,17 @@ def main(argv=None):
     args = parse_args(argv)
     # The config's default_scope decides how plain names resolve.
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     check_torch_sees_gpus()
     init_cpu_dist_if_needed(args.launcher)
+    warn_consumed_variables(cfg, args.cfg_options)
     cfg = merge_args(cfg, args)
     prepare_deterministic(cfg)
+    configured_backend = record_effective_backend(cfg)
     # search configs: memory check / --auto-batch before any data loader
     run_preflight(cfg, args.no_preflight, args.auto_batch)
     runner = build_runner(cfg)
+    runner.logger.info(describe_devices(configured_backend))
     with oom_guard(runner, args.config):  # OOM mid-search: report, exit
         runner.train()
 

@@ -27,3 +27,46 @@ def init_cpu_dist_if_needed(launcher: str) -> bool:
             'environment: start it with tools/dist_train.sh (torchrun).')
     dist.init_process_group(backend='gloo')
     return True
+
+
+def record_effective_backend(cfg):
+    """Write the backend of the running process group into
+    ``cfg.env_cfg.dist_cfg`` (the config says ``nccl``; on a CPU-only
+    machine :func:`init_cpu_dist_if_needed` started ``gloo``), so the config
+    the Runner logs is the one in force. No-op without a process group.
+
+    Returns the backend the config asked for (None when it names none)."""
+    env_cfg = cfg.get('env_cfg') or {}
+    configured = (env_cfg.get('dist_cfg') or {}).get('backend')
+    if not (dist.is_available() and dist.is_initialized()):
+        return configured
+    dist_cfg = dict(env_cfg.get('dist_cfg') or {})
+    dist_cfg['backend'] = str(dist.get_backend())
+    env_cfg['dist_cfg'] = dist_cfg
+    cfg['env_cfg'] = env_cfg
+    return configured
+
+
+def describe_devices(configured_backend=None) -> str:
+    """One plain sentence: how many processes run on which devices with
+    which backend. mmengine's environment log says ``GPU number: N`` for N
+    processes even without a GPU; this line says what is really used."""
+    cuda = torch.cuda.is_available()
+    if dist.is_available() and dist.is_initialized():
+        world, backend = dist.get_world_size(), str(dist.get_backend())
+        procs = f'{world} process' + ('es' if world != 1 else '')
+        if cuda:
+            return (f'Devices: {procs}, one CUDA GPU each '
+                    f'({torch.cuda.device_count()} visible on this node), '
+                    f'backend {backend}.')
+        instead = ''
+        if configured_backend and configured_backend != backend:
+            instead = f' instead of the configured {configured_backend}'
+        return (f'Devices: no CUDA GPU, running on CPU - {procs}, '
+                f'backend {backend}{instead} ("GPU number: {world}" in the '
+                'environment log counts processes).')
+    if cuda:
+        return (f'Devices: 1 process on CUDA GPU '
+                f'{torch.cuda.current_device()} '
+                f'({torch.cuda.get_device_name()}).')
+    return 'Devices: no CUDA GPU, running on CPU - 1 process.'

@@ -5,10 +5,25 @@ reduction) are drawn once, titled with every position that uses it, so a
 13-cell Xception takes 4 panels while D-DARTS' 8 individual cells take 8.
 ``per_cell=True`` draws one panel per cell position instead.
 
-Layout of a panel: the inputs ``c_{k-2}``, ``c_{k-1}`` on the left, the
-intermediate nodes in a column-per-node zig-zag, the output ``c_{k}`` on the
-right; each edge is labelled with its op (several ops on the same pair of
-nodes are stacked in one label, as they are summed).
+Nodes carry the genotype JSON's numbers, as the logs print them: ``0`` and
+``1`` are the cell inputs (outputs of cells ``k-2`` and ``k-1``), ``2 ..
+steps+1`` the intermediate nodes, ``out`` the concatenation. Layout of a
+panel, chosen so that no two labels can overlap however dense the gene (an
+``edge`` parse keeps up to 2 ops on each of 27 edges of a 6-step cell):
+
+* the nodes in one column, top to bottom in node order;
+* each edge ``src -> to`` an arc on the left of that column (several ops on
+  the same pair share one arc: they are summed);
+* right of the column, one text row per incoming node pair, in the logs'
+  wording (``2<-0  sep 3x3 + max 3x3``); a node with ``n`` incoming pairs
+  owns ``n`` rows, so every label has a row of its own.
+
+Ops a parse added because the gene would otherwise be empty (genotype
+``meta['empty_fallback']``: the genes concerned) are drawn dashed in red and
+labelled ``(fallback)``.
+
+Every size is set in inches (rows, columns, panels placed with
+``fig.add_axes``), so the picture does not depend on a layout engine.
 """
 import math
 import os
@@ -19,13 +34,15 @@ from mmddarts.structures import Genotype
 _COLORS = {
     'input': '#9ecae1',
     'node': '#fdd49e',
+    'unused': '#eeeeee',
     'output': '#a1d99b',
     'reduction': '#e6550d',
     'normal': '#3182bd',
+    'edge': '#444444',
+    'fallback': '#d62728',
 }
 
-
-# Short edge labels (self-explanatory, and they fit between two nodes).
+# Short edge labels (self-explanatory, and they keep the panels narrow).
 SHORT_OP_NAMES = {
     'max_pool_3x3': 'max 3x3',
     'avg_pool_3x3': 'avg 3x3',
@@ -41,7 +58,18 @@ SHORT_OP_NAMES = {
     'bottleneck_1x3x1': 'bottleneck',
 }
 
-_DX = 1.6  # column spacing: room for an op label between two nodes
+FALLBACK_TAG = ' (fallback)'
+
+# Geometry, in inches / points.
+_ROW = 0.2  # height of one text row
+_FONT = 8  # label font size (pt); 8 pt = 0.11 in, well inside a row
+_CHAR = 0.62 * _FONT / 72  # generous average glyph width (DejaVu Sans)
+_TITLE_FONT = 9
+_SUPTITLE_FONT = 11
+_NODE_X = 0.15  # node column, from the arc area's right edge
+_TEXT_PAD = 0.22  # node column -> start of the labels
+_GAP = 0.35  # between panels
+_TITLE_H = 0.35  # above each panel
 
 
 def cell_groups(genotype, per_cell=False):
@@ -58,77 +86,111 @@ def cell_groups(genotype, per_cell=False):
     return [(g, red, cells) for (g, red), cells in groups.items()]
 
 
-def _node_positions(steps):
-    """Node centres in equal-aspect units (``_DX`` units per column)."""
-    pos = {0: (0.0, 0.6), 1: (0.0, -0.6)}
-    for i in range(steps):
-        # zig-zag so that edges between consecutive nodes do not overlap
-        pos[i + 2] = (_DX * (1 + i), 0.55 if i % 2 == 0 else -0.55)
-    pos['out'] = (_DX * (steps + 1), 0.0)
-    return pos
+def fallback_genes(genotype):
+    """Gene indices whose ops are a parse's empty-gene fallback."""
+    value = genotype.meta.get('empty_fallback') or []
+    if not isinstance(value, (list, tuple)):
+        value = [value]
+    return {int(v) for v in value}
 
 
-def _bend(p0, p1):
-    """Arc curvature: edges between two upper nodes bulge upwards, between
-    two lower nodes downwards, so long edges go round the nodes between."""
-    (x0, y0), (x1, y1) = p0, p1
-    if x1 - x0 <= _DX + 1e-6:
-        return 0.0
-    side = (y0 > 0) + (y1 > 0)  # 2: both up, 0: both down
-    strength = 1.3 / (x1 - x0)  # about the same bulge for any length
-    return {2: -strength, 0: strength}.get(side, 0.35 * strength)
+def input_label(node):
+    return ('0  input c$_{k-2}$', '1  input c$_{k-1}$')[node]
 
 
-def _draw_cell(ax, gene, steps, title, reduction, short=True):
-    import matplotlib.patches as mpatches
-    pos = _node_positions(steps)
-    radius = 0.27
-    used = sorted({e.to for e in gene})
+def panel_rows(gene, steps, short=True, fallback=False):
+    """The text rows of a panel, top to bottom, as ``(node, label, kind)``:
+    ``node`` is the node a row belongs to (``'out'`` for the output), kind
+    ``'node'``, ``'edge'``, ``'fallback'`` or ``'output'``. A node's first
+    row is where its marker is drawn."""
     ops_by_pair = {}
     for e in gene:
         name = SHORT_OP_NAMES.get(e.op, e.op) if short else e.op
-        ops_by_pair.setdefault((e.src, e.to), []).append(name)
+        ops_by_pair.setdefault((e.to, e.src), []).append(name)
+    rows = [(0, input_label(0), 'node'), (1, input_label(1), 'node')]
+    for node in range(2, steps + 2):
+        pairs = sorted(p for p in ops_by_pair if p[0] == node)
+        if not pairs:
+            rows.append((node, f'{node}  (no input: unused)', 'node'))
+        for to, src in pairs:
+            label = f'{to}<-{src}  ' + ' + '.join(ops_by_pair[(to, src)])
+            kind = 'edge'
+            if fallback:
+                label, kind = label + FALLBACK_TAG, 'fallback'
+            rows.append((node, label, kind))
+    used = sorted({e.to for e in gene})
+    rows.append(('out', 'out  concat(' + ', '.join(map(str, used)) + ')',
+                 'output'))
+    return rows
 
-    def arrow(a, b, color, label=None):
-        (x0, y0), (x1, y1) = pos[a], pos[b]
-        rad = _bend(pos[a], pos[b]) if label else 0.0
-        ax.annotate('', xy=(x1, y1), xytext=(x0, y0), zorder=1,
-                    arrowprops=dict(arrowstyle='-|>', color=color, lw=0.9,
-                                    shrinkA=13, shrinkB=13,
-                                    connectionstyle=f'arc3,rad={rad}'))
-        if label:
-            # midpoint of the quadratic curve that arc3 draws
-            dx, dy = x1 - x0, y1 - y0
-            mx = (x0 + x1) / 2 + rad * dy / 2
-            my = (y0 + y1) / 2 - rad * dx / 2
-            ax.text(mx, my, label, fontsize=7, ha='center', va='center',
-                    zorder=2, linespacing=1.0,
-                    bbox=dict(boxstyle='round,pad=0.1', fc='white',
-                              ec='none', alpha=0.8))
 
-    for node in used:
-        arrow(node, 'out', '#c0c0c0')
-    for (src, to), ops in sorted(ops_by_pair.items()):
-        arrow(src, to, '#444444', '\n'.join(ops))
+def _node_rows(rows):
+    """Row index of each node's marker (its first row)."""
+    first = {}
+    for r, (node, _, _) in enumerate(rows):
+        first.setdefault(node, r)
+    return first
 
-    def circle(key, text, color):
-        x, y = pos[key]
-        ax.add_patch(mpatches.Circle((x, y), radius, fc=color, ec='black',
-                                     lw=0.8, zorder=3))
-        ax.text(x, y, text, ha='center', va='center', fontsize=9, zorder=4)
 
-    circle(0, 'c$_{k-2}$', _COLORS['input'])
-    circle(1, 'c$_{k-1}$', _COLORS['input'])
-    for i in range(steps):
-        color = _COLORS['node'] if i + 2 in used else '#eeeeee'
-        circle(i + 2, str(i), color)
-    circle('out', 'c$_{k}$', _COLORS['output'])
-    ax.set_xlim(-0.4, _DX * (steps + 1) + 0.4)
-    ax.set_ylim(-1.5, 1.5)
-    ax.set_aspect('equal')
-    ax.axis('off')
+def _bulge(span_rows):
+    """Horizontal reach (inches) of an arc spanning ``span_rows`` rows:
+    grows with the span so that nested arcs stay apart."""
+    return 0.12 + 0.05 * span_rows
+
+
+def _panel_size(rows, title, arcs_span):
+    arc_w = _bulge(arcs_span) + 0.1
+    text_w = max(len(_plain(label)) for _, label, _ in rows) * _CHAR
+    width = arc_w + _NODE_X + _TEXT_PAD + text_w + 0.1
+    width = max(width, len(title) * _CHAR * _TITLE_FONT / _FONT + 0.1)
+    return arc_w, width, len(rows) * _ROW
+
+
+def _plain(label):
+    """Label length as drawn (mathtext ``c$_{k-2}$`` is about 4 glyphs)."""
+    return label.replace('$_{', '').replace('}$', '')
+
+
+def _draw_panel(ax, rows, gene, arc_w, height, title, reduction, fallback):
+    from matplotlib.patches import FancyArrowPatch
+    node_row = _node_rows(rows)
+    x_node = arc_w + _NODE_X
+
+    def y_of(r):  # row centre, inches from the panel bottom
+        return height - (r + 0.5) * _ROW
+
+    pairs = sorted({(e.src, e.to) for e in gene})
+    for src, to in pairs:
+        y0, y1 = y_of(node_row[src]), y_of(node_row[to])
+        chord = abs(y0 - y1)
+        span = chord / _ROW
+        # arc3 puts its control point rad * chord off the chord's middle;
+        # the curve reaches half of that
+        rad = 2 * _bulge(span) / chord
+        color = _COLORS['fallback'] if fallback else _COLORS['edge']
+        ax.add_patch(FancyArrowPatch(
+            (x_node, y0), (x_node, y1), arrowstyle='-|>', mutation_scale=7,
+            connectionstyle=f'arc3,rad={rad:.4f}', color=color, lw=0.8,
+            linestyle='--' if fallback else '-', shrinkA=4, shrinkB=4,
+            zorder=1))
+    for r, (node, label, kind) in enumerate(rows):
+        y = y_of(r)
+        if node_row[node] == r:
+            if node in (0, 1):
+                face = _COLORS['input']
+            elif node == 'out':
+                face = _COLORS['output']
+            else:
+                face = _COLORS['node'] if any(e.to == node for e in gene) \
+                    else _COLORS['unused']
+            ax.plot([x_node], [y], 'o', ms=7, mfc=face, mec='black', mew=0.7,
+                    zorder=3)
+        color = _COLORS['fallback'] if kind == 'fallback' else 'black'
+        weight = 'bold' if kind in ('node', 'output') else 'normal'
+        ax.text(x_node + _TEXT_PAD, y, label, fontsize=_FONT, ha='left',
+                va='center', color=color, fontweight=weight, zorder=2)
     color = _COLORS['reduction'] if reduction else _COLORS['normal']
-    ax.set_title(title, fontsize=10, color=color,
+    ax.set_title(title, fontsize=_TITLE_FONT, color=color,
                  fontweight='bold' if reduction else 'normal')
 
 
@@ -152,26 +214,57 @@ def draw_genotype(genotype, out_file=None, per_cell=False, ncols=None,
 
     genotype = Genotype.from_any(genotype)
     groups = cell_groups(genotype, per_cell)
-    ncols = ncols or min(4, len(groups))
-    nrows = math.ceil(len(groups) / ncols)
-    panel_w = 0.7 * (_DX * (genotype.steps + 1) + 0.8)
-    fig = Figure(figsize=(panel_w * ncols, 2.5 * nrows + 0.6), dpi=dpi)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for ax, (g, red, cells) in zip(axes.flat, groups):
+    fallbacks = fallback_genes(genotype)
+    panels = []
+    for g, red, cells in groups:
+        gene = genotype.genes[g]
         kind = 'reduction' if red else 'normal'
         where = 'cell' if len(cells) == 1 else 'cells'
-        _draw_cell(ax, genotype.genes[g], genotype.steps,
-                   f'{kind} - {where} {_ranges(cells)} (gene {g})', red,
-                   short_names)
-    for ax in list(axes.flat)[len(groups):]:
-        ax.axis('off')
+        ptitle = f'{kind} - {where} {_ranges(cells)} (gene {g})'
+        if g in fallbacks:
+            ptitle += ' - empty-gene fallback'
+        rows = panel_rows(gene, genotype.steps, short_names, g in fallbacks)
+        node_row = _node_rows(rows)
+        span = max([abs(node_row[e.to] - node_row[e.src]) for e in gene],
+                   default=1)
+        arc_w, width, height = _panel_size(rows, ptitle, span)
+        panels.append((gene, red, ptitle, rows, arc_w, width, height,
+                       g in fallbacks))
+
+    ncols = ncols or min(4, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    col_w = max(p[5] for p in panels)
+    row_h = [max(p[6] for p in panels[r * ncols:(r + 1) * ncols])
+             for r in range(nrows)]
     meta = genotype.meta
     title = title or meta.get('paper_name') or meta.get('source_file') \
         or meta.get('baseline') or 'genotype'
-    fig.suptitle(f'{title}: {genotype.num_cells} cells, reductions '
-                 f'{list(genotype.reductions)}, op set {genotype.op_set}',
-                 fontsize=13)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    suptitle = (f'{title}: {genotype.num_cells} cells, reductions '
+                f'{list(genotype.reductions)}, op set {genotype.op_set}')
+    sup_h = 0.5
+    fig_w = max(ncols * col_w + (ncols + 1) * _GAP,
+                len(suptitle) * _CHAR * _SUPTITLE_FONT / _FONT + 2 * _GAP)
+    fig_h = sup_h + sum(h + _TITLE_H + _GAP for h in row_h)
+    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
+    fig.text(_GAP / fig_w, 1 - 0.25 / fig_h, suptitle, ha='left',
+             va='center', fontsize=_SUPTITLE_FONT)
+    top = fig_h - sup_h
+    for r in range(nrows):
+        top -= _TITLE_H
+        for c in range(ncols):
+            i = r * ncols + c
+            if i >= len(panels):
+                break
+            gene, red, ptitle, rows, arc_w, width, height, fb = panels[i]
+            left = _GAP + c * (col_w + _GAP)
+            bottom = top - row_h[r]
+            ax = fig.add_axes((left / fig_w, (top - height) / fig_h,
+                               col_w / fig_w, height / fig_h))
+            ax.set_xlim(0, col_w)
+            ax.set_ylim(0, height)
+            ax.axis('off')
+            _draw_panel(ax, rows, gene, arc_w, height, ptitle, red, fb)
+        top = bottom - _GAP
     if out_file is not None:
         out_dir = osp.dirname(osp.abspath(out_file))
         os.makedirs(out_dir, exist_ok=True)

@@ -45,9 +45,9 @@ def test_one_panel_per_cell(tmp_path):
     assert titles == ['normal - cell 0 (gene 0)',
                       'reduction - cell 1 (gene 1)',
                       'normal - cell 2 (gene 2)']
-    # both ops of the (2 -> 3) pair are in one stacked label
+    # both ops of the (2 -> 3) pair are in one label
     texts = [t.get_text() for t in titled_axes(fig)[0].texts]
-    assert 'dil 3x3\nsep 5x5' in texts
+    assert '3<-2  dil 3x3 + sep 5x5' in texts
 
 
 def test_shared_cells_grouped():

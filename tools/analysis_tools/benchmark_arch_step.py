@@ -24,6 +24,7 @@ Example::
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -161,6 +162,25 @@ def run_child(args):
                           device=str(device))))
 
 
+def child_failure(mode, proc, device):
+    """One line for a failed child: its own last error line (the
+    exception), not the parent's CalledProcessError."""
+    lines = [ln.strip() for ln in (proc.stderr or '').splitlines()
+             if ln.strip()]
+    # the exception line (CUDA errors add hints after it), else the last
+    errors = [ln for ln in lines if re.match(
+        r'^[A-Za-z_][\w.]*(Error|Exception)\b', ln)]
+    if errors:
+        reason = errors[-1]
+    elif lines:
+        reason = lines[-1]
+    else:
+        reason = ('no error output (stdout: '
+                  f'{(proc.stdout or "").strip()[-200:]!r})')
+    return (f'benchmark_arch_step: mode {mode!r} on device {device!r} '
+            f'failed (exit code {proc.returncode}): {reason}')
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.child:
@@ -169,8 +189,10 @@ def main(argv=None):
         a for a in (argv if argv is not None else sys.argv[1:])]
     rows = []
     for mode in args.modes:
-        out = subprocess.run(base_cmd + ['--child', mode], check=True,
+        out = subprocess.run(base_cmd + ['--child', mode],
                              capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(child_failure(mode, out, args.device))
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     by_mode = {r['mode']: r for r in rows}
     ref = by_mode.get('weight')

@@ -11,14 +11,20 @@ as DARTS' ``utils.count_parameters_in_MB`` and the papers' tables do. FLOPs
 ``tensor`` mode, which never runs the auxiliary head.
 """
 import argparse
+import os.path as osp
+import sys
 
 import torch
 from mmengine.analysis import get_model_complexity_info
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+    __file__)))))
+from mmddarts.utils.cli_inputs import load_config  # noqa: E402
 
-def parse_args():
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='FLOPs and parameters')
     parser.add_argument('config', help='config file')
     parser.add_argument(
@@ -28,7 +34,10 @@ def parse_args():
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. model.backbone.channels=16')
-    return parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.shape is not None and len(args.shape) not in (1, 2):
+        parser.error(f'--shape takes 1 or 2 numbers, got {args.shape}')
+    return args
 
 
 def count_parameters(model, exclude=('aux_head', 'auxiliary')):
@@ -58,19 +67,17 @@ def default_shape(cfg):
         else [32]
 
 
-def main():
-    args = parse_args()
-    cfg = Config.fromfile(args.config)
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.shape is None:
         args.shape = default_shape(cfg)
     if len(args.shape) == 1:
         shape = (3, args.shape[0], args.shape[0])
-    elif len(args.shape) == 2:
-        shape = (3, ) + tuple(args.shape)
     else:
-        raise ValueError(f'--shape takes 1 or 2 numbers, got {args.shape}')
+        shape = (3, ) + tuple(args.shape)
     model = build_model(cfg)
     model.eval()
     params = count_parameters(model)

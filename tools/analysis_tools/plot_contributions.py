@@ -1,7 +1,9 @@
 """Plot each cell's marginal contribution (and ablation loss) over a search.
 
     python tools/analysis_tools/plot_contributions.py WORK_DIR \
-        --out contributions.png
+        [--out contributions.png]
+
+Without ``--out`` the PNG goes to the work dir: ``WORK_DIR/contributions.png``.
 
 Left: ``mc_i`` (CE of the full supernet minus CE with cell i's op weights
 randomised, as the reference defines it, so a cell that matters has a
@@ -16,13 +18,14 @@ import sys
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from plot_alphas import load_history  # noqa: E402
+from plot_alphas import load_history, output_path  # noqa: E402
 
 
 def plot_contributions(records, out):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     recs = [r for r in records if r.get('mc')]
     if not recs:
         raise SystemExit('the history holds no marginal contributions '
@@ -35,6 +38,7 @@ def plot_contributions(records, out):
         ax0.plot(epochs, mc[:, i], marker='.', label=names[i])
     ax0.axhline(0, color='k', lw=0.5)
     ax0.set_xlabel('epoch')
+    ax0.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax0.set_ylabel('marginal contribution (CE units)')
     ax0.legend(fontsize=6)
     ax0.grid(alpha=0.3)
@@ -57,10 +61,12 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('history', help='work dir of a search, or its '
                    'search_history.jsonl')
-    p.add_argument('--out', default='contributions.png')
+    p.add_argument('--out', help='output PNG (default: contributions.png in '
+                   'the work dir)')
     args = p.parse_args(argv)
-    plot_contributions(load_history(args.history), args.out)
-    print(f'wrote {args.out}')
+    out = output_path(args.history, args.out, 'contributions.png')
+    plot_contributions(load_history(args.history), out)
+    print(f'wrote {out}')
 
 
 if __name__ == '__main__':
