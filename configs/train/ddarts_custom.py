@@ -86,6 +86,8 @@ param_scheduler = dict(
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
-default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1,
-                                     save_best='auto'))
+# No best checkpoint: the validation part is the accuracy to report, so
+# choosing a checkpoint on it would be selection on test data (report the
+# last epoch, docs/search.md "Which checkpoint to report").
+default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1))
 randomness = dict(seed=0)
