@@ -9,11 +9,8 @@ sizes, step seconds against timers wrapped around ``arch_step`` /
 ``runner.train()``, peak RSS against ``getrusage`` read by each rank.
 """
 import json
-import os
 import os.path as osp
 import resource
-import socket
-import subprocess
 import sys
 import time
 
@@ -28,6 +25,9 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmddarts.registry import HOOKS  # noqa: E402
 from mmddarts.utils import register_all_modules  # noqa: E402
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cpu_ranks import run_cpu_ranks  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tests', 'test_search'))
@@ -198,39 +198,13 @@ def test_resume_continues_the_totals(tmp_path):
 
 
 # ------------------------------------------------------------ two ranks
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 BUMP_MB = 1024  # extra resident memory of rank 1
 
 
 def test_two_gloo_ranks_report_the_max(tmp_path):
-    port = _free_port()
-    procs = []
-    for rank in range(2):
-        env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank),
-                   WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
-                   MASTER_PORT=str(port), OMP_NUM_THREADS='1',
-                   PYTHONPATH=REPO + os.pathsep + os.environ.get(
-                       'PYTHONPATH', ''))
-        procs.append(subprocess.Popen(
-            [sys.executable, osp.abspath(__file__), '--ddp-worker',
-             str(tmp_path)], env=env, cwd=REPO,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-    outs = []
-    for p in procs:
-        try:
-            out, _ = p.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            for q in procs:
-                q.kill()
-            raise
-        outs.append(out.decode(errors='replace'))
-    for p, out in zip(procs, outs):
-        assert p.returncode == 0, out[-3000:]
+    run_cpu_ranks(lambda rank: [sys.executable, osp.abspath(__file__),
+                                '--ddp-worker', str(tmp_path)],
+                  2, REPO, REPO, timeout=300)
     r = read(str(tmp_path / 'work'))
     own = [json.load(open(tmp_path / f'rss{k}.json')) for k in range(2)]
     assert r['world_size'] == 2 and sum(r['devices'].values()) == 2

@@ -7,8 +7,6 @@ collectives until the timeout.
 """
 import json
 import os.path as osp
-import socket
-import subprocess
 import sys
 from types import SimpleNamespace
 
@@ -17,17 +15,11 @@ import pytest
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, osp.dirname(HERE))
-from _cpu_ranks import cpu_rank_env  # noqa: E402
+from _cpu_ranks import run_cpu_ranks  # noqa: E402
 
 EPOCH = 20
 STABLE = [dict(epoch=e, to_start=0.25) for e in range(1, EPOCH + 1)]
 MOVING = [dict(epoch=e, to_start=0.01 * e) for e in range(1, EPOCH + 1)]
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def worker(stable_rank, out_dir):
@@ -57,22 +49,8 @@ def worker(stable_rank, out_dir):
 
 @pytest.mark.parametrize('stable_rank', [0, 1])
 def test_ranks_stop_together(stable_rank, tmp_path):
-    port = _free_port()
-    procs = [subprocess.Popen(
-        [sys.executable, __file__, str(stable_rank), str(tmp_path)],
-        env=cpu_rank_env(rank, 2, port, REPO), cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for rank in range(2)]
-    outs = []
-    for p in procs:
-        try:
-            outs.append(p.communicate(timeout=120)[0].decode())
-        except subprocess.TimeoutExpired:
-            for q in procs:
-                q.kill()
-            raise
-    for p, out in zip(procs, outs):
-        assert p.returncode == 0, out[-3000:]
+    run_cpu_ranks(lambda rank: [sys.executable, __file__, str(stable_rank),
+                                str(tmp_path)], 2, REPO, REPO, timeout=120)
     res = [json.load(open(tmp_path / f'rank{r}.json')) for r in range(2)]
     expected = stable_rank == 0  # rank 0 decides
     assert [r['stop'] for r in res] == [expected, expected]

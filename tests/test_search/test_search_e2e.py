@@ -9,9 +9,7 @@ import copy
 import glob
 import json
 import math
-import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -30,7 +28,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _search_runs import (experiment_name, run_train,  # noqa: E402
                           split_loader, val_loader)
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cpu_ranks import cpu_rank_env  # noqa: E402
+from _cpu_ranks import run_cpu_ranks  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METHODS = ('sparse', 'edge', 'darts')
@@ -209,35 +207,12 @@ def test_plot_tools_write_pngs(full_run, tmp_path):
             assert f.read(8) == b'\x89PNG\r\n\x1a\n'
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def test_ddp_two_ranks_keep_alphas_identical(tiny_cifar10, tmp_path):
     """Two gloo processes; each writes its alphas/genotype every epoch."""
-    port = _free_port()
-    script = osp.abspath(__file__)
-    procs = []
-    for rank in range(2):
-        # GPUs hidden on purpose: this compares CPU/gloo ranks bit for bit
-        env = cpu_rank_env(rank, 2, port, REPO)
-        procs.append(subprocess.Popen(
-            [sys.executable, script, '--ddp-worker', tiny_cifar10,
-             str(tmp_path)], env=env,
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-    outs = []
-    for p in procs:
-        try:
-            out, _ = p.communicate(timeout=240)
-        except subprocess.TimeoutExpired:
-            for q in procs:
-                q.kill()
-            raise
-        outs.append(out.decode(errors='replace'))
-    for p, out in zip(procs, outs):
-        assert p.returncode == 0, out[-3000:]
+    # GPUs hidden on purpose: this compares CPU/gloo ranks bit for bit
+    run_cpu_ranks(lambda rank: [sys.executable, osp.abspath(__file__),
+                                '--ddp-worker', tiny_cifar10, str(tmp_path)],
+                  2, REPO, REPO, timeout=240)
     for epoch in range(1, EPOCHS + 1):
         recs = []
         for rank in range(2):

@@ -5,9 +5,7 @@ two gloo processes, whose alphas, weights and genotypes must stay identical
 (the virtual step's and the Shapley passes' terms are averaged over ranks).
 """
 import json
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
@@ -17,7 +15,9 @@ pytest.importorskip('mmpretrain')
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _search_runs import run_train  # noqa: E402
-from test_search_e2e import (REPO, _free_port, alphas_of,  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from test_search_e2e import (REPO, alphas_of,  # noqa: E402
                              search_cfg)
 
 VARIANT = dict(unrolled=True, contribution='shapley', shapley_permutations=2)
@@ -48,29 +48,9 @@ def test_search_with_unrolled_shapley_step(tiny_cifar10, tmp_path):
 
 
 def test_ddp_two_ranks_unrolled_shapley(tiny_cifar10, tmp_path):
-    port = _free_port()
-    procs = []
-    for rank in range(2):
-        env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank),
-                   WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
-                   MASTER_PORT=str(port), OMP_NUM_THREADS='1',
-                   PYTHONPATH=REPO + os.pathsep + os.environ.get(
-                       'PYTHONPATH', ''))
-        procs.append(subprocess.Popen(
-            [sys.executable, osp.abspath(__file__), '--ddp-worker',
-             tiny_cifar10, str(tmp_path)], env=env, cwd=REPO,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-    outs = []
-    for p in procs:
-        try:
-            out, _ = p.communicate(timeout=240)
-        except subprocess.TimeoutExpired:
-            for q in procs:
-                q.kill()
-            raise
-        outs.append(out.decode(errors='replace'))
-    for p, out in zip(procs, outs):
-        assert p.returncode == 0, out[-3000:]
+    run_cpu_ranks(lambda rank: [sys.executable, osp.abspath(__file__),
+                                '--ddp-worker', tiny_cifar10, str(tmp_path)],
+                  2, REPO, REPO, timeout=240)
     a0, a1 = [torch.load(osp.join(str(tmp_path), f'rank{r}_epoch1.pt'),
                          weights_only=True) for r in range(2)]
     assert a0['genotype'] == a1['genotype']

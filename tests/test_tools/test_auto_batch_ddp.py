@@ -8,22 +8,16 @@ allows (225 - 100) / 10 = 12.5 -> 12 -> 8; lr ratio 8 x 2 ranks / 5."""
 import json
 import os
 import os.path as osp
-import socket
-import subprocess
 import sys
 
 import pytest
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _toy_search import REPO, train_env, write_toy_search  # noqa: E402
+from _toy_search import REPO, write_toy_search  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cpu_ranks import run_cpu_ranks  # noqa: E402
 
 pytest.importorskip('mmpretrain')
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def test_ranks_agree_on_the_auto_batch_and_scaled_lrs(tmp_path,
@@ -41,30 +35,14 @@ custom_hooks = [
 train_cfg = dict(max_epochs=1)
 preflight = dict(fit=dict(fixed='100MB', per_image='10MB'))
 """)
-    port = _free_port()
-    procs = []
-    for rank, budget in ((0, '400MB'), (1, '250MB')):
-        env = train_env(RANK=str(rank), LOCAL_RANK=str(rank),
-                        WORLD_SIZE='2', LOCAL_WORLD_SIZE='2',
-                        MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-        procs.append(subprocess.Popen(
-            [sys.executable, osp.join(REPO, 'tools', 'train.py'), cfg,
-             '--launcher', 'pytorch', '--auto-batch', '--work-dir',
-             str(tmp_path / 'work'), '--cfg-options',
-             f'preflight.budget={budget}'],
-            cwd=REPO, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT))
-    outs = []
-    for p in procs:
-        try:
-            out, _ = p.communicate(timeout=240)
-        except subprocess.TimeoutExpired:
-            for q in procs:
-                q.kill()
-            raise
-        outs.append(out.decode(errors='replace'))
-    for p, out in zip(procs, outs):
-        assert p.returncode == 0, out[-3000:]
+    budgets = ('400MB', '250MB')
+    outs = run_cpu_ranks(
+        lambda rank: [sys.executable, osp.join(REPO, 'tools', 'train.py'),
+                      cfg, '--launcher', 'pytorch', '--auto-batch',
+                      '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                      f'preflight.budget={budgets[rank]}'],
+        2, REPO, REPO + os.pathsep + osp.dirname(osp.abspath(__file__)),
+        timeout=240, env_of_rank=lambda rank: dict(LOCAL_WORLD_SIZE='2'))
     recs = [json.load(open(rec_dir / f'rank{r}.json')) for r in (0, 1)]
     ratio = 8 * 2 / 5
     for rec in recs:
