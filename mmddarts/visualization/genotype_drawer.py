@@ -87,11 +87,18 @@ def cell_groups(genotype, per_cell=False):
 
 
 def fallback_genes(genotype):
-    """Gene indices whose ops are a parse's empty-gene fallback."""
+    """Gene indices whose ops are a parse's empty-gene fallback.
+
+    ``meta['empty_fallback']`` is one dict per fallen-back gene (``owner``:
+    the gene index, ``cells``, ``op``, ``to``, ``src``, ``weight``; see
+    :func:`mmddarts.search.parsing.parse_genotype`); plain gene indices (files
+    written before that schema) are accepted too.
+    """
     value = genotype.meta.get('empty_fallback') or []
     if not isinstance(value, (list, tuple)):
         value = [value]
-    return {int(v) for v in value}
+    return {int(v['owner']) if isinstance(v, dict) else int(v)
+            for v in value}
 
 
 def input_label(node):

@@ -13,12 +13,13 @@ largest logit difference. Writes OUT_DIR/darts.pth and OUT_DIR/dco.pth
 """
 import os.path as osp
 import sys
+import tempfile
 import time
 
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-OUT = sys.argv[1] if len(sys.argv) > 1 else '/tmp'
+OUT = sys.argv[1] if len(sys.argv) > 1 else tempfile.gettempdir()
 from _reference_nets import RefNetwork  # noqa: E402,F401
 from test_reference_converters import (_classifier, _load_strict,  # noqa
                                        _ref_from_genotype)

@@ -97,8 +97,11 @@ def exact_second_order(net, val, train, bufs, ablation, w01=W01,
         mc.append(L - F.cross_entropy(fixed(val[0], weights=w), val[1]))
     mc = torch.stack(mc)
     out = []
+    # FairDARTS' zero-one loss for shared sets: ONE mean over all alphas
+    joint = w01 * hand_l01(torch.cat([a.flatten() for a in fa])) \
+        if fixed.zero_one_reduction == 'joint' else None
     for i, a in enumerate(fa):
-        li = w01 * hand_l01(a)
+        li = w01 * hand_l01(a) if joint is None else joint
         if ablation == 'exact':
             li = li + w_abl * (1 - mc[i] / mc.mean())
         out.append(d_ce[i] + torch.autograd.grad(li, a,

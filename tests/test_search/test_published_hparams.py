@@ -61,7 +61,18 @@ PUBLISHED = {
                           mixing='sigmoid', zero_one='owner'),
     'dartopti_resnet18_digits': dict(WEIGHTS_DDARTS, w01=7.0, w_abl=0.5,
                                      mixing='sigmoid', zero_one='owner'),
+    'ddarts_digits_tensorboard': dict(WEIGHTS_DDARTS, w01=7.0, w_abl=0.5,
+                                      mixing='sigmoid', zero_one='owner'),
+    # Your own image folder: the method's optimizers, losses and supernet;
+    # batch and epochs are the user's (their data, their memory).
+    'ddarts_custom': dict(WEIGHTS_DDARTS, **ARCH_DDARTS, C=16, cells=8,
+                          w01=7.0, w_abl=0.5, mixing='sigmoid',
+                          zero_one='owner'),
 }
+# Second order: DARTS ran it with its first-order hyper-parameters (Liu et
+# al. 2019, section 3.1.1; train_search.py --unrolled); D-DARTS' variant too.
+PUBLISHED['darts-2nd_c10'] = PUBLISHED['darts_c10']
+PUBLISHED['ddarts-2nd_c10'] = PUBLISHED['ddarts_c10']
 
 
 def _sched(cfg, key):

@@ -92,8 +92,15 @@ def test_node_numbers_are_the_json_and_log_ones():
     assert '2<-1  avg 3x3' in reduction
 
 
-def test_fallback_ops_are_dashed_and_labelled():
-    fig = draw_genotype(_toy({'empty_fallback': [1]}))
+# the parser's schema (one dict per gene, search/parsing.py) and plain gene
+# indices of older files
+PARSER_FALLBACK = [dict(owner=1, cells=[1], op='avg_pool_3x3', to=2, src=1,
+                        weight=0.7, threshold=0.85)]
+
+
+@pytest.mark.parametrize('fallback', [[1], PARSER_FALLBACK])
+def test_fallback_ops_are_dashed_and_labelled(fallback):
+    fig = draw_genotype(_toy({'empty_fallback': fallback}))
     normal, reduction = fig.axes
     assert 'fallback' in reduction.get_title()
     assert 'fallback' not in normal.get_title()

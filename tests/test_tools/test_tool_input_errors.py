@@ -1,6 +1,7 @@
 """Every tool that reads an input file ends with ONE line naming it when
 the file is missing or is not what it should be (no traceback)."""
 import io
+import os
 import os.path as osp
 import runpy
 import subprocess
@@ -90,7 +91,7 @@ def test_get_flops_subprocess_prints_no_traceback(tmp_path):
     res = subprocess.run(
         [sys.executable, osp.join(REPO, 'tools/analysis_tools/get_flops.py'),
          str(tmp_path / 'nope.py')], capture_output=True, text=True,
-        timeout=120, env={'PYTHONPATH': REPO, 'PATH': '/usr/bin:/bin'})
+        timeout=120, env={'PYTHONPATH': REPO, 'PATH': os.defpath})
     assert res.returncode == 1
     assert res.stderr.strip() == \
         f'error: config file not found: {tmp_path / "nope.py"}'

@@ -18,12 +18,12 @@ from _cpu_ranks import cpu_rank_env  # noqa: E402
 
 
 def test_fake_visible_gpus_are_hidden_from_ranks():
-    host = {'CUDA_VISIBLE_DEVICES': '0,1', 'PYTHONPATH': '/x'}
-    env = cpu_rank_env(1, 2, 12345, '/repo', base=host)
+    host = {'CUDA_VISIBLE_DEVICES': '0,1', 'PYTHONPATH': 'site_x'}
+    env = cpu_rank_env(1, 2, 12345, 'the_repo', base=host)
     assert env['CUDA_VISIBLE_DEVICES'] == ''
     assert env['RANK'] == env['LOCAL_RANK'] == '1'
     assert env['WORLD_SIZE'] == '2'
-    assert env['PYTHONPATH'].split(os.pathsep)[:2] == ['/repo', '/x']
+    assert env['PYTHONPATH'].split(os.pathsep)[:2] == ['the_repo', 'site_x']
     assert host['CUDA_VISIBLE_DEVICES'] == '0,1'  # the caller's env intact
 
 

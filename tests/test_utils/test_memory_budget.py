@@ -78,7 +78,7 @@ def test_cuda_budget_reads_free_memory(monkeypatch):
 
 
 @pytest.mark.skipif(not sys.platform.startswith('linux'),
-                    reason='/proc/self/status and clear_refs are Linux')
+                    reason='procfs self/status and clear_refs are Linux only')
 def test_peak_rss_sees_a_short_lived_torch_allocation():
     """A 64 MiB torch tensor, written and freed at once, shows in VmHWM
     (tracemalloc would not see it) and the reset lowers the mark again."""

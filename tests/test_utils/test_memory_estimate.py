@@ -40,7 +40,7 @@ def test_largest_batch_hand_computed():
 
 
 @pytest.mark.parametrize('config,shape,batch', [
-    ('configs/search/ddarts_c100.py', (3, 32, 32), 96),
+    ('configs/search/ddarts_c100.py', (3, 32, 32), 128),
     ('configs/search/ddarts_digits.py', (3, 16, 16), 64),
     ('configs/search/ddarts_imagenet.py', (3, 64, 64), 96),
     ('configs/search/dartopti_resnet18_digits.py', (3, 8, 8), 64),

@@ -46,7 +46,7 @@ def test_report_names_the_iteration_fixes_and_checkpoint(tmp_path):
     msg = oom_report(runner, MemoryError('boom'), 'configs/x.py')
     # 13 iterations done, 5 per epoch: the 14th = epoch 4, iteration 4/5
     assert msg.startswith('Out of memory at epoch 4, iteration 4/5 (global '
-                          'iteration 14), batch 96: MemoryError: boom')
+                          'iteration 14), batch 128: MemoryError: boom')
     assert '1. a smaller batch' in msg and '--auto-batch' in msg
     assert f'{tmp_path}/epoch_3.pth, is intact' in msg
     assert f'python tools/train.py configs/x.py --work-dir {tmp_path} ' \
