@@ -337,12 +337,13 @@ def estimate_search_memory(cfg, batches: Sequence[int] = DEFAULT_BATCHES,
                            device: str = 'cpu',
                            input_shape: Optional[Sequence[int]] = None,
                            threads: Optional[int] = None,
-                           timeout: Optional[float] = None) -> MemoryFit:
+                           timeout: Optional[float] = None,
+                           start_method: Optional[str] = None) -> MemoryFit:
     """Measure at ``batches`` and fit ``fixed + per_image * B``."""
     t = time.perf_counter()
     res = measure_search_peaks(cfg, batches, device=device,
                                input_shape=input_shape, threads=threads,
-                               timeout=timeout)
+                               timeout=timeout, start_method=start_method)
     fixed, per_image = fit_linear(res['batches'], res['peaks'])
     return MemoryFit(fixed=fixed, per_image=per_image,
                      batches=tuple(res['batches']),

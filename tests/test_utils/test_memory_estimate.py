@@ -92,9 +92,13 @@ def test_prediction_matches_a_measured_third_batch():
     within 15 %. The batch-dependent part is most of the measured peak at
     B=24, so the check is not met by the constant alone."""
     cfg = toy_search_cfg()
-    fit = estimate_search_memory(cfg, batches=(2, 4), threads=1)
+    # fresh (spawned) children, as in a tools/ run: a child forked from this
+    # long-lived test process inherits whatever heap the earlier tests left
+    fit = estimate_search_memory(cfg, batches=(2, 4), threads=1,
+                                 start_method='spawn')
     assert fit.per_image > 0
-    measured = measure_search_peaks(cfg, [24], threads=1)['peaks'][0]
+    measured = measure_search_peaks(cfg, [24], threads=1,
+                                    start_method='spawn')['peaks'][0]
     predicted = fit.predict(24)
     assert abs(predicted - measured) <= TOLERANCE * measured, (
         fit.describe(), predicted / MiB, measured / MiB)
