@@ -22,6 +22,7 @@ from mmddarts.models.search.ablation import arch_step_grads
 from mmddarts.models.search.unrolled import unrolled_arch_step_grads
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _toy_supernet import make_net  # noqa: E402,F401
 from _two_ranks import run_two_ranks  # noqa: E402
 
 W01, WABL, SEED = 7.0, 0.5, 1234
@@ -34,17 +35,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
-
-
-def make_net(seed=0, **kwargs):
-    torch.manual_seed(seed)
-    cfg = dict(num_classes=4, C=4, num_cells=3, steps=2, ablation_rel_eps=0.0)
-    cfg.update(kwargs)
-    net = DDartsSupernet(**cfg).double().train()
-    with torch.no_grad():
-        for a in net.arch_parameters():
-            a.normal_(0, 1)
-    return net
 
 
 def batch(seed):

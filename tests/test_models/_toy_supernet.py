@@ -1,0 +1,16 @@
+"""The float64 toy supernet shared by the second-order and Shapley tests
+(not a test module): 3 cells, C=4, 2 steps, random non-trivial alphas."""
+import torch
+
+from mmddarts.models.search import DDartsSupernet
+
+
+def make_net(seed=0, **kwargs):
+    torch.manual_seed(seed)
+    cfg = dict(num_classes=4, C=4, num_cells=3, steps=2, ablation_rel_eps=0.0)
+    cfg.update(kwargs)
+    net = DDartsSupernet(**cfg).double().train()
+    with torch.no_grad():
+        for a in net.arch_parameters():
+            a.normal_(0, 1)
+    return net
