@@ -1,0 +1,119 @@
+"""Count the aten ops and host synchronisations a piece of code launches.
+
+A search iteration on a GPU is bound by kernel launches, not arithmetic, so
+the number of aten *compute* ops it dispatches is the quantity to drive
+down. :class:`OpCounter` is a ``TorchDispatchMode``: it sees every aten op
+below autograd (forward, backward and optimizer alike) and counts
+
+- **compute ops**: every op except views (``aten.view``, ``slice``,
+  ``expand``, ``t``, ... - they launch no kernel), uninitialised
+  allocations (``aten.empty*``) and the no-op metadata queries listed in
+  :data:`FREE_OPS`;
+- **host syncs**: ops that make the host wait for the device on a GPU:
+  ``_local_scalar_dense`` (``.item()``, ``float(t)``, ``bool(t)``,
+  ``int(t)``), ``aten.equal``, ``aten.nonzero`` / ``masked_select`` /
+  ``unique`` (data-dependent output shapes), and device-to-host copies.
+  On a CPU-only run every tensor is a host tensor, so the scalar reads are
+  counted wherever they happen, except those on tensors created on the
+  host inside :func:`host_side` (e.g. drawing a seed from the CPU RNG,
+  which never waits for a GPU).
+
+The counts do not depend on batch size or width: tools may measure them on
+a tiny supernet (see ``tools/analysis_tools/count_step_ops.py``).
+"""
+from collections import Counter
+from contextlib import contextmanager
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+# No kernel: shape / metadata queries and explicit no-ops.
+FREE_OPS = frozenset({
+    'aten.detach', 'aten.alias', 'aten.lift_fresh', 'aten.sym_size',
+    'aten.sym_stride', 'aten.sym_numel', 'aten.sym_storage_offset',
+    'aten.is_same_size', 'aten._has_compatible_shallow_copy_type',
+    'aten.set_', 'aten._version', 'prim.device', 'aten.is_contiguous',
+    # allocations launch no kernel (a fill such as aten.zeros does)
+    'aten.empty', 'aten.empty_like', 'aten.empty_strided', 'aten.new_empty',
+    'aten.new_empty_strided',
+})
+SCALAR_READS = frozenset({'aten._local_scalar_dense', 'aten.item'})
+SHAPE_SYNCS = frozenset({
+    'aten.equal', 'aten.nonzero', 'aten.masked_select', 'aten._unique2',
+    'aten.unique_dim', 'aten.unique_consecutive', 'aten.nonzero_static',
+    'aten.is_nonzero',
+})
+
+_HOST_DEPTH = [0]
+
+
+@contextmanager
+def host_side():
+    """Ops inside run on host-only tensors (CPU RNG seeds, CPU counters):
+    their scalar reads are not device syncs even when counting on CPU."""
+    _HOST_DEPTH[0] += 1
+    try:
+        yield
+    finally:
+        _HOST_DEPTH[0] -= 1
+
+
+def _op_name(func):
+    # 'aten.mul.Tensor' -> 'aten.mul'
+    name = str(func.overloadpacket) if hasattr(func, 'overloadpacket') \
+        else str(func)
+    return name if name.startswith(('aten.', 'prim.')) else 'aten.' + name
+
+
+def _is_view(func):
+    schema = getattr(func, '_schema', None)
+    if schema is None:
+        return False
+    # a view returns an alias of an input without writing to it
+    rets = schema.returns
+    return bool(rets) and all(
+        r.alias_info is not None and not r.alias_info.is_write for r in rets)
+
+
+def _dev(t):
+    return t.device.type if isinstance(t, torch.Tensor) else None
+
+
+class OpCounter(TorchDispatchMode):
+    """``with OpCounter() as c: ...`` then ``c.ops``, ``c.syncs``,
+    ``c.by_name`` (Counter of compute ops) and ``c.sync_names``."""
+
+    def __init__(self):
+        super().__init__()
+        self.by_name = Counter()
+        self.sync_names = Counter()
+
+    @property
+    def ops(self):
+        return sum(self.by_name.values())
+
+    @property
+    def syncs(self):
+        return sum(self.sync_names.values())
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = _op_name(func)
+        host = _HOST_DEPTH[0] > 0
+        if name in SCALAR_READS or name in SHAPE_SYNCS:
+            if not host:
+                self.sync_names[name] += 1
+        elif name in ('aten._to_copy', 'aten.copy_'):
+            src = args[1] if name == 'aten.copy_' else args[0]
+            dst = (_dev(args[0]) if name == 'aten.copy_' else
+                   getattr(kwargs.get('device'), 'type', kwargs.get(
+                       'device')))
+            if _dev(src) not in (None, 'cpu') and dst == 'cpu':
+                self.sync_names['device_to_host'] += 1
+        out = func(*args, **kwargs)
+        if not (_is_view(func) or name in FREE_OPS or name in SCALAR_READS):
+            self.by_name[name] += 1
+        return out
+
+    def top(self, n=15):
+        return self.by_name.most_common(n)
