@@ -25,6 +25,7 @@ from mmddarts.models.losses.ablation_loss import (ablation_loss,
                                                    ablation_loss_grads)
 from mmddarts.models.losses.zero_one_loss import (zero_one_loss,
                                                    zero_one_loss_joint)
+from .ablation_batch import chunk_losses, member_order, split_chunks
 
 ABLATION_MODES = ('exact', 'reference', 'none')
 
@@ -57,7 +58,7 @@ def _grads(loss, params, retain_graph=False):
 
 
 def ablated_losses(net, feats, weights, targets, generator=None,
-                   with_grad=False, loss_scale=1.0):
+                   with_grad=False, loss_scale=1.0, chunk=None):
     """Loss ``L_j`` with each alpha owner j ablated, reusing the full pass.
 
     Args:
@@ -68,46 +69,49 @@ def ablated_losses(net, feats, weights, targets, generator=None,
         weights (list[Tensor]): op weights of every cell position.
         with_grad (bool): also return ``S = d(sum_j L_j)/dalpha`` (times
             ``loss_scale``); otherwise run under ``no_grad``.
+        chunk (int, optional): ablations per batched pass
+            (:mod:`.ablation_batch`); ``None``: all in one.
 
     Returns:
         tuple: ``(losses [K] detached, S list or None)``.
 
-    With grad, each ``L_j`` is back-propagated through its own suffix only
-    (its inputs are detached copies of the shared prefix outputs): that
+    The random op weights are drawn first, one ``torch.rand`` per owner in
+    owner order. With grad, each chunk's ``sum_j L_j`` is back-propagated
+    through its suffixes only (its inputs are detached copies of the shared
+    prefix outputs), and its graph is freed before the next chunk: that
     gives the suffix alphas' share of ``S`` and the cotangents of the prefix
-    outputs, which are summed over j and pushed through the shared prefix
-    ONCE at the end, instead of once per ablation.
+    outputs, which are summed over chunks and pushed through the shared
+    prefix ONCE at the end.
     """
     alphas = net.arch_parameters()
     n_a = len(alphas)
+    rnd = {j: net.draw_ablation_weights(j, generator)
+           for j in range(net.num_owners)}
     S = [torch.zeros_like(a) for a in alphas] if with_grad else None
     cot = {}  # index in feats -> sum_j dL_j/dfeats[k] (times loss_scale)
-    losses = []
+    losses = {}
     with frozen_bn_stats(net), torch.set_grad_enabled(with_grad):
-        for j, cells in enumerate(net.owner_cells):
-            rnd = net.draw_ablation_weights(j, generator)
-            w = list(weights)
-            for t, k in enumerate(cells):
-                w[k] = rnd[t]
-            start = cells[0]
-            idx = (max(start - 1, 0), start)
-            if with_grad:
+        for members in split_chunks(member_order(net), chunk):
+            leaf = {}
+
+            def entry(k):
+                if not with_grad:
+                    return feats[k]
                 # feats[0] (the stem) depends on no alpha: no cotangent
-                leaf = {k: feats[k].detach().requires_grad_(
-                    k > 0 and feats[k].requires_grad) for k in set(idx)}
-                s0, s1 = leaf[idx[0]], leaf[idx[1]]
-            else:
-                s0, s1 = feats[idx[0]], feats[idx[1]]
-            logits = net.head_forward(
-                net.cells_forward(s0, s1, w, start=start))
-            loss = F.cross_entropy(logits, targets)
-            if with_grad and loss.requires_grad:
+                if k not in leaf:
+                    leaf[k] = feats[k].detach().requires_grad_(
+                        k > 0 and feats[k].requires_grad)
+                return leaf[k]
+
+            out = chunk_losses(net, feats, weights, rnd, targets, members,
+                               entry)
+            if with_grad and out.requires_grad:
                 keys = [k for k, v in leaf.items() if v.requires_grad]
                 # retain_graph: the mixing (sigmoid) nodes are shared with
-                # the full pass; this suffix graph is freed once ``loss``
-                # and ``logits`` are dropped below
+                # the full pass; this chunk's graph is freed once ``out``
+                # is dropped below
                 grads = torch.autograd.grad(
-                    loss * loss_scale, alphas + [leaf[k] for k in keys],
+                    out.sum() * loss_scale, alphas + [leaf[k] for k in keys],
                     retain_graph=True, allow_unused=True)
                 for i in range(n_a):
                     if grads[i] is not None:
@@ -115,8 +119,9 @@ def ablated_losses(net, feats, weights, targets, generator=None,
                 for k, gk in zip(keys, grads[n_a:]):
                     if gk is not None:
                         cot[k] = gk if k not in cot else cot[k] + gk
-            losses.append(loss.detach())
-            del loss, logits, w
+            for j, lj in zip(members, out.detach()):
+                losses[j] = lj
+            del out, leaf
     if cot:
         keys = sorted(cot)
         grads = torch.autograd.grad([feats[k] for k in keys], alphas,
@@ -125,7 +130,7 @@ def ablated_losses(net, feats, weights, targets, generator=None,
         for i, g in enumerate(grads):
             if g is not None:
                 S[i] += g
-    return torch.stack(losses), S
+    return torch.stack([losses[j] for j in range(net.num_owners)]), S
 
 
 def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,

@@ -1,0 +1,112 @@
+"""Running search ops on a *member-batched* tensor, with few kernels.
+
+The ablation passes of one architecture step (issue 9) run as one larger
+batch: ``G`` members (the full network and/or ablations that differ only in
+their op weights) share every conv weight, so they can share every conv
+launch. The batched tensor is laid out **batch-major, member-minor**: sample
+``n = b * G + g`` is image ``b`` of member ``g``. Then
+
+- a conv sees an ordinary ``[B*G, C, H, W]`` batch (shared weights, one
+  launch for all members);
+- a BatchNorm that must normalise each member with its own batch statistics
+  sees the same memory as ``[B, G*C, H, W]`` (a free view): channel
+  ``g*C + c`` gathers exactly member g's channel c over its B images;
+- ReLU and pools are per sample and per channel, so they do not care.
+
+``G = 1`` is the ordinary network: every op then calls its module as is
+(BatchNorm updates its running statistics as usual).
+
+The leading ``ReLU`` of DARTS' conv candidates (and of FactorizedReduce) is
+computed once per cell input state and shared by every op and edge reading
+it (it is not in-place, so sharing its output is safe): :func:`leaf_steps`
+returns an op's leaves without it.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmddarts.models.ops import FactorizedReduce
+
+
+def leaf_steps(op):
+    """The leaf modules ``op`` applies in sequence (nested ``Sequential`` s
+    flattened) and whether the first one is a ReLU. Non-Sequential modules
+    are one leaf (FactorizedReduce: see :func:`factorized_reduce`)."""
+    if isinstance(op, nn.Sequential):
+        steps = []
+        for child in op:
+            steps.extend(leaf_steps(child)[0])
+    else:
+        steps = [op]
+    return steps, isinstance(steps[0], nn.ReLU)
+
+
+def starts_with_relu(op):
+    """Whether ``op`` begins with a (non-inplace) ReLU that may be shared."""
+    if isinstance(op, FactorizedReduce):
+        return not op.relu.inplace
+    steps, relu = leaf_steps(op)
+    return relu and not steps[0].inplace
+
+
+def member_bn(bn, x, members):
+    """``bn(x)`` with each of the ``members`` normalised on its own batch.
+
+    ``members == 1`` calls the module (running statistics update as usual).
+    Otherwise the running statistics must be frozen or unused (ablated
+    passes run under :func:`mmddarts.models.search.ablation.frozen_bn_stats`):
+    a batched pass must not update them.
+    """
+    if members == 1:
+        return bn(x)
+    N, C, H, W = x.shape
+    use_batch = bn.training or bn.running_mean is None
+    if bn.training and bn.track_running_stats:
+        raise RuntimeError(
+            'member_bn: a member-batched pass would update BatchNorm running '
+            'statistics; run it under frozen_bn_stats()')
+    rm = rv = None
+    if not use_batch:
+        rm = bn.running_mean.repeat(members)
+        rv = bn.running_var.repeat(members)
+    w = b = None
+    if bn.affine:
+        w, b = bn.weight.repeat(members), bn.bias.repeat(members)
+    out = F.batch_norm(
+        x.reshape(N // members, members * C, H, W), rm, rv, w, b, use_batch,
+        0.0, bn.eps)
+    return out.reshape(N, C, H, W)
+
+
+def run_steps(steps, x, members):
+    """Apply leaf modules in sequence, BatchNorms per member."""
+    for m in steps:
+        x = member_bn(m, x, members) if isinstance(m, _BatchNorm) else m(x)
+    return x
+
+
+def shifted_for_reduce(xr):
+    """FactorizedReduce's one-pixel shift of an (already ReLU'd) input: pad
+    one zero row/column at the end, drop the first (see its docstring)."""
+    return F.pad(xr, (0, 1, 0, 1))[:, :, 1:, 1:]
+
+
+def factorized_reduce(fr, xr, members, shifted=None):
+    """``fr(x)`` from ``xr = relu(x)`` (and its shift, if already made)."""
+    if shifted is None:
+        shifted = shifted_for_reduce(xr)
+    out = torch.cat([fr.conv_1(xr), fr.conv_2(shifted)], dim=1)
+    return member_bn(fr.bn, out, members)
+
+
+def run_op(op, x, members, xr=None, shifted=None):
+    """One candidate op on ``x`` (``xr = relu(x)`` shared if given)."""
+    if isinstance(op, FactorizedReduce):
+        if xr is None:
+            xr = op.relu(x)
+        return factorized_reduce(op, xr, members, shifted)
+    steps, relu = leaf_steps(op)
+    if relu and xr is not None:
+        return run_steps(steps[1:], xr, members)
+    return run_steps(steps, x, members)
