@@ -50,16 +50,27 @@ def starts_with_relu(op):
     return relu and not steps[0].inplace
 
 
-def member_bn(bn, x, members):
+def member_bn(bn, x, members, counters=None):
     """``bn(x)`` with each of the ``members`` normalised on its own batch.
 
-    ``members == 1`` calls the module (running statistics update as usual).
+    ``members == 1`` is the module's own computation (running statistics
+    update as usual). With ``counters`` (a list) a training BN with a fixed
+    momentum appends its ``num_batches_tracked`` there instead of
+    incrementing it (one kernel per BN): the caller increments them all with
+    one ``torch._foreach_add_`` (the counter does not enter the maths unless
+    ``momentum`` is None).
     Otherwise the running statistics must be frozen or unused (ablated
     passes run under :func:`mmddarts.models.search.ablation.frozen_bn_stats`):
     a batched pass must not update them.
     """
     if members == 1:
-        return bn(x)
+        if (counters is None or not bn.training or bn.momentum is None
+                or not bn.track_running_stats):
+            return bn(x)
+        bn._check_input_dim(x)
+        counters.append(bn.num_batches_tracked)
+        return F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight,
+                            bn.bias, True, bn.momentum, bn.eps)
     N, C, H, W = x.shape
     use_batch = bn.training or bn.running_mean is None
     if bn.training and bn.track_running_stats:
@@ -79,10 +90,11 @@ def member_bn(bn, x, members):
     return out.reshape(N, C, H, W)
 
 
-def run_steps(steps, x, members):
+def run_steps(steps, x, members, counters=None):
     """Apply leaf modules in sequence, BatchNorms per member."""
     for m in steps:
-        x = member_bn(m, x, members) if isinstance(m, _BatchNorm) else m(x)
+        x = member_bn(m, x, members, counters) if isinstance(
+            m, _BatchNorm) else m(x)
     return x
 
 
@@ -92,21 +104,21 @@ def shifted_for_reduce(xr):
     return F.pad(xr, (0, 1, 0, 1))[:, :, 1:, 1:]
 
 
-def factorized_reduce(fr, xr, members, shifted=None):
+def factorized_reduce(fr, xr, members, shifted=None, counters=None):
     """``fr(x)`` from ``xr = relu(x)`` (and its shift, if already made)."""
     if shifted is None:
         shifted = shifted_for_reduce(xr)
     out = torch.cat([fr.conv_1(xr), fr.conv_2(shifted)], dim=1)
-    return member_bn(fr.bn, out, members)
+    return member_bn(fr.bn, out, members, counters)
 
 
-def run_op(op, x, members, xr=None, shifted=None):
+def run_op(op, x, members, xr=None, shifted=None, counters=None):
     """One candidate op on ``x`` (``xr = relu(x)`` shared if given)."""
     if isinstance(op, FactorizedReduce):
         if xr is None:
             xr = op.relu(x)
-        return factorized_reduce(op, xr, members, shifted)
+        return factorized_reduce(op, xr, members, shifted, counters)
     steps, relu = leaf_steps(op)
     if relu and xr is not None:
-        return run_steps(steps[1:], xr, members)
-    return run_steps(steps, x, members)
+        return run_steps(steps[1:], xr, members, counters)
+    return run_steps(steps, x, members, counters)

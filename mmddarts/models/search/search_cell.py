@@ -21,8 +21,8 @@ import torch
 import torch.nn as nn
 
 from mmddarts.models.ops import FactorizedReduce, ReLUConvBN
-from .member_ops import (run_op, run_steps, leaf_steps, shifted_for_reduce,
-                         starts_with_relu, factorized_reduce)
+from .member_ops import (factorized_reduce, leaf_steps, run_op, run_steps,
+                         shifted_for_reduce, starts_with_relu)
 from .mixed_op import MixedOp
 
 
@@ -82,6 +82,7 @@ class SearchCell(nn.Module):
             (('op', t) if _param_free(op) else None, starts_with_relu(op),
              isinstance(op, FactorizedReduce))
             for t, op in enumerate(edge.ops)] for edge in self.edges]
+        self._uses = self._count_uses()
 
     def _share_param_free_ops(self):
         """Edges reading the same state hold ONE module per parameter-free
@@ -99,14 +100,51 @@ class SearchCell(nn.Module):
                 else:
                     first[key] = ops[t]
 
+    def _count_uses(self):
+        """How many ops read each shared tensor of every state: its raw
+        value, its ReLU, its FactorizedReduce shift and every shared
+        parameter-free output (see :func:`_fan_out`)."""
+        uses = [dict() for _ in range(2 + self.steps)]
+
+        def add(j, key, n=1):
+            uses[j][key] = uses[j].get(key, 0) + n
+
+        seen = set()
+        for e, (src, edge) in enumerate(zip(self.edge_source, self.edges)):
+            for t, (op, (shared, relu, fr)) in enumerate(
+                    zip(edge.ops, self._plan[e])):
+                if isinstance(op, nn.Identity):
+                    add(src, 'raw')  # the node's stack reads the state
+                    continue
+                if shared is not None:
+                    add(src, shared)  # the node's stack reads the output
+                    if (src, shared) in seen:
+                        continue
+                    seen.add((src, shared))
+                if relu:
+                    if 'relu' not in uses[src]:
+                        add(src, 'raw')
+                    add(src, 'relu')
+                    if fr:
+                        if 'shift' not in uses[src]:
+                            add(src, 'relu')
+                        add(src, 'shift')
+                else:
+                    add(src, 'raw')
+        for j in range(2, 2 + self.steps):
+            add(j, 'raw')  # the cell's output concatenation
+        return uses
+
     # ----------------------------------------------------------- forward
-    def _preprocess(self, s0, s1, members):
+    def _preprocess(self, s0, s1, members, counters):
         out = []
         for pre, s in ((self.preprocess0, s0), (self.preprocess1, s1)):
             if isinstance(pre, FactorizedReduce):
-                out.append(factorized_reduce(pre, pre.relu(s), members))
+                out.append(factorized_reduce(pre, pre.relu(s), members,
+                                             counters=counters))
             else:
-                out.append(run_steps(leaf_steps(pre)[0], s, members))
+                out.append(run_steps(leaf_steps(pre)[0], s, members,
+                                     counters))
         return out
 
     def forward(self, s0, s1, weights, members=1):
@@ -123,41 +161,73 @@ class SearchCell(nn.Module):
                              f'{tuple(weights.shape)}')
         if len(self.columns) != weights.shape[-1]:  # drop 'none' columns
             weights = weights[..., self.columns]
-        states = self._preprocess(s0, s1, members)
-        cache = {}  # state index -> its shared relu / shift / op outputs
+        # BN step counters, incremented together at the end (member_bn)
+        counters = []
+        states = self._preprocess(s0, s1, members, counters)
+        # state index -> key -> views of its shared tensors (_fan_out)
+        cache = {j: {'raw': _fan_out(h, self._uses[j].get('raw', 0))}
+                 for j, h in enumerate(states)}
         offset = 0
         for i in range(self.steps):
             outs = []
             for j in range(len(states)):
-                outs.extend(self._edge_outputs(offset + j, j, states[j],
-                                               cache, members))
+                outs.extend(self._edge_outputs(offset + j, j, cache,
+                                               members, counters))
             n_in = len(states)
             w = weights[..., offset:offset + n_in, :]
-            states.append(_mix(outs, w, members))
+            node = _mix(outs, w, members)
+            j = len(states)
+            states.append(node)
+            cache[j] = {'raw': _fan_out(node, self._uses[j].get('raw', 0))}
             offset += n_in
-        return torch.cat(states[2:], dim=1)
+        if counters:
+            with torch.no_grad():
+                torch._foreach_add_(counters, 1)
+        return torch.cat([_take(cache[j]['raw'])
+                          for j in range(2, len(states))], dim=1)
 
-    def _edge_outputs(self, e, j, h, cache, members):
-        entry = cache.setdefault(j, {})
+    def _edge_outputs(self, e, j, cache, members, counters):
+        entry, uses = cache[j], self._uses[j]
         outs = []
-        for op, (shared, relu, fr) in zip(self.edges[e].ops, self._plan[e]):
-            if shared is not None and shared in entry:
-                outs.append(entry[shared])
+        for op, (shared, _, fr) in zip(self.edges[e].ops, self._plan[e]):
+            if isinstance(op, nn.Identity):
+                outs.append(_take(entry['raw']))
                 continue
-            xr = shifted = None
-            if relu:
-                if 'relu' not in entry:
-                    entry['relu'] = torch.relu(h)
-                xr = entry['relu']
-                if fr:
-                    if 'shift' not in entry:
-                        entry['shift'] = shifted_for_reduce(xr)
-                    shifted = entry['shift']
-            y = run_op(op, h, members, xr, shifted)
+            if shared is not None and shared in entry:
+                outs.append(_take(entry[shared]))
+                continue
+            # checked on the live modules: a swapped activation (tests swap
+            # ReLU for SiLU) simply runs the op on the raw state
+            if fr and type(op.relu) is nn.ReLU:
+                xr = self._shared_relu(entry, uses)
+                if 'shift' not in entry:
+                    entry['shift'] = _fan_out(shifted_for_reduce(
+                        self._shared_relu(entry, uses)), uses.get('shift', 0))
+                y = factorized_reduce(op, xr, members,
+                                      _take(entry['shift']), counters)
+            elif fr:
+                y = run_op(op, _take(entry['raw']), members,
+                           counters=counters)
+            else:
+                steps, leading_relu = leaf_steps(op)
+                if leading_relu and type(steps[0]) is nn.ReLU:
+                    y = run_steps(steps[1:], self._shared_relu(entry, uses),
+                                  members, counters)
+                else:
+                    y = run_steps(steps, _take(entry['raw']), members,
+                                  counters)
             if shared is not None:
-                entry[shared] = y
+                entry[shared] = _fan_out(y, uses[shared])
+                y = _take(entry[shared])
             outs.append(y)
         return outs
+
+    @staticmethod
+    def _shared_relu(entry, uses):
+        if 'relu' not in entry:
+            entry['relu'] = _fan_out(torch.relu(_take(entry['raw'])),
+                                     uses.get('relu', 0))
+        return _take(entry['relu'])
 
     def forward_per_edge(self, s0, s1, weights):
         """DARTS' plain evaluation: ``sum_k w_k * op_k(h)`` edge by edge
@@ -174,6 +244,25 @@ class SearchCell(nn.Module):
             offset += len(states)
             states.append(node)
         return torch.cat(states[2:], dim=1)
+
+
+# From this many readers on, a shared tensor is handed out as views of one
+# expand: its gradient is then ONE stack and ONE sum instead of one add per
+# extra reader (autograd accumulates a tensor's gradients pairwise).
+FAN_OUT_MIN = 4
+
+
+def _fan_out(t, n):
+    """``[t, ...]``: ``n`` readers' handles on ``t`` (see FAN_OUT_MIN)."""
+    if n < FAN_OUT_MIN:
+        return [t]
+    return list(t.unsqueeze(0).expand(n, *t.shape).unbind(0))
+
+
+def _take(handles):
+    """The next reader's handle (the last one is reused if a reader was
+    not counted: still correct, only one more add in backward)."""
+    return handles.pop() if len(handles) > 1 else handles[0]
 
 
 def _mix(outs, w, members):
