@@ -217,7 +217,8 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         with_grad = ablation == 'exact' and bool(w_abl)
         losses, S = ablated_losses(net, feats, weights, targets, generator,
                                    with_grad=with_grad,
-                                   loss_scale=loss_scale)
+                                   loss_scale=loss_scale,
+                                   chunk=getattr(net, 'ablation_chunk', None))
     del feats, stem
 
     wps = [] if weight_grads is None else net.weight_parameters()

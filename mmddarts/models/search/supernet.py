@@ -64,6 +64,10 @@ class DDartsSupernet(BaseModule):
             objective is ``-mse(cat(sigmoid(a_normal),
             sigmoid(a_reduce)), 0.5)``). Default: ``'joint'`` with
             ``alpha_mode='shared'``, else ``'owner'``.
+        ablation_chunk (int, optional): ablations per batched pass of the
+            architecture step (:mod:`.ablation_batch`): fewer kernel
+            launches with more, less memory with fewer; ``None`` runs all
+            ablations as one batch. Same numbers either way.
 
     The contract used by the search algorithm:
 
@@ -103,6 +107,7 @@ class DDartsSupernet(BaseModule):
                  ablation_eps=1e-8,
                  ablation_rel_eps=REL_EPS_DEFAULT,
                  zero_one_reduction=None,
+                 ablation_chunk=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if mixing not in MIXINGS:
@@ -140,6 +145,12 @@ class DDartsSupernet(BaseModule):
                 f'{zero_one_reduction!r}; expected one of '
                 f'{ZERO_ONE_REDUCTIONS}')
         self.zero_one_reduction = zero_one_reduction
+        if ablation_chunk is not None and (
+                isinstance(ablation_chunk, bool)
+                or not isinstance(ablation_chunk, int) or ablation_chunk < 1):
+            raise ValueError(f'DDartsSupernet: ablation_chunk must be a '
+                             f'positive int or None, got {ablation_chunk!r}')
+        self.ablation_chunk = ablation_chunk
         self.num_owners = max(self.alpha_owners) + 1
         # cells of each owner, in position order (ablation j randomises all)
         self.owner_cells = [[k for k, o in enumerate(self.alpha_owners)

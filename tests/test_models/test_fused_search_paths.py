@@ -1,0 +1,216 @@
+"""The fused search cell and the batched ablations (issue 9) compute the
+same numbers as the implementation before them (``_legacy_arch_step``:
+per-edge mixing, ablations one after another), in float64.
+
+Covered: every cell output and every gradient (weights and alphas) of a
+forward; each mode's alpha gradients and logged values of a whole
+architecture step for individual, shared, DARTOpti-owned and softmax
+layouts, with and without the ablation guard firing, for several ablation
+chunk sizes; BatchNorm running statistics; member-batched cells against
+members run one by one.
+"""
+import copy
+import os.path as osp
+import sys
+
+import pytest
+import torch
+import torch.nn as nn
+
+from mmddarts.models.search import DDartsSupernet
+from mmddarts.models.search.ablation import frozen_bn_stats
+from mmddarts.models.search.search_cell import SearchCell
+from mmddarts.structures.op_sets import DARTS_OPS, NONE_OP
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _legacy_arch_step import (PerEdgeNet,  # noqa: E402
+                               legacy_arch_step_grads)
+
+TOL = 1e-10
+LAYOUTS = {
+    'individual': dict(),
+    'shared': dict(alpha_mode='shared'),
+    'dartopti_owned': dict(alpha_owners=[1, 0, 1]),
+    'softmax': dict(mixing='softmax'),
+}
+
+
+@pytest.fixture(autouse=True, scope='module')
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def make_net(seed=0, **kwargs):
+    torch.manual_seed(seed)
+    cfg = dict(num_classes=4, C=4, num_cells=3, steps=2,
+               ablation_rel_eps=0.0)
+    cfg.update(kwargs)
+    net = DDartsSupernet(**cfg).double().train()
+    with torch.no_grad():
+        for a in net.arch_parameters():
+            a.normal_(0, 1)
+    return net
+
+
+def batch(seed=1, n=3):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, 8, 8, generator=g, dtype=torch.float64)
+    y = torch.tensor([0, 3, 1, 2][:n])
+    return x, y
+
+
+def _max_diff(a, b):
+    return max((u - v).abs().max().item() for u, v in zip(a, b))
+
+
+@pytest.mark.parametrize('layout', list(LAYOUTS))
+def test_forward_and_all_gradients_equal_per_edge(layout):
+    net = make_net(**LAYOUTS[layout])
+    ref = copy.deepcopy(net)
+    x, y = batch()
+    params = list(net.parameters())
+    out = nn.functional.cross_entropy(net(x), y)
+    grads = torch.autograd.grad(out, params)
+    ref_out = nn.functional.cross_entropy(PerEdgeNet(ref)(x), y)
+    ref_grads = torch.autograd.grad(ref_out, list(ref.parameters()))
+    assert abs(out.item() - ref_out.item()) <= TOL
+    assert _max_diff(grads, ref_grads) <= TOL
+
+
+@pytest.mark.parametrize('reduction,reduction_prev', [(False, False),
+                                                      (True, False),
+                                                      (False, True)])
+@pytest.mark.parametrize('op_names', [DARTS_OPS, (NONE_OP, ) + DARTS_OPS])
+def test_cell_forward_equals_per_edge(reduction, reduction_prev, op_names):
+    torch.manual_seed(0)
+    cell = SearchCell(3, 6, 5, 4, reduction, reduction_prev,
+                      op_names).double().train()
+    ref = copy.deepcopy(cell)
+    hw = 8
+    s0 = torch.randn(2, 6, hw * (2 if reduction_prev else 1),
+                     hw * (2 if reduction_prev else 1), dtype=torch.float64,
+                     requires_grad=True)
+    s1 = torch.randn(2, 5, hw, hw, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(cell.num_edges, len(op_names), dtype=torch.float64,
+                   requires_grad=True)
+    out = cell(s0, s1, w)
+    ref_out = ref.forward_per_edge(s0, s1, w)
+    assert (out - ref_out).abs().max() <= TOL
+    cot = torch.randn_like(out)
+    g = torch.autograd.grad(out, [s0, s1, w] + list(cell.parameters()), cot)
+    r = torch.autograd.grad(ref_out, [s0, s1, w] + list(ref.parameters()),
+                            cot)
+    assert _max_diff(g, r) <= TOL
+
+
+def _unshared_copy(cell):
+    """A copy whose edges own separate parameter-free modules again (the
+    layout before issue 9)."""
+    ref = copy.deepcopy(cell)
+    for edge in ref.edges:
+        for t in range(len(edge.ops)):
+            edge.ops[t] = copy.deepcopy(edge.ops[t])
+    return ref
+
+
+def test_running_statistics_equal_the_unshared_cell():
+    torch.manual_seed(0)
+    cell = SearchCell(3, 6, 5, 4, True, False, DARTS_OPS).double().train()
+    ref = _unshared_copy(cell)
+    s0 = torch.randn(2, 6, 8, 8, dtype=torch.float64)
+    s1 = torch.randn(2, 5, 8, 8, dtype=torch.float64)
+    w = torch.rand(cell.num_edges, len(DARTS_OPS), dtype=torch.float64)
+    for _ in range(2):
+        cell(s0, s1, w)
+        ref.forward_per_edge(s0, s1, w)
+    mine = cell.state_dict()
+    theirs = ref.state_dict()
+    assert mine.keys() == theirs.keys()
+    stats = [k for k in mine if 'running' in k or 'num_batches' in k]
+    assert len(stats) > 50
+    for k in stats:
+        assert torch.allclose(mine[k], theirs[k], rtol=0, atol=TOL), k
+    assert all(mine[k].item() == 2 for k in mine if 'num_batches' in k)
+
+
+def test_state_dict_keys_and_parameters_unchanged_by_sharing():
+    torch.manual_seed(0)
+    cell = SearchCell(4, 6, 5, 4, False, False, DARTS_OPS)
+    ref = _unshared_copy(cell)
+    assert list(cell.state_dict()) == list(ref.state_dict())
+    assert [n for n, _ in cell.named_parameters()] == \
+        [n for n, _ in ref.named_parameters()]
+    # old checkpoints (separate but equal pool statistics) load
+    cell.load_state_dict(ref.state_dict())
+
+
+def test_member_batch_equals_members_one_by_one():
+    torch.manual_seed(0)
+    cell = SearchCell(3, 6, 5, 4, True, True, DARTS_OPS).double().train()
+    G, B = 3, 2
+    s0 = [torch.randn(B, 6, 16, 16, dtype=torch.float64) for _ in range(G)]
+    s1 = [torch.randn(B, 5, 8, 8, dtype=torch.float64) for _ in range(G)]
+    w = torch.rand(G, cell.num_edges, len(DARTS_OPS), dtype=torch.float64,
+                   requires_grad=True)
+
+    def interleave(ts):  # batch-major: sample b * G + g
+        return torch.stack(ts, 1).reshape(B * G, *ts[0].shape[1:])
+
+    with frozen_bn_stats(cell):
+        out = cell(interleave(s0), interleave(s1), w, members=G)
+        one = [cell(s0[g], s1[g], w[g]) for g in range(G)]
+    ref = interleave(one)
+    assert (out - ref).abs().max() <= TOL
+    cot = torch.randn_like(out)
+    g1 = torch.autograd.grad(out, [w] + list(cell.parameters()), cot)
+    g2 = torch.autograd.grad(ref, [w] + list(cell.parameters()), cot)
+    assert _max_diff(g1, g2) <= TOL
+
+
+def test_member_batch_refuses_to_update_statistics():
+    cell = SearchCell(2, 4, 4, 4, False, False, DARTS_OPS).train()
+    x = torch.randn(4, 4, 8, 8)
+    w = torch.rand(2, cell.num_edges, len(DARTS_OPS))
+    with pytest.raises(RuntimeError, match='frozen_bn_stats'):
+        cell(x, x, w, members=2)
+
+
+def _arch_step(fn, net, mode, chunk=None, eps=None):
+    net = copy.deepcopy(net)
+    net.ablation_chunk = chunk
+    for a in net.arch_parameters():
+        a.grad = None
+    x, y = batch()
+    logs = fn(net, x, y, w01=7.0, w_abl=0.5, ablation=mode,
+              generator=torch.Generator().manual_seed(7), eps=eps)
+    return [a.grad.clone() for a in net.arch_parameters()], logs
+
+
+def _arch_step_grads(net, *args, **kwargs):
+    from mmddarts.models.search.ablation import arch_step_grads
+    return arch_step_grads(net, *args, **kwargs)
+
+
+@pytest.mark.parametrize('layout', list(LAYOUTS))
+@pytest.mark.parametrize('mode,guard', [('exact', False), ('exact', True),
+                                        ('reference', False),
+                                        ('reference', True), ('none', False)])
+def test_arch_step_equals_legacy(layout, mode, guard):
+    net = make_net(**LAYOUTS[layout])
+    eps = 1e9 if guard else None  # 1e9: the guard always fires
+    ref_grads, ref_logs = _arch_step(legacy_arch_step_grads, net, mode,
+                                     eps=eps)
+    chunks = dict(none=[None], reference=[None, 1]).get(mode, [None, 1, 2])
+    for chunk in chunks:
+        grads, logs = _arch_step(_arch_step_grads, net, mode, chunk, eps)
+        assert _max_diff(grads, ref_grads) <= TOL, chunk
+        assert logs.keys() == ref_logs.keys()
+        for key in logs:
+            a = torch.as_tensor(logs[key], dtype=torch.float64)
+            b = torch.as_tensor(ref_logs[key], dtype=torch.float64)
+            assert torch.allclose(a, b, rtol=0, atol=TOL), (chunk, key)
+        if mode != 'none':
+            assert bool(logs['abl_guarded']) == guard
