@@ -178,9 +178,10 @@ def test_member_batch_refuses_to_update_statistics():
         cell(x, x, w, members=2)
 
 
-def _arch_step(fn, net, mode, chunk=None, eps=None):
+def _arch_step(fn, net, mode, chunk=None, eps=None, checkpoint=False):
     net = copy.deepcopy(net)
     net.ablation_chunk = chunk
+    net.ablation_checkpoint = checkpoint
     for a in net.arch_parameters():
         a.grad = None
     x, y = batch()
@@ -203,9 +204,13 @@ def test_arch_step_equals_legacy(layout, mode, guard):
     eps = 1e9 if guard else None  # 1e9: the guard always fires
     ref_grads, ref_logs = _arch_step(legacy_arch_step_grads, net, mode,
                                      eps=eps)
-    chunks = dict(none=[None], reference=[None, 1]).get(mode, [None, 1, 2])
-    for chunk in chunks:
-        grads, logs = _arch_step(_arch_step_grads, net, mode, chunk, eps)
+    variants = dict(none=[(None, False)],
+                    reference=[(None, False), (1, False)]).get(
+                        mode, [(None, False), (1, False), (2, False),
+                               (None, True)])
+    for chunk, ckpt in variants:
+        grads, logs = _arch_step(_arch_step_grads, net, mode, chunk, eps,
+                                 ckpt)
         assert _max_diff(grads, ref_grads) <= TOL, chunk
         assert logs.keys() == ref_logs.keys()
         for key in logs:

@@ -62,6 +62,11 @@ def parse_args(argv=None):
     p.add_argument('--modes', nargs='+', default=list(MODES),
                    choices=ALL_MODES)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--ablation-chunk', type=int, default=None,
+                   help='ablations per batched pass (DDartsSupernet.'
+                   'ablation_chunk); default: the supernet default')
+    p.add_argument('--ablation-checkpoint', type=int, choices=(0, 1),
+                   default=None, help='DDartsSupernet.ablation_checkpoint')
     p.add_argument('--json', help='also write the results to this file')
     p.add_argument('--child', choices=ALL_MODES, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -92,9 +97,13 @@ def run_child(args):
     device = torch.device(args.device)
     cuda = device.type == 'cuda'
     torch.manual_seed(args.seed)
+    extra = {} if args.ablation_chunk is None else dict(
+        ablation_chunk=args.ablation_chunk)
+    if args.ablation_checkpoint is not None:
+        extra['ablation_checkpoint'] = bool(args.ablation_checkpoint)
     net = DDartsSupernet(num_classes=args.classes, C=args.C,
-                         num_cells=args.cells,
-                         op_set=args.op_set).to(device).train()
+                         num_cells=args.cells, op_set=args.op_set,
+                         **extra).to(device).train()
     g = torch.Generator(device=device).manual_seed(args.seed)
     x = torch.randn(args.batch, 3, args.img, args.img, device=device,
                     generator=g)

@@ -58,7 +58,8 @@ def _grads(loss, params, retain_graph=False):
 
 
 def ablated_losses(net, feats, weights, targets, generator=None,
-                   with_grad=False, loss_scale=1.0, chunk=None):
+                   with_grad=False, loss_scale=1.0, chunk=None,
+                   checkpoint=False):
     """Loss ``L_j`` with each alpha owner j ablated, reusing the full pass.
 
     Args:
@@ -71,6 +72,8 @@ def ablated_losses(net, feats, weights, targets, generator=None,
             ``loss_scale``); otherwise run under ``no_grad``.
         chunk (int, optional): ablations per batched pass
             (:mod:`.ablation_batch`); ``None``: all in one.
+        checkpoint (bool): recompute the ablated cells in the backward
+            instead of keeping their graphs (with grad only).
 
     Returns:
         tuple: ``(losses [K] detached, S list or None)``.
@@ -104,7 +107,7 @@ def ablated_losses(net, feats, weights, targets, generator=None,
                 return leaf[k]
 
             out = chunk_losses(net, feats, weights, rnd, targets, members,
-                               entry)
+                               entry, checkpoint)
             if with_grad and out.requires_grad:
                 keys = [k for k, v in leaf.items() if v.requires_grad]
                 # retain_graph: the mixing (sigmoid) nodes are shared with
@@ -218,7 +221,9 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         losses, S = ablated_losses(net, feats, weights, targets, generator,
                                    with_grad=with_grad,
                                    loss_scale=loss_scale,
-                                   chunk=getattr(net, 'ablation_chunk', None))
+                                   chunk=getattr(net, 'ablation_chunk', None),
+                                   checkpoint=getattr(
+                                       net, 'ablation_checkpoint', False))
     del feats, stem
 
     wps = [] if weight_grads is None else net.weight_parameters()

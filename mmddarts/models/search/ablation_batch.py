@@ -13,8 +13,10 @@ N ablations then cost N batched cell passes (8 instead of 36 for 8 cells),
 the same arithmetic, far fewer launches.
 
 Memory: the members' graphs coexist, so a batch of all ablations holds
-their whole suffix graphs at once. ``chunk`` bounds the members per batch
-(contiguous in start order); ``chunk=1`` is the one-by-one evaluation.
+their whole suffix graphs at once. ``checkpoint`` keeps only every cell's
+inputs and recomputes the cell in the backward; ``chunk`` bounds the
+members per batch (contiguous in start order; ``chunk=1`` is the
+one-by-one evaluation).
 """
 import torch
 import torch.nn.functional as F
@@ -46,7 +48,17 @@ def _join(state, new, members):
                           B * (members + 1), *new.shape[1:])
 
 
-def chunk_losses(net, feats, weights, rnd, targets, members, entry):
+def _run_cell(cell, s0, s1, w, members, checkpoint):
+    if not checkpoint or not torch.is_grad_enabled():
+        return cell(s0, s1, w, members=members)
+    # keep only the cell's inputs; its graph is rebuilt during the backward
+    # (which the caller runs inside frozen_bn_stats, like the forward)
+    return torch.utils.checkpoint.checkpoint(
+        cell, s0, s1, w, members, use_reentrant=False)
+
+
+def chunk_losses(net, feats, weights, rnd, targets, members, entry,
+                 checkpoint=False):
     """Losses ``[len(members)]`` of the ablations ``members`` (owner ids,
     sorted by first cell) run as one batch.
 
@@ -57,6 +69,9 @@ def chunk_losses(net, feats, weights, rnd, targets, members, entry):
         entry (callable): ``entry(index) -> tensor``: the full pass' record
             ``feats[index]`` as the member joining there should read it (a
             detached leaf when its cotangent is wanted).
+        checkpoint (bool): keep only each cell's inputs for the backward
+            and recompute the cell there (one more batched forward, far
+            less memory).
     """
     starts = [net.owner_cells[j][0] for j in members]
     pos = {j: {k: t for t, k in enumerate(net.owner_cells[j])}
@@ -72,7 +87,7 @@ def chunk_losses(net, feats, weights, rnd, targets, members, entry):
                 active.append(j)
         w = torch.stack([rnd[j][pos[j][k]] if k in pos[j] else weights[k]
                          for j in active])
-        out = net.cells[k](s0, s1, w, members=len(active))
+        out = _run_cell(net.cells[k], s0, s1, w, len(active), checkpoint)
         s0, s1 = s1, out
     G = len(active)
     logits = net.head_forward(s1)

@@ -104,12 +104,14 @@ def shifted_for_reduce(xr):
     return F.pad(xr, (0, 1, 0, 1))[:, :, 1:, 1:]
 
 
-def factorized_reduce(fr, xr, members, shifted=None, counters=None):
-    """``fr(x)`` from ``xr = relu(x)`` (and its shift, if already made)."""
+def factorized_reduce(fr, xr, members, shifted=None, counters=None,
+                      with_bn=True):
+    """``fr(x)`` from ``xr = relu(x)`` (and its shift, if already made);
+    ``with_bn=False`` stops before its BatchNorm."""
     if shifted is None:
         shifted = shifted_for_reduce(xr)
     out = torch.cat([fr.conv_1(xr), fr.conv_2(shifted)], dim=1)
-    return member_bn(fr.bn, out, members, counters)
+    return member_bn(fr.bn, out, members, counters) if with_bn else out
 
 
 def run_op(op, x, members, xr=None, shifted=None, counters=None):
@@ -122,3 +124,63 @@ def run_op(op, x, members, xr=None, shifted=None, counters=None):
     if relu and xr is not None:
         return run_steps(steps[1:], xr, members, counters)
     return run_steps(steps, x, members, counters)
+
+
+def _mergeable(bns):
+    first = bns[0]
+    return all(not b.affine and b.eps == first.eps and
+               b.momentum == first.momentum and b.training == first.training
+               and b.track_running_stats == first.track_running_stats and
+               (b.running_mean is None) == (first.running_mean is None) and
+               (b.momentum is not None or not b.track_running_stats
+                or not b.training) for b in bns)
+
+
+def merged_bn(bns, xs, members, counters):
+    """``[bns[i](xs[i])]`` with ONE batch-norm kernel over the channel
+    concatenation: an affine-free BatchNorm acts per channel, so the
+    concatenation's statistics are each part's own. Running statistics
+    (when the BNs track them) are read from and written back to every
+    module's buffers with one concatenation and one foreach copy each.
+    Falls back to one call per BN unless all are affine-free with the same
+    ``eps`` / ``momentum`` / mode."""
+    if len(bns) == 1 or not _mergeable(bns):
+        return [member_bn(b, x, members, counters) for b, x in zip(bns, xs)]
+    first = bns[0]
+    x = torch.cat(xs, dim=1)
+    sizes = [t.shape[1] for t in xs]
+    N, C, H, W = x.shape
+    # the module's own rule: batch statistics in training, or without
+    # running buffers; running ones updated only in training when tracked
+    training = first.training
+    update = training and first.track_running_stats
+    use_batch = training or first.running_mean is None
+    if members > 1 and update:
+        raise RuntimeError(
+            'merged_bn: a member-batched pass would update BatchNorm '
+            'running statistics; run it under frozen_bn_stats()')
+    rm = rv = None
+    if update or not use_batch:
+        with torch.no_grad():
+            rm = torch.cat([b.running_mean for b in bns])
+            rv = torch.cat([b.running_var for b in bns])
+    if members > 1:
+        if rm is not None:
+            rm, rv = rm.repeat(members), rv.repeat(members)
+        out = F.batch_norm(x.reshape(N // members, members * C, H, W), rm,
+                           rv, None, None, use_batch, 0.0,
+                           first.eps).reshape(N, C, H, W)
+        return list(out.split(sizes, dim=1))
+    out = F.batch_norm(x, rm, rv, None, None, use_batch,
+                       first.momentum if update else 0.0, first.eps)
+    if update:
+        with torch.no_grad():
+            torch._foreach_copy_(
+                [b.running_mean for b in bns] + [b.running_var for b in bns],
+                list(rm.split(sizes)) + list(rv.split(sizes)))
+        if counters is None:
+            with torch.no_grad():
+                torch._foreach_add_([b.num_batches_tracked for b in bns], 1)
+        else:
+            counters.extend(b.num_batches_tracked for b in bns)
+    return list(out.split(sizes, dim=1))

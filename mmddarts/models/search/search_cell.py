@@ -10,6 +10,10 @@ node but the last):
   the same tensor on every edge reading ``h``; the cell shares their modules
   between those edges (so the running statistics every copy would hold are
   literally one tensor) and computes them once;
+- the last, affine-free BatchNorm of every conv candidate (and of
+  FactorizedReduce) on the edges into node ``i`` runs as ONE batch-norm
+  over their channel concatenation (per-channel statistics are unchanged;
+  running statistics are gathered and written back to every module);
 - node ``i`` stacks the outputs of all its incoming edges' candidates and
   mixes them with ONE matrix product with the flattened op weights, instead
   of one multiply and one add per candidate.
@@ -21,8 +25,10 @@ import torch
 import torch.nn as nn
 
 from mmddarts.models.ops import FactorizedReduce, ReLUConvBN
-from .member_ops import (factorized_reduce, leaf_steps, run_op, run_steps,
-                         shifted_for_reduce, starts_with_relu)
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from .member_ops import (factorized_reduce, leaf_steps, merged_bn, run_op,
+                         run_steps, shifted_for_reduce, starts_with_relu)
 from .mixed_op import MixedOp
 
 
@@ -169,10 +175,16 @@ class SearchCell(nn.Module):
                  for j, h in enumerate(states)}
         offset = 0
         for i in range(self.steps):
-            outs = []
+            outs, pending = [], []
             for j in range(len(states)):
                 outs.extend(self._edge_outputs(offset + j, j, cache,
-                                               members, counters))
+                                               members, counters, pending))
+            if pending:  # the candidates' tail BNs as one kernel
+                normed = merged_bn([b for b, _ in pending],
+                                   [x for _, x in pending], members,
+                                   counters)
+                outs = [normed[o] if isinstance(o, int) else o
+                        for o in outs]
             n_in = len(states)
             w = weights[..., offset:offset + n_in, :]
             node = _mix(outs, w, members)
@@ -186,7 +198,7 @@ class SearchCell(nn.Module):
         return torch.cat([_take(cache[j]['raw'])
                           for j in range(2, len(states))], dim=1)
 
-    def _edge_outputs(self, e, j, cache, members, counters):
+    def _edge_outputs(self, e, j, cache, members, counters, pending=None):
         entry, uses = cache[j], self._uses[j]
         outs = []
         for op, (shared, _, fr) in zip(self.edges[e].ops, self._plan[e]):
@@ -197,25 +209,37 @@ class SearchCell(nn.Module):
                 outs.append(_take(entry[shared]))
                 continue
             # checked on the live modules: a swapped activation (tests swap
-            # ReLU for SiLU) simply runs the op on the raw state
+            # ReLU for SiLU) simply runs the op on the raw state. A tail
+            # BN (not of a shared op) joins the node's merged BN: the op's
+            # place holds its index in ``pending`` until then.
+            tail = shared is None and pending is not None
             if fr and type(op.relu) is nn.ReLU:
                 xr = self._shared_relu(entry, uses)
                 if 'shift' not in entry:
                     entry['shift'] = _fan_out(shifted_for_reduce(
                         self._shared_relu(entry, uses)), uses.get('shift', 0))
                 y = factorized_reduce(op, xr, members,
-                                      _take(entry['shift']), counters)
+                                      _take(entry['shift']), counters,
+                                      with_bn=not tail)
+                if tail:
+                    pending.append((op.bn, y))
+                    y = len(pending) - 1
             elif fr:
                 y = run_op(op, _take(entry['raw']), members,
                            counters=counters)
             else:
                 steps, leading_relu = leaf_steps(op)
                 if leading_relu and type(steps[0]) is nn.ReLU:
-                    y = run_steps(steps[1:], self._shared_relu(entry, uses),
-                                  members, counters)
+                    steps, x_in = steps[1:], self._shared_relu(entry, uses)
                 else:
-                    y = run_steps(steps, _take(entry['raw']), members,
-                                  counters)
+                    x_in = _take(entry['raw'])
+                if tail and len(steps) > 1 and isinstance(steps[-1],
+                                                          _BatchNorm):
+                    pending.append((steps[-1], run_steps(
+                        steps[:-1], x_in, members, counters)))
+                    y = len(pending) - 1
+                else:
+                    y = run_steps(steps, x_in, members, counters)
             if shared is not None:
                 entry[shared] = _fan_out(y, uses[shared])
                 y = _take(entry[shared])

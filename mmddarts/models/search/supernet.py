@@ -68,6 +68,10 @@ class DDartsSupernet(BaseModule):
             architecture step (:mod:`.ablation_batch`): fewer kernel
             launches with more, less memory with fewer; ``None`` runs all
             ablations as one batch. Same numbers either way.
+        ablation_checkpoint (bool): in ``'exact'`` mode keep only each
+            ablated cell's inputs and recompute the cell during the
+            backward (one more batched forward; the ablations then hold
+            about half a weight step's memory instead of ~3x). Same numbers.
 
     The contract used by the search algorithm:
 
@@ -108,6 +112,7 @@ class DDartsSupernet(BaseModule):
                  ablation_rel_eps=REL_EPS_DEFAULT,
                  zero_one_reduction=None,
                  ablation_chunk=None,
+                 ablation_checkpoint=False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if mixing not in MIXINGS:
@@ -151,6 +156,7 @@ class DDartsSupernet(BaseModule):
             raise ValueError(f'DDartsSupernet: ablation_chunk must be a '
                              f'positive int or None, got {ablation_chunk!r}')
         self.ablation_chunk = ablation_chunk
+        self.ablation_checkpoint = bool(ablation_checkpoint)
         self.num_owners = max(self.alpha_owners) + 1
         # cells of each owner, in position order (ablation j randomises all)
         self.owner_cells = [[k for k, o in enumerate(self.alpha_owners)
