@@ -20,8 +20,13 @@ below autograd (forward, backward and optimizer alike) and counts
 
 The counts do not depend on batch size or width: tools may measure them on
 a tiny supernet (see ``tools/analysis_tools/count_step_ops.py``).
+
+Phases: ``with counter.phase('arch_step'): ...`` labels everything counted
+inside (until the block ends; the innermost label wins); ``by_phase`` and
+``syncs_by_phase`` map each label to a Counter, ops and syncs outside any
+phase go to :data:`DEFAULT_PHASE`.
 """
-from collections import Counter
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 
 import torch
@@ -45,6 +50,7 @@ SHAPE_SYNCS = frozenset({
 })
 
 _HOST_DEPTH = [0]
+DEFAULT_PHASE = 'other'
 
 
 @contextmanager
@@ -75,18 +81,47 @@ def _is_view(func):
         r.alias_info is not None and not r.alias_info.is_write for r in rets)
 
 
+_KINDS = {}  # op overload -> (name, counted as compute op)
+
+
+def _kind(func):
+    kind = _KINDS.get(func)
+    if kind is None:
+        name = _op_name(func)
+        kind = _KINDS[func] = (name, not (
+            _is_view(func) or name in FREE_OPS or name in SCALAR_READS))
+    return kind
+
+
 def _dev(t):
     return t.device.type if isinstance(t, torch.Tensor) else None
 
 
 class OpCounter(TorchDispatchMode):
     """``with OpCounter() as c: ...`` then ``c.ops``, ``c.syncs``,
-    ``c.by_name`` (Counter of compute ops) and ``c.sync_names``."""
+    ``c.by_name`` (Counter of compute ops) and ``c.sync_names``; per phase
+    (:meth:`phase`): ``c.by_phase`` and ``c.syncs_by_phase``."""
 
     def __init__(self):
         super().__init__()
         self.by_name = Counter()
         self.sync_names = Counter()
+        self.by_phase = defaultdict(Counter)
+        self.syncs_by_phase = defaultdict(Counter)
+        self._phase = DEFAULT_PHASE
+
+    @contextmanager
+    def phase(self, name):
+        """Count what runs inside under the label ``name``."""
+        outer, self._phase = self._phase, name
+        try:
+            yield self
+        finally:
+            self._phase = outer
+
+    def _sync(self, name):
+        self.sync_names[name] += 1
+        self.syncs_by_phase[self._phase][name] += 1
 
     @property
     def ops(self):
@@ -98,21 +133,21 @@ class OpCounter(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        name = _op_name(func)
-        host = _HOST_DEPTH[0] > 0
+        name, counted = _kind(func)
         if name in SCALAR_READS or name in SHAPE_SYNCS:
-            if not host:
-                self.sync_names[name] += 1
+            if not _HOST_DEPTH[0]:
+                self._sync(name)
         elif name in ('aten._to_copy', 'aten.copy_'):
             src = args[1] if name == 'aten.copy_' else args[0]
             dst = (_dev(args[0]) if name == 'aten.copy_' else
                    getattr(kwargs.get('device'), 'type', kwargs.get(
                        'device')))
             if _dev(src) not in (None, 'cpu') and dst == 'cpu':
-                self.sync_names['device_to_host'] += 1
+                self._sync('device_to_host')
         out = func(*args, **kwargs)
-        if not (_is_view(func) or name in FREE_OPS or name in SCALAR_READS):
+        if counted:
             self.by_name[name] += 1
+            self.by_phase[self._phase][name] += 1
         return out
 
     def top(self, n=15):
