@@ -41,6 +41,10 @@ FREE_OPS = frozenset({
     # allocations launch no kernel (a fill such as aten.zeros does)
     'aten.empty', 'aten.empty_like', 'aten.empty_strided', 'aten.new_empty',
     'aten.new_empty_strided',
+    # profiler markers (torch.optim's step, record_function): host-only
+    'aten.profiler._record_function_enter',
+    'aten.profiler._record_function_enter_new',
+    'aten.profiler._record_function_exit',
 })
 SCALAR_READS = frozenset({'aten._local_scalar_dense', 'aten.item'})
 SHAPE_SYNCS = frozenset({

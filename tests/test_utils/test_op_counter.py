@@ -117,3 +117,25 @@ def test_phase_label_restored_after_error():
     with k:
         torch.ones(2).neg()
     assert k.by_phase == {DEFAULT_PHASE: {'aten.neg': 1, 'aten.ones': 1}}
+
+
+def test_profiler_markers_are_free():
+    # torch.optim wraps every step in one: no kernel behind it
+    a = torch.randn(3)
+
+    def marked():
+        with torch.autograd.profiler.record_function('step'):
+            a.neg()
+
+    k = count(marked)
+    assert k.by_name == {'aten.neg': 1}
+
+
+def test_optimizer_step_ops():
+    # SGD without momentum, foreach off: one add_ (p -= lr * g) per param
+    ps = [torch.nn.Parameter(torch.randn(3)) for _ in range(2)]
+    for p in ps:
+        p.grad = torch.ones(3)
+    opt = torch.optim.SGD(ps, lr=0.1, foreach=False)
+    k = count(opt.step)
+    assert k.by_name == {'aten.add_': 2} and k.syncs == 0
