@@ -48,8 +48,8 @@ def test_cli_writes_json(tool, repo_root, tmp_path, capsys):
     assert {'config', 'C', 'batch', 'img', 'modes'} <= set(res)
     assert set(res['modes']) == {'none', 'exact'}
     for mode, r in res['modes'].items():
-        assert {'ops', 'syncs', 'sync_kinds', 'phases', 'top',
-                'seconds'} <= set(r)
+        assert {'ops', 'syncs', 'sync_kinds', 'phases', 'top', 'seconds',
+                'host_reads'} <= set(r)
         assert set(r['phases']) == {'arch_step', 'weight_step', 'other'}
         assert sum(p['ops'] for p in r['phases'].values()) == r['ops']
         assert sum(p['syncs'] for p in r['phases'].values()) == r['syncs']

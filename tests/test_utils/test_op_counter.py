@@ -139,3 +139,24 @@ def test_optimizer_step_ops():
     opt = torch.optim.SGD(ps, lr=0.1, foreach=False)
     k = count(opt.step)
     assert k.by_name == {'aten.add_': 2} and k.syncs == 0
+
+
+def _reads_twice(t):
+    float(t)  # site A
+    return bool(t > 0)  # site B
+
+
+def test_sync_sites_name_the_calling_lines():
+    import inspect
+    t = torch.tensor(2.0)
+    with OpCounter(trace_syncs=True) as k:
+        _reads_twice(t)
+        _reads_twice(t)
+    first = inspect.getsourcelines(_reads_twice)[1]
+    here = 'tests/test_utils/test_op_counter.py'
+    assert k.sync_sites == {
+        f'{here}:{first + 1} (_reads_twice)': 2,
+        f'{here}:{first + 2} (_reads_twice)': 2}
+    with OpCounter() as k:  # off by default
+        float(t)
+    assert not k.sync_sites

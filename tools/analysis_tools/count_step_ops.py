@@ -41,7 +41,8 @@ the count. Counting runs on the CPU (the op sequence is the device's; only
 cuDNN's internal kernel choice differs).
 
 Printed per mode: total ops and syncs (syncs by kind), ops and syncs per
-phase, and the ``--top`` most frequent op kinds; ``--json`` writes the same
+phase, the ``--top`` most frequent op kinds and, with ``--sync-sites``, the
+source line behind each host sync; ``--json`` writes the same
 as ``{mode: {ops, syncs, sync_kinds, phases: {name: {ops, syncs,
 sync_kinds}}, top: [[op, count], ...]}}`` plus the settings.
 """
@@ -72,6 +73,8 @@ def parse_args(argv=None):
                    help='image side (no effect on the count)')
     p.add_argument('--top', type=int, default=15,
                    help='how many of the most frequent op kinds to list')
+    p.add_argument('--sync-sites', action='store_true',
+                   help='also list the source lines that cause host syncs')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--json', help='also write the results here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -93,18 +96,19 @@ def _summary(ops, syncs):
                 sync_kinds=dict(sorted(syncs.items())))
 
 
-def count_iteration(cfg, mode, C=4, batch=2, img=16, seed=0, top=15):
+def count_iteration(cfg, mode, C=4, batch=2, img=16, seed=0, top=15,
+                    sync_sites=False):
     """Counts of one full search iteration (after a warm-up one) of the
     config's search model in ablation ``mode`` on the CPU: a dict with
     ``ops``, ``syncs``, ``sync_kinds``, ``phases`` (``arch_step``,
     ``weight_step``, ``other``: each ``ops``/``syncs``/``sync_kinds``),
-    ``top`` (``[op, count]`` pairs) and ``seconds`` (the counted
-    iteration's wall time, dispatch overhead included)."""
+    ``top`` (``[op, count]`` pairs), ``seconds`` (the counted
+    iteration's wall time, dispatch overhead included) and, with
+    ``sync_sites``, ``sync_sites`` (``{'file:line (function)': count}``)."""
     from mmddarts.utils.op_counter import DEFAULT_PHASE, OpCounter
     model, wrappers, data = _bench_tool().build_search(
         cfg, mode, 'cpu', 'fp32', seed, batch, img, architecture=dict(C=C))
-    model.train_step(data, wrappers)  # warm-up: optimizer states exist
-    counter = OpCounter()
+    counter = OpCounter(trace_syncs=sync_sites, track_host=True)
 
     def in_phase(name, step):
         def wrapped(*args, **kwargs):
@@ -116,6 +120,10 @@ def count_iteration(cfg, mode, C=4, batch=2, img=16, seed=0, top=15):
         setattr(model, name, in_phase(name, getattr(model, name)))
     try:
         with counter:
+            # warm-up: optimizer states exist and the counter has seen
+            # which of them stay on the host (torch.optim's step counters)
+            model.train_step(data, wrappers)
+            counter.reset()
             t0 = time.perf_counter()
             model.train_step(data, wrappers)
             seconds = time.perf_counter() - t0
@@ -127,8 +135,12 @@ def count_iteration(cfg, mode, C=4, batch=2, img=16, seed=0, top=15):
         name: _summary(counter.by_phase.get(name, {}),
                        counter.syncs_by_phase.get(name, {}))
         for name in PHASES + (DEFAULT_PHASE, )}
+    res['host_reads'] = sum(counter.host_reads.values())
     res['top'] = [list(kv) for kv in counter.top(top)]
     res['seconds'] = seconds
+    if sync_sites:
+        res['sync_sites'] = dict(counter.sync_sites.most_common())
+        res['host_read_sites'] = dict(counter.host_read_sites.most_common())
     return res
 
 
@@ -138,11 +150,16 @@ def format_result(mode, res):
                           for k, v in s['sync_kinds'].items())
         return f'{s["syncs"]} host syncs' + (f' ({kinds})' if kinds else '')
 
-    lines = [f'{mode}: {res["ops"]:,} aten compute ops, {syncs(res)}']
+    lines = [f'{mode}: {res["ops"]:,} aten compute ops, {syncs(res)}, '
+             f'{res["host_reads"]} host-only scalar reads']
     for name, s in res['phases'].items():
         lines.append(f'  {name:12s} {s["ops"]:>8,} ops  {syncs(s)}')
     lines.append('  top ops: ' + ', '.join(
         f'{k.replace("aten.", "")} {v:,}' for k, v in res['top']))
+    for site, n in res.get('sync_sites', {}).items():
+        lines.append(f'  sync x{n}: {site}')
+    for site, n in res.get('host_read_sites', {}).items():
+        lines.append(f'  host-only read x{n}: {site}')
     return '\n'.join(lines)
 
 
@@ -166,7 +183,7 @@ def main(argv=None):
                modes={})
     for mode in args.modes:
         res = count_iteration(cfg, mode, args.C, args.batch, args.img,
-                              args.seed, args.top)
+                              args.seed, args.top, args.sync_sites)
         out['modes'][mode] = res
         print(format_result(mode, res), flush=True)
     if args.json:
