@@ -23,14 +23,26 @@ that no device data ever flowed into is not counted; such reads are listed
 as host reads, not dropped. Once a non-CPU tensor is seen (a GPU run) every
 CPU tensor is a host tensor, as it is there.
 """
+import weakref
+
 import torch
-from torch.utils._pytree import arg_tree_leaves, tree_leaves
-from torch.utils.weak import WeakIdKeyDictionary
 
 # ops that wrap a tensor made outside the dispatcher (torch.tensor(...))
 LIFTS = frozenset({'aten.lift_fresh', 'aten.lift_fresh_copy', 'aten.lift'})
 
-_WRITTEN = {}  # op overload -> (positional indices, kwarg names) written
+_WRITTEN = {}  # op overload -> (positional indices, names) of written args
+
+
+def tensors_in(values):
+    """The tensors among ``values`` and in their lists/tuples (aten
+    arguments nest one level: ``Tensor[]``, ``Tensor?[]``)."""
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            yield v
+        elif isinstance(v, (list, tuple)):
+            for t in v:
+                if isinstance(t, torch.Tensor):
+                    yield t
 
 
 def _written_args(func, args, kwargs):
@@ -43,9 +55,10 @@ def _written_args(func, args, kwargs):
         spec = _WRITTEN[func] = (tuple(i for i, _ in written),
                                  tuple(n for _, n in written))
     indices, names = spec
-    found = [args[i] for i in indices if i < len(args)]
-    found += [kwargs[n] for n in names if n in kwargs]
-    return [t for t in tree_leaves(found) if isinstance(t, torch.Tensor)]
+    if not indices:
+        return ()
+    return tensors_in([args[i] for i in indices if i < len(args)] +
+                      [kwargs[n] for n in names if n in kwargs])
 
 
 class HostTensors:
@@ -53,23 +66,46 @@ class HostTensors:
     ``is_host(t)``: would ``t`` be a host tensor in a GPU run."""
 
     def __init__(self):
-        self._host = WeakIdKeyDictionary()
+        # id -> weak reference whose callback drops the id when the tensor
+        # dies (before the id can be reused): a cheap membership test
+        self._host = {}
         self.accelerator = False
 
     def is_host(self, t):
-        if t.device.type != 'cpu':
+        if not t.is_cpu:
             self.accelerator = True
             return False
-        return self.accelerator or t in self._host
+        return self.accelerator or id(t) in self._host
+
+    def mark(self, t):
+        """Declare a CPU tensor made before tracking a host tensor."""
+        key = id(t)
+        if t.is_cpu and key not in self._host:
+            self._host[key] = weakref.ref(
+                t, lambda _, key=key, host=self._host: host.pop(key, None))
+
+    def mark_optimizer_steps(self, optimizers):
+        """torch.optim keeps each parameter's ``state['step']`` on the CPU
+        (unless ``capturable``/``fused``, then on the parameter's device):
+        mark those of optimizers stepped before tracking started."""
+        for opt in optimizers:
+            for state in opt.state.values():
+                step = state.get('step')
+                if isinstance(step, torch.Tensor):
+                    self.mark(step)
 
     def record(self, func, name, args, kwargs, out):
-        inputs = [a for a in arg_tree_leaves(*args, **kwargs)
-                  if isinstance(a, torch.Tensor)]
-        outs = [o for o in tree_leaves(out) if isinstance(o, torch.Tensor)]
-        if name in LIFTS or all(self.is_host(t) for t in inputs):
-            for o in outs:
-                if o.device.type == 'cpu':
-                    self._host[o] = True
+        host = True
+        if name not in LIFTS:
+            for t in tensors_in(args if not kwargs else
+                                (*args, *kwargs.values())):
+                if not self.is_host(t):
+                    host = False
+                    break
+        if host:
+            for o in tensors_in((out, )):
+                self.mark(o)
         else:
-            for t in outs + _written_args(func, args, kwargs):
-                self._host.pop(t, None)
+            # new outputs are in no set; in-place ops return what they wrote
+            for t in _written_args(func, args, kwargs):
+                self._host.pop(id(t), None)

@@ -33,10 +33,9 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 
 import torch
-from torch.utils._pytree import arg_tree_leaves
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from .host_tensors import HostTensors
+from .host_tensors import HostTensors, tensors_in
 
 # No kernel: shape / metadata queries and explicit no-ops.
 FREE_OPS = frozenset({
@@ -200,8 +199,7 @@ class OpCounter(TorchDispatchMode):
     def _on_host(self, args, kwargs):
         if self.host is None:
             return False
-        ts = [t for t in arg_tree_leaves(*args, **kwargs)
-              if isinstance(t, torch.Tensor)]
+        ts = list(tensors_in((*args, *kwargs.values())))
         return bool(ts) and all(self.host.is_host(t) for t in ts)
 
     def reset(self):

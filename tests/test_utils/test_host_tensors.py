@@ -71,6 +71,17 @@ def test_optimizer_step_counters_stay_on_host():
     with OpCounter() as untracked:
         step()
     assert untracked.syncs == sum(counter.host_reads.values())
+    # stepped before tracking: the counters are pre-existing tensors
+    # (device by default) until declared
+    late = OpCounter(track_host=True)
+    with late:
+        step()
+    assert late.syncs == untracked.syncs
+    late = OpCounter(track_host=True)
+    late.host.mark_optimizer_steps([opt])
+    with late:
+        step()
+    assert late.syncs == 0
 
 
 def test_accelerator_run_cpu_tensors_are_host():
@@ -84,3 +95,15 @@ def test_accelerator_run_cpu_tensors_are_host():
 
     c = tracked(fn)
     assert c.syncs == 0 and sum(c.host_reads.values()) == 1
+
+
+def test_dead_host_tensor_ids_are_forgotten():
+    from mmddarts.utils.host_tensors import HostTensors
+    host = HostTensors()
+    with OpCounter() as c:
+        c.host = host
+        t = torch.zeros(3)
+    key = id(t)
+    assert host.is_host(t)
+    del t
+    assert key not in host._host  # a new tensor reusing the id is device

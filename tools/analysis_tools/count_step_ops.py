@@ -118,12 +118,12 @@ def count_iteration(cfg, mode, C=4, batch=2, img=16, seed=0, top=15,
 
     for name in PHASES:  # instance attributes shadow the bound methods
         setattr(model, name, in_phase(name, getattr(model, name)))
+    model.train_step(data, wrappers)  # warm-up: optimizer states exist
+    # torch.optim's step counters stay on the host in a GPU run
+    counter.host.mark_optimizer_steps(
+        w.optimizer for w in wrappers.values())
     try:
         with counter:
-            # warm-up: optimizer states exist and the counter has seen
-            # which of them stay on the host (torch.optim's step counters)
-            model.train_step(data, wrappers)
-            counter.reset()
             t0 = time.perf_counter()
             model.train_step(data, wrappers)
             seconds = time.perf_counter() - t0
