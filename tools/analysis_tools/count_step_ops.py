@@ -23,28 +23,39 @@ What is counted (see ``mmddarts/utils/op_counter.py``):
 - **host syncs**: ops that make the host wait for the device on a GPU:
   scalar reads (``.item()``, ``float(t)``, ``bool(t)``, ``int(t)``: all
   ``aten._local_scalar_dense``), data-dependent shapes (``nonzero``,
-  ``masked_select``, ``unique``, ``equal``) and device-to-host copies.
-  Scalar reads of host-only tensors marked with ``op_counter.host_side()``
-  (e.g. CPU RNG seeds) are not syncs.
+  ``masked_select``, ``unique``, ``equal``) and device-to-host copies, of
+  tensors a GPU run keeps on the device. The count runs on the CPU, where
+  every tensor is a CPU tensor, so the counter follows which tensors a GPU
+  run would keep on the host (``mmddarts/utils/host_tensors.py``: factory
+  outputs such as a seed drawn from the CPU RNG or mmengine's image-size
+  table, torch.optim's ``step`` counters, and what is computed from them
+  alone); scalar reads of those are listed as **host-only reads**, not
+  syncs. ``--sync-sites`` names the source line of each.
 - **phases**: ``arch_step`` (``model.arch_step``: architecture forward and
   backward passes, ablations, alpha optimizer step), ``weight_step``
   (``model.weight_step``: weight forward/backward, clipping, SGD step) and
   ``other`` (everything else in ``train_step``: data preprocessing, timers).
 
-The counts do not depend on the batch, the width or the image size: the
-same Python code dispatches the same ops whatever the tensor shapes (no
-branch of the step depends on them). So the network's width (``--C``),
-batch (``--batch``) and image size (``--img``) default to tiny values
-(C=4, 2 images per half, 16x16) and a count runs in seconds on a CPU; cells,
-nodes, the op set and the alpha layout come from the config and do change
-the count. Counting runs on the CPU (the op sequence is the device's; only
-cuDNN's internal kernel choice differs).
+The step counts do not depend on the batch, the width or the image size:
+the same Python code dispatches the same ops whatever the tensor shapes (no
+branch of the step depends on them; the tests check it). So the network's
+width (``--C``), batch (``--batch``) and image size (``--img``) default to
+tiny values (C=4, 2 images per half, 16x16) and a count takes seconds to
+tens of seconds on one CPU core (counting itself slows the step 2-3x);
+cells, nodes, the op set and the alpha layout come from the config and do
+change the count. Two exceptions: the ``other`` phase grows by 3 ops per
+image (mmengine's data preprocessor casts and normalises a list of images
+one at a time: 20 + 6 x batch ops here), and a step that branches on a read
+value (the ablation guard) counts differently when the branch flips (the
+seed is fixed, so a count is reproducible). Counting runs on the CPU: the
+op sequence is the GPU's, less cuDNN's internal kernel choices.
 
-Printed per mode: total ops and syncs (syncs by kind), ops and syncs per
-phase, the ``--top`` most frequent op kinds and, with ``--sync-sites``, the
-source line behind each host sync; ``--json`` writes the same
-as ``{mode: {ops, syncs, sync_kinds, phases: {name: {ops, syncs,
-sync_kinds}}, top: [[op, count], ...]}}`` plus the settings.
+Printed per mode: total ops, syncs (by kind) and host-only reads, ops and
+syncs per phase, the ``--top`` most frequent op kinds and, with
+``--sync-sites``, the source line behind each sync and host-only read.
+``--json`` writes ``{config, C, batch, img, modes: {mode: {ops, syncs,
+sync_kinds, host_reads, phases: {name: {ops, syncs, sync_kinds}}, top:
+[[op, count], ...], seconds[, sync_sites, host_read_sites]}}}``.
 """
 import argparse
 import importlib.util
