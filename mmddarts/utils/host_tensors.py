@@ -15,8 +15,9 @@ on the host:
 - outputs of ops whose tensor inputs are all host tensors (``step += 1``).
 
 Anything computed from another tensor (a parameter, a buffer, an input, a
-tensor made before tracking started) is a device tensor, and so is every
-tensor an op writes into from one. Blind spot: on a CPU-only run a
+tensor made before tracking started unless declared with :meth:`mark` /
+:meth:`HostTensors.mark_optimizer_steps`) is a device tensor, and so is
+every tensor an op writes into from one. Blind spot: on a CPU-only run a
 factory with ``device=x.device`` is taken for a host tensor (the device
 argument reaches aten as ``cpu`` either way), so a read of such a tensor
 that no device data ever flowed into is not counted; such reads are listed
