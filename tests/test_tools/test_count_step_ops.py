@@ -95,3 +95,16 @@ def test_step_counts_do_not_depend_on_shapes(tool, toy_cfg):
     for phase in ('arch_step', 'weight_step'):
         assert small['phases'][phase] == big['phases'][phase]
     assert small['syncs'] == big['syncs']
+
+
+@pytest.mark.parametrize('config,says', [
+    ('no_such_dir/cfg.py', 'config file not found'),
+    ('configs/train/ddarts_digits.py', 'not a search config'),
+])
+def test_bad_config_is_one_line(tool, repo_root, tmp_path, config, says):
+    path = osp.join(repo_root, config) if config.startswith('configs') \
+        else str(tmp_path / config)
+    with pytest.raises(SystemExit) as exc:
+        tool.main([path])
+    assert says in str(exc.value) and path in str(exc.value)
+    assert '\n' not in str(exc.value)

@@ -174,16 +174,28 @@ def format_result(mode, res):
     return '\n'.join(lines)
 
 
+def load_search_config(path, cfg_options=None):
+    """The config at ``path`` (``--cfg-options`` applied); exits with one
+    line naming it when it is missing or not a search config."""
+    from mmddarts.utils.cli_inputs import load_config
+    from mmddarts.utils.config_utils import apply_cfg_options
+    cfg = load_config(path, required=('model', 'optim_wrapper'))
+    apply_cfg_options(cfg, cfg_options)
+    if not isinstance(cfg.model.get('architecture'), dict) or not all(
+            k in cfg.optim_wrapper for k in ('architecture', 'weights')):
+        raise SystemExit(
+            f'error: {path}: not a search config (needs model.architecture '
+            'and optim_wrapper.architecture / .weights, as '
+            'configs/search/*.py)')
+    return cfg
+
+
 def main(argv=None):
     args = parse_args(argv)
     sys.path.insert(0, ROOT)
-    from mmengine.config import Config
-
     from mmddarts.utils import register_all_modules
-    from mmddarts.utils.config_utils import apply_cfg_options
     register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(args.config)
-    apply_cfg_options(cfg, args.cfg_options)
+    cfg = load_search_config(args.config, args.cfg_options)
     arch = cfg.model['architecture']
     print(f'{args.config}: {arch.get("num_cells")} cells, '
           f'{arch.get("steps")} nodes, op set {arch.get("op_set")}, '
