@@ -19,8 +19,10 @@ below autograd (forward, backward and optimizer alike) and counts
   the host (:mod:`mmddarts.utils.host_tensors`: torch.optim's ``step``
   counters, a seed drawn from the CPU RNG): those are ``host_reads``.
 
-The counts do not depend on batch size or width: tools may measure them on
-a tiny supernet (see ``tools/analysis_tools/count_step_ops.py``).
+The counts of a search step do not depend on batch size or width: tools
+may measure them on a tiny supernet (``tools/analysis_tools/
+count_step_ops.py``; only mmengine's per-image preprocessing grows with the
+batch).
 
 Phases: ``with counter.phase('arch_step'): ...`` labels everything counted
 inside (until the block ends; the innermost label wins); ``by_phase`` and
