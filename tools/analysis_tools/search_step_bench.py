@@ -76,17 +76,23 @@ def _scales(wrappers):
     return out
 
 
-def run_one(cfg, mode, precision, args):
+def build_search(cfg, mode, device='cpu', precision='fp32', seed=0,
+                 batch=2, img=32, architecture=None):
+    """The config's search model in ablation ``mode`` on ``device``, its
+    optimizer wrappers (AMP ones for fp16/bf16) and one random two-half
+    batch: ``(model, wrappers, data)``. ``architecture``: overrides merged
+    into ``model.architecture`` (e.g. ``dict(C=4)``)."""
     import torch
     from mmengine.optim import build_optim_wrapper
 
     from mmddarts.registry import MODELS
-    torch.manual_seed(args.seed)
+    torch.manual_seed(seed)
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg['ablation'] = mode
+    model_cfg['architecture'].update(architecture or {})
     if 'data_preprocessor' in cfg and 'data_preprocessor' not in model_cfg:
         model_cfg['data_preprocessor'] = cfg.data_preprocessor
-    model = MODELS.build(model_cfg).to(args.device)
+    model = MODELS.build(model_cfg).to(device)
     ow = copy.deepcopy(cfg.optim_wrapper)
     if PRECISIONS[precision] is not None:
         _train_tool()._set_amp(ow)
@@ -94,9 +100,16 @@ def run_one(cfg, mode, precision, args):
             ow[member]['dtype'] = PRECISIONS[precision]
     wrappers = build_optim_wrapper(model, ow)
     classes = model_cfg['architecture']['num_classes']
-    gen = torch.Generator().manual_seed(args.seed)
-    data = dict(weights=make_batch(args.batch, args.img, classes, gen),
-                arch=make_batch(args.batch, args.img, classes, gen))
+    gen = torch.Generator().manual_seed(seed)
+    data = dict(weights=make_batch(batch, img, classes, gen),
+                arch=make_batch(batch, img, classes, gen))
+    return model, wrappers, data
+
+
+def run_one(cfg, mode, precision, args):
+    import torch
+    model, wrappers, data = build_search(
+        cfg, mode, args.device, precision, args.seed, args.batch, args.img)
     cuda = args.device.startswith('cuda')
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     if cuda:

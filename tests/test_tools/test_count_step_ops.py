@@ -1,0 +1,110 @@
+"""tools/analysis_tools/count_step_ops.py: the CLI writes per-mode counts
+with the documented keys; the phase split matches counting arch_step and
+weight_step on their own; the step counts do not depend on batch, width or
+image size (what lets the tool count on a tiny network)."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+from mmddarts.utils.op_counter import OpCounter
+
+
+@pytest.fixture(scope='module')
+def tool(repo_root):
+    path = osp.join(repo_root, 'tools/analysis_tools/count_step_ops.py')
+    spec = importlib.util.spec_from_file_location('count_step_ops', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope='module')
+def toy_cfg(repo_root):
+    """The digits search config on a 3-cell, 2-node supernet."""
+    from mmengine.config import Config
+
+    from mmddarts.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(
+        osp.join(repo_root, 'configs/search/ddarts_digits.py'))
+    cfg.model['architecture'].update(num_cells=3, steps=2)
+    return cfg
+
+
+def test_cli_writes_json(tool, repo_root, tmp_path, capsys):
+    out = tmp_path / 'counts.json'
+    rc = tool.main([
+        osp.join(repo_root, 'configs/search/ddarts_digits.py'), '--modes',
+        'none', 'exact', '--C', '4', '--batch', '2', '--img', '8', '--top',
+        '5', '--json', str(out), '--cfg-options',
+        'model.architecture.num_cells=3', 'model.architecture.steps=2'
+    ])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert '3 cells, 2 nodes' in text and 'exact:' in text
+    res = json.loads(out.read_text())
+    assert {'config', 'C', 'batch', 'img', 'modes'} <= set(res)
+    assert set(res['modes']) == {'none', 'exact'}
+    for mode, r in res['modes'].items():
+        assert {'ops', 'syncs', 'sync_kinds', 'phases', 'top', 'seconds',
+                'host_reads'} <= set(r)
+        assert set(r['phases']) == {'arch_step', 'weight_step', 'other'}
+        assert sum(p['ops'] for p in r['phases'].values()) == r['ops']
+        assert sum(p['syncs'] for p in r['phases'].values()) == r['syncs']
+        assert sum(r['sync_kinds'].values()) == r['syncs']
+        assert len(r['top']) == 5 and r['top'][0][1] >= r['top'][-1][1]
+        assert all(r['phases'][p]['ops'] > 0 for p in ('arch_step',
+                                                         'weight_step'))
+        assert f'{mode}: {r["ops"]:,} aten compute ops' in text
+    # the ablation passes only add architecture-step work
+    none, exact = res['modes']['none'], res['modes']['exact']
+    assert exact['phases']['arch_step']['ops'] > \
+        none['phases']['arch_step']['ops']
+    assert exact['phases']['weight_step'] == none['phases']['weight_step']
+
+
+def test_phases_match_steps_counted_alone(tool, toy_cfg):
+    res = tool.count_iteration(toy_cfg, 'reference', C=4, batch=2, img=8)
+    model, wrappers, data = tool._bench_tool().build_search(
+        toy_cfg, 'reference', batch=2, img=8, architecture=dict(C=4))
+    model.train_step(data, wrappers)  # the same warm-up
+    counter = OpCounter(track_host=True)
+    counter.host.mark_optimizer_steps(
+        [wrappers['architecture'].optimizer, wrappers['weights'].optimizer])
+    counts = {}
+    with counter:
+        batch_w, batch_a = model._split_batch(data)
+        counter.reset()
+        model.arch_step(batch_a, wrappers['architecture'])
+        counts['arch_step'] = (counter.ops, counter.syncs)
+        counter.reset()
+        model.weight_step(batch_w, wrappers['weights'])
+        counts['weight_step'] = (counter.ops, counter.syncs)
+    for phase, (ops, syncs) in counts.items():
+        assert (res['phases'][phase]['ops'],
+                res['phases'][phase]['syncs']) == (ops, syncs), phase
+    # reference mode reads the ablation guard on the device
+    assert counts['arch_step'][1] > 0
+
+
+def test_step_counts_do_not_depend_on_shapes(tool, toy_cfg):
+    small = tool.count_iteration(toy_cfg, 'exact', C=4, batch=2, img=8)
+    big = tool.count_iteration(toy_cfg, 'exact', C=6, batch=3, img=16)
+    for phase in ('arch_step', 'weight_step'):
+        assert small['phases'][phase] == big['phases'][phase]
+    assert small['syncs'] == big['syncs']
+
+
+@pytest.mark.parametrize('config,says', [
+    ('no_such_dir/cfg.py', 'config file not found'),
+    ('configs/train/ddarts_digits.py', 'not a search config'),
+])
+def test_bad_config_is_one_line(tool, repo_root, tmp_path, config, says):
+    path = osp.join(repo_root, config) if config.startswith('configs') \
+        else str(tmp_path / config)
+    with pytest.raises(SystemExit) as exc:
+        tool.main([path])
+    assert says in str(exc.value) and path in str(exc.value)
+    assert '\n' not in str(exc.value)
