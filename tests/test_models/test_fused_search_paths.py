@@ -219,3 +219,36 @@ def test_arch_step_equals_legacy(layout, mode, guard):
             assert torch.allclose(a, b, rtol=0, atol=TOL), (chunk, key)
         if mode != 'none':
             assert bool(logs['abl_guarded']) == guard
+
+
+@pytest.mark.parametrize('state', ['train', 'eval', 'frozen_train',
+                                   'frozen_eval', 'mixed_eps'])
+def test_merged_bn_equals_one_call_per_module(state):
+    from mmddarts.models.search.member_ops import merged_bn
+    torch.manual_seed(0)
+    bns = [nn.BatchNorm2d(c, affine=False).double() for c in (3, 4, 3)]
+    if state == 'mixed_eps':
+        bns[1].eps = 1e-3  # not mergeable: falls back to one call each
+    for b in bns:  # non-trivial running statistics
+        b.running_mean.uniform_(-1, 1)
+        b.running_var.uniform_(0.5, 2)
+        b.train(not state.endswith('eval'))
+    ref = copy.deepcopy(bns)
+    xs = [torch.randn(2, b.num_features, 5, 5, dtype=torch.float64,
+                      requires_grad=True) for b in bns]
+    frozen = state.startswith('frozen')
+    for m in bns + ref:
+        m.track_running_stats = not frozen
+    counters = []
+    out = merged_bn(bns, xs, 1, counters)
+    exp = [m(x) for m, x in zip(ref, xs)]
+    if counters:
+        torch._foreach_add_(counters, 1)
+    assert _max_diff(out, exp) <= TOL
+    cot = [torch.randn_like(o) for o in out]
+    assert _max_diff(torch.autograd.grad(out, xs, cot),
+                     torch.autograd.grad(exp, xs, cot)) <= TOL
+    for m, r in zip(bns, ref):
+        assert torch.allclose(m.running_mean, r.running_mean, atol=TOL)
+        assert torch.allclose(m.running_var, r.running_var, atol=TOL)
+        assert m.num_batches_tracked.item() == r.num_batches_tracked.item()
