@@ -128,3 +128,30 @@ def test_logs_to_host_is_one_copy_per_dtype():
     for k in 'abc':
         assert out[k].dtype == log_vars[k].dtype
         assert out[k].item() == log_vars[k].item()
+
+
+@pytest.mark.parametrize('options', [
+    dict(ablation='reference', reference_dynamics=True),
+    dict(ablation='exact', unrolled=True),
+    dict(ablation='exact', contribution='shapley', shapley_permutations=2),
+])
+def test_no_syncs_in_the_variants(options):
+    """The authors' dynamics (a fused Adam skips non-finite owner steps
+    itself), the unrolled step (``||v|| = 0`` decided on the device) and
+    Shapley contributions without truncation."""
+    torch.manual_seed(0)
+    model = DDartsSearch(
+        architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
+                          C=4, num_cells=2, steps=2),
+        parse_methods=('darts', ), **options)
+    model.train()
+    optim = SearchOptimWrapperConstructor(dict(
+        architecture=dict(optimizer=dict(type='Adam', lr=3e-3)),
+        weights=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+                     clip_grad=dict(max_norm=5.0))))(model)
+    model.train_step(data(0), optim)
+    batch = data(1)
+    with OpCounter() as c:
+        logs = model.train_step(batch, optim)
+    assert c.syncs == 0, dict(c.sync_names)
+    assert float(logs['arch_grads_finite']) == 1.0
