@@ -142,7 +142,7 @@ def test_no_syncs_in_the_variants(options):
     torch.manual_seed(0)
     model = DDartsSearch(
         architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
-                          C=4, num_cells=2, steps=2),
+                          C=4, num_cells=3, steps=2),
         parse_methods=('darts', ), **options)
     model.train()
     optim = SearchOptimWrapperConstructor(dict(
