@@ -155,3 +155,37 @@ def test_no_syncs_in_the_variants(options):
         logs = model.train_step(batch, optim)
     assert c.syncs == 0, dict(c.sync_names)
     assert float(logs['arch_grads_finite']) == 1.0
+
+
+def test_genotype_hook_accumulates_on_the_device():
+    """The hook's per-iteration bookkeeping reads nothing on the host; its
+    epoch totals keep the former semantics (skipped steps out, guarded
+    steps out of labl only)."""
+    from types import SimpleNamespace
+
+    from mmddarts.engine.hooks.genotype_export_hook import \
+        GenotypeExportHook
+    hook = GenotypeExportHook(draw=False)
+    model = SimpleNamespace(latest_arch_logs={},
+                            latest_arch_grads_finite=None)
+    runner = SimpleNamespace(model=model)
+    hook.before_train_epoch(runner)
+    steps = [  # mc, labl, guarded, grads finite
+        ([0.2, 0.4], [0.5, -0.5], 0., True),
+        ([0.1, -0.1], [0., 0.], 1., True),
+        ([9.0, 9.0], [9.0, 9.0], 0., False),  # overflowed: skipped
+        ([float('nan'), 1.0], [0.0, 0.0], 0., True),  # non-finite: skipped
+        ([0.3, 0.6], [1.0, -1.0], 0., True),
+    ]
+    with OpCounter() as c:
+        for mc, labl, guarded, finite in steps:
+            model.latest_arch_logs = dict(
+                mc=torch.tensor(mc), labl=torch.tensor(labl),
+                abl_guarded=torch.tensor(guarded))
+            model.latest_arch_grads_finite = torch.tensor(finite)
+            hook.after_train_iter(runner, 0)
+    assert c.syncs == 0, dict(c.sync_names)
+    hook._read_counts()
+    assert (hook._count, hook._guarded, hook._skipped) == (3, 1, 2)
+    assert hook._sums['mc'].tolist() == pytest.approx([0.6, 0.9])
+    assert hook._sums['labl'].tolist() == pytest.approx([1.5, -1.5])
