@@ -174,7 +174,7 @@ class DDartsSearch(BaseModel):
                 "set train_cfg=dict(type='mmddarts.SearchEpochBasedTrainLoop'"
                 ', ...)')
         # stacked on the host; on CUDA pinned and copied without blocking
-        device = self.data_preprocessor.device
+        device = getattr(self.data_preprocessor, 'device', None) or 'cpu'
         batch_w = self.data_preprocessor(
             stage_batch(data['weights'], device), True)
         batch_a = self.data_preprocessor(
