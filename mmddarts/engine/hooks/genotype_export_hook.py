@@ -14,6 +14,11 @@ Per epoch, into the work dir (main process only):
 
 At the end of training: ``genotype_<method>_final.json`` and, when
 ``mmddarts.visualization.draw_genotype`` is available, ``.png`` drawings.
+
+The per-iteration bookkeeping stays on the logs' device (sums and step
+counts are tensors; skipped and guarded steps are masked with
+``torch.where``), so the hook adds no host synchronisation to an iteration;
+it reads the totals once per epoch.
 """
 import json
 import os
@@ -69,6 +74,7 @@ class GenotypeExportHook(Hook):
         self._sums = {}
         self._count = 0
         self._skipped = 0
+        self._guarded = 0
 
     @staticmethod
     def _model(runner):
@@ -117,38 +123,52 @@ class GenotypeExportHook(Hook):
         logs = getattr(model, 'latest_arch_logs', None)
         if not logs:
             return
-        values = {k: v.detach().float().cpu() for k, v in logs.items()}
+        values = {k: v.detach().float() for k, v in logs.items()}
         model.latest_arch_logs = {}  # consumed: skipped steps add nothing
         finite_grads = getattr(model, 'latest_arch_grads_finite', None)
         model.latest_arch_grads_finite = None
         # An fp16 step whose gradients overflowed is skipped by the loss
         # scaler: the model records that its alpha grads were not finite
         # (the forward logs usually still are). Such a step, or one with
-        # inf/nan logs, is left out of the epoch's averages.
-        if finite_grads is not None and not bool(finite_grads):
-            self._skipped += 1
-            return
-        if not all(bool(torch.isfinite(v).all()) for v in values.values()):
-            self._skipped += 1
-            return
-        guarded = bool(values.get('abl_guarded', torch.zeros(())).any())
-        self._guarded += int(guarded)
+        # inf/nan logs, is left out of the epoch's averages. All on the
+        # device: ``ok`` masks the step instead of an early return.
+        device = next(iter(values.values())).device
+        ok = torch.stack([torch.isfinite(v).all() for v in values.values()])
+        ok = ok.all()
+        if finite_grads is not None:
+            ok = ok & finite_grads.to(device=device, dtype=torch.bool)
+        guarded = values['abl_guarded'].bool().any() if \
+            'abl_guarded' in values else torch.zeros((), dtype=torch.bool,
+                                                     device=device)
+        self._guarded = self._guarded + (ok & guarded).long()
+        self._skipped = self._skipped + (~ok).long()
+        self._count = self._count + ok.long()
+        unguarded = ok & ~guarded
         for key, value in values.items():
-            if guarded and key in self.GUARDED_KEYS:
-                continue
+            keep = unguarded if key in self.GUARDED_KEYS else ok
+            # where(): a skipped step's inf/nan must not reach the sums
+            value = torch.where(keep, value, torch.zeros_like(value))
             prev = self._sums.get(key)
             self._sums[key] = value if prev is None else prev + value
-        self._count += 1
+
+    def _read_counts(self):
+        """The epoch's step counts as ints (one host read per epoch)."""
+        counts = [self._count, self._guarded, self._skipped]
+        if any(isinstance(c, torch.Tensor) for c in counts):
+            counts = torch.stack([torch.as_tensor(c).cpu()
+                                  for c in counts]).tolist()
+        self._count, self._guarded, self._skipped = (int(c) for c in counts)
 
     def after_train_epoch(self, runner):
         model = self._model(runner)
         epoch = runner.epoch + 1
+        self._read_counts()
         means = {}
         for k, v in self._sums.items():
             n = self._count - (self._guarded if k in self.GUARDED_KEYS
                                else 0)
             if n:
-                means[k] = (v / n).tolist()
+                means[k] = (v / n).cpu().tolist()
         mixing = supernet_mixing(model)
         names, alphas, dominant = [], {}, []
         for name, alpha in model.named_arch_parameters():

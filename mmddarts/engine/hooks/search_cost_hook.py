@@ -81,8 +81,9 @@ class SearchCostHook(Hook):
     Args:
         out_file (str): file name in the work dir. Defaults to
             ``'search_cost.json'``.
-        sync_cuda (bool): synchronise CUDA around timed steps (exact split;
-            set False to leave the kernel queue alone). Defaults to True.
+        sync_cuda (bool): on CUDA, time the steps with CUDA events (their
+            device time, read once per epoch; the host never waits for the
+            device in a step); False: host clock only. Defaults to True.
     """
     # after the genotype / distance / early-stop hooks (NORMAL) of an epoch,
     # before the CheckpointHook (VERY_LOW) that saves the totals

@@ -33,6 +33,7 @@ from mmengine.runner import EpochBasedTrainLoop
 from mmengine.runner.utils import set_random_seed
 from torch.utils.data import DataLoader
 
+from mmddarts.models.algorithms.batch_transfer import loader_pin_memory
 from mmddarts.models.algorithms.step_timer import NULL_TIMER
 from mmddarts.registry import LOOPS
 from .epoch_worker_seeder import EpochWorkerSeeder, derive_seed
@@ -64,6 +65,8 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
                  arch_dataloader: Optional[Union[DataLoader, Dict]] = None,
                  reseed_each_epoch: bool = True,
                  **kwargs):
+        # pinned batches on CUDA: DDartsSearch copies them without blocking
+        dataloader = loader_pin_memory(dataloader)
         super().__init__(runner, dataloader, max_epochs, **kwargs)
         if arch_dataloader is None:
             cfg = getattr(runner, 'cfg', None) or {}
@@ -74,6 +77,7 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
                 'of the data that trains the alphas): pass it in train_cfg or '
                 'define a top-level arch_dataloader in the config')
         if isinstance(arch_dataloader, dict):
+            arch_dataloader = loader_pin_memory(arch_dataloader)
             diff_rank_seed = runner._randomness_cfg.get(
                 'diff_rank_seed', False)
             # its own seed: with runner.seed both halves would be shuffled

@@ -28,6 +28,13 @@ whole search model (``custom_keys`` match names such as
 ``architecture.classifier``) and only the member's own parameters are kept.
 A top-level ``paramwise_cfg`` is refused: it would be ambiguous between the
 two optimizers.
+
+Members of type ``OptimWrapper`` / ``AmpOptimWrapper`` are built as
+``mmddarts.SearchOptimWrapper`` / ``SearchAmpOptimWrapper`` (foreach
+clipping, the gradient norm logged without a host read), and their
+optimizers get ``fused=True`` where torch has a fused kernel (Adam, AdamW,
+SGD), else ``foreach=True``, unless the optimizer config sets ``fused`` or
+``foreach`` itself (:mod:`.search_optim_wrapper`).
 """
 import copy
 
@@ -37,6 +44,7 @@ from mmengine.registry import OPTIMIZERS
 
 from mmddarts.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 from .amp_options import resolve_amp_member
+from .search_optim_wrapper import SEARCH_WRAPPER_TYPES, multi_tensor_options
 
 PARAM_GETTERS = dict(
     architecture='arch_parameters', weights='weight_parameters')
@@ -108,8 +116,13 @@ class SearchOptimWrapperConstructor:
             if paramwise:
                 params = self._param_groups(model, name, optim_cfg,
                                             paramwise, params)
+            otype = optim_cfg.get('type')
+            optim_cfg = multi_tensor_options(
+                optim_cfg, otype if isinstance(otype, type) else
+                OPTIMIZERS.get(otype), params)
             optim_cfg['params'] = params
             optimizer = OPTIMIZERS.build(optim_cfg)
+            cfg['type'] = SEARCH_WRAPPER_TYPES.get(cfg['type'], cfg['type'])
             wrappers[name] = OPTIM_WRAPPERS.build(
                 cfg, default_args=dict(optimizer=optimizer))
         return OptimWrapperDict(**wrappers)

@@ -14,6 +14,12 @@ Gradient hygiene (the reference code and mmrazor leak both ways):
   back-propagated into the weights only (``backward(inputs=weights)``), and
   the alphas' grads are cleared again afterwards, so no optimizer ever sees a
   gradient computed on the other half of the data.
+
+Host synchronisation: nothing in ``arch_step`` / ``weight_step`` reads a
+device tensor on the host (the ablation guard, the finiteness check, the
+loss scale and every log value stay on the device); ``train_step`` copies
+all scalar log values to the host in one transfer (:func:`logs_to_host`),
+the iteration's only synchronisation.
 """
 from typing import Dict, Optional, Sequence
 
@@ -22,7 +28,9 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmddarts.registry import MODELS
+from mmddarts.utils.op_counter import host_side
 from . import arch_step_variants
+from .batch_transfer import stage_batch
 from .reference_dynamics import carry_weight_step_leak, reference_arch_step
 from .step_timer import NULL_TIMER
 
@@ -165,8 +173,12 @@ class DDartsSearch(BaseModel):
                 f'arch=batch) from SearchEpochBasedTrainLoop, got {keys}; '
                 "set train_cfg=dict(type='mmddarts.SearchEpochBasedTrainLoop'"
                 ', ...)')
-        batch_w = self.data_preprocessor(data['weights'], True)
-        batch_a = self.data_preprocessor(data['arch'], True)
+        # stacked on the host; on CUDA pinned and copied without blocking
+        device = getattr(self.data_preprocessor, 'device', None) or 'cpu'
+        batch_w = self.data_preprocessor(
+            stage_batch(data['weights'], device), True)
+        batch_a = self.data_preprocessor(
+            stage_batch(data['arch'], device), True)
         return batch_w, batch_a
 
     @staticmethod
@@ -201,7 +213,7 @@ class DDartsSearch(BaseModel):
         with timer.time('weights', images=len(batch_w['inputs'])):
             log_vars.update(
                 self.weight_step(batch_w, optim_wrapper['weights'], reduce))
-        return log_vars
+        return logs_to_host(log_vars)
 
     def arch_step(self, batch, optim_wrapper, reduce=None, unroll=None):
         """Architecture update on a preprocessed batch.
@@ -260,7 +272,14 @@ class DDartsSearch(BaseModel):
         _clear_grads(weights)
         with torch.no_grad():
             acc = (logits.argmax(1) == targets).float().mean()
-        return dict(loss=loss.detach(), acc=acc)
+        log_vars = dict(loss=loss.detach(), acc=acc)
+        # mmddarts' wrappers keep the clipped norm on the device (mmengine's
+        # would have read it into the message hub as train/grad_norm)
+        pop = getattr(optim_wrapper, 'pop_grad_norm', None)
+        norm = pop() if pop is not None else None
+        if norm is not None:
+            log_vars['grad_norm'] = norm
+        return log_vars
 
     def _ablation_generator(self, device):
         """A generator for the random op weights of ablated cells, seeded from
@@ -269,7 +288,8 @@ class DDartsSearch(BaseModel):
         rank unless ``diff_rank_seed`` is set."""
         if self.ablation == 'none':
             return None
-        seed = int(torch.randint(0, 2**62, (1, )).item())
+        with host_side():  # the CPU RNG: no device to wait for
+            seed = int(torch.randint(0, 2**62, (1, )).item())
         gen = torch.Generator(device=device)
         gen.manual_seed(seed)
         return gen
@@ -286,12 +306,13 @@ class DDartsSearch(BaseModel):
             value = value.detach().float()
             # Per-owner logs are 1-d even with a single alpha set (DARTOpti
             # ResNet18): decide by shape, not by size.
+            # kept on the device: the hooks accumulate them there
             if value.dim() == 0:
                 log_vars[f'arch_{key}'] = value
                 if key in HOOK_FLAGS:  # per-step flags the hooks count
-                    per_owner[key] = value.cpu()
+                    per_owner[key] = value
             else:
-                per_owner[key] = value.reshape(-1).cpu()
+                per_owner[key] = value.reshape(-1)
                 log_vars[f'arch_{key}'] = value.mean()
         self.latest_arch_logs = per_owner
         return log_vars
@@ -335,7 +356,9 @@ def _as_tensor(value):
 
 
 def _loss_scale(optim_wrapper, device):
-    """The current fp16 loss scale of an ``AmpOptimWrapper`` (1 otherwise).
+    """The current fp16 loss scale of an ``AmpOptimWrapper`` (1.0 otherwise):
+    a 0-d float32 tensor on ``device`` (reading it on the host would wait
+    for the device).
 
     ``GradScaler`` creates its scale lazily in ``scale()``; calling it on a
     unit tensor initialises it exactly as a ``backward`` through the wrapper
@@ -343,4 +366,20 @@ def _loss_scale(optim_wrapper, device):
     scaler = getattr(optim_wrapper, 'loss_scaler', None)
     if scaler is None or not scaler.is_enabled():
         return 1.0
-    return float(scaler.scale(torch.ones((), device=device)))
+    return scaler.scale(torch.ones((), device=device))
+
+
+def logs_to_host(log_vars):
+    """``log_vars`` with every 0-d tensor copied to the host, in ONE
+    transfer per dtype (one in practice): the values are stacked on the
+    device first. The loggers' ``.item()`` on the host copies is then free.
+    Other values are returned unchanged."""
+    groups = {}
+    for key, value in log_vars.items():
+        if isinstance(value, torch.Tensor) and value.dim() == 0:
+            groups.setdefault((value.device, value.dtype), []).append(key)
+    out = dict(log_vars)
+    for keys in groups.values():
+        host = torch.stack([log_vars[k].detach() for k in keys]).cpu()
+        out.update(zip(keys, host.unbind()))
+    return out

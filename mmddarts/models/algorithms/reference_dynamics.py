@@ -66,14 +66,20 @@ def step_owners_in_turn(alphas, order, optimizer, ce_grads, w01, carried):
 
     Returns:
         tuple: ``(finite, left)``: whether every owner's gradient was
-        finite (a non-finite one is not stepped, as a GradScaler would skip
-        it), and the grads left in the alphas after the loop: the owner
-        stepped j-th still holds the CE gradients of the K - 1 - j
-        backwards that came after its zeroing.
+        finite (a 0-d bool tensor; a non-finite one is not stepped, as a
+        GradScaler would skip it), and the grads left in the alphas after
+        the loop: the owner stepped j-th still holds the CE gradients of the
+        K - 1 - j backwards that came after its zeroing.
+
+    A fused optimizer (what the search constructor builds for Adam) skips a
+    non-finite step itself, given ``found_inf`` as GradScaler gives it, so
+    the loop never reads a device value on the host; others read
+    ``finite`` once per owner.
     """
     acc = ([c.clone() for c in carried] if carried is not None else
            [torch.zeros_like(a) for a in alphas])
-    all_finite = True
+    all_finite = torch.ones((), dtype=torch.bool, device=alphas[0].device)
+    fused = bool(optimizer.defaults.get('fused'))
     for k in order:
         for t, g in zip(acc, ce_grads):  # backward of cell k's CE: all cells
             t += g
@@ -81,12 +87,19 @@ def step_owners_in_turn(alphas, order, optimizer, ce_grads, w01, carried):
             with torch.enable_grad():
                 a = alphas[k]
                 acc[k] += w01 * torch.autograd.grad(zero_one_loss(a), a)[0]
-        finite = bool(torch.isfinite(acc[k]).all())
-        all_finite &= finite
-        if finite:
+        finite = torch.isfinite(acc[k]).all()
+        all_finite = all_finite & finite
+        if fused or bool(finite):
             for j, a in enumerate(alphas):
                 a.grad = acc[k] if j == k else None
-            optimizer.step()
+            if fused:  # the kernel skips the update (and the step count)
+                optimizer.found_inf = (~finite).float()
+                try:
+                    optimizer.step()
+                finally:
+                    del optimizer.found_inf
+            else:
+                optimizer.step()
         for a in alphas:
             a.grad = None
         acc[k] = torch.zeros_like(acc[k])  # zero cell k's grads only
@@ -105,8 +118,7 @@ def weight_step_leak(alphas, loss_scale, w01):
     for i, a in enumerate(alphas):
         g = (torch.zeros_like(a) if a.grad is None else
              a.grad.detach().to(a.dtype) / loss_scale)
-        if not bool(torch.isfinite(g).all()):
-            g = torch.zeros_like(a)
+        g = torch.where(torch.isfinite(g).all(), g, torch.zeros_like(g))
         if l01 is not None:
             g = g + w01 * l01[i]
         leak.append(g)
@@ -155,11 +167,12 @@ def reference_arch_step(model, batch, optim_wrapper, reduce=None):
                                        model.w01, model.carried_alpha_grads)
     model.carried_alpha_grads = left
     scaler = getattr(optim_wrapper, 'loss_scaler', None)
-    if not finite and scaler is not None and scaler.is_enabled():
-        scaler.update(loss_scale * scaler.get_backoff_factor())
+    if scaler is not None and scaler.is_enabled():
+        # backed off after an overflow, else unchanged (no host read)
+        scaler.update(torch.where(
+            finite, loss_scale, loss_scale * scaler.get_backoff_factor()))
     logs['loss'] = logs['loss'] + model.w01 * logs['l01'].mean()
     log_vars = model._arch_log_vars(logs)
-    finite = torch.tensor(finite)
     model.latest_arch_grads_finite = finite
     log_vars['arch_grads_finite'] = finite.float()
     return log_vars

@@ -15,6 +15,10 @@ Exact gradient of ``Labl_i`` w.r.t. the cell's own alpha_i (derivation):
                      = ((mc_i - m) * g_i - (mc_i / N) * S_i) / m^2
 
 so two backward passes (g and S, each for all cells at once) are enough.
+
+No host synchronisation: the guard is a 0-d bool tensor on ``mc``'s device
+and selects with ``torch.where`` (a search step never waits for the GPU to
+decide it); the values are those of the former ``if guarded:`` branches.
 """
 import torch
 
@@ -31,12 +35,18 @@ def ablation_guard(mc, eps=1e-8, rel_eps=0.0):
     is the absolute floor (the reference tests ``m == 0``), ``rel_eps``
     makes "near zero" relative to the contributions' own scale, so it does
     not depend on the loss units.
+
+    ``guarded`` is a 0-d bool tensor on ``mc``'s device (``bool(guarded)``
+    reads it on the host, a device sync on a GPU).
     """
     m = mc.mean()
-    floor = eps
     if rel_eps:
-        floor = max(float(eps), float(rel_eps * mc.abs().mean()))
-    return m, bool(m.abs() <= floor)
+        # max(eps, rel_eps * mean |mc|) in mc's dtype: the comparison casts
+        # a python eps to that dtype too, and rounding is monotone, so the
+        # decision is the one of the former python max()
+        floor = torch.clamp(rel_eps * mc.abs().mean(), min=float(eps))
+        return m, m.abs() <= floor
+    return m, m.abs() <= eps
 
 
 def ablation_loss(mc, eps=1e-8, rel_eps=0.0):
@@ -50,13 +60,12 @@ def ablation_loss(mc, eps=1e-8, rel_eps=0.0):
             ``m == 0``).
 
     Returns:
-        tuple: ``(labl [N], m, guarded)`` with ``guarded`` a bool telling
-        whether the guard fired.
+        tuple: ``(labl [N], m, guarded)`` with ``guarded`` a 0-d bool
+        tensor telling whether the guard fired.
     """
     m, guarded = ablation_guard(mc, eps, rel_eps)
-    if guarded:
-        return torch.zeros_like(mc), m, True
-    return 1 - mc / m, m, False
+    # where(): 1 - mc / m may be inf/nan when the guard fires; not selected
+    return torch.where(guarded, torch.zeros_like(mc), 1 - mc / m), m, guarded
 
 
 def ablation_loss_grads(mc, g, S, eps=1e-8, rel_eps=0.0):
@@ -77,7 +86,8 @@ def ablation_loss_grads(mc, g, S, eps=1e-8, rel_eps=0.0):
         raise ValueError(f'ablation_loss_grads: got {mc.numel()} '
                          f'contributions, {n} g and {len(S)} S terms')
     m, guarded = ablation_guard(mc, eps, rel_eps)
-    if guarded:
-        return [torch.zeros_like(gi) for gi in g]
     m2 = m * m
-    return [((mc[i] - m) * g[i] - (mc[i] / n) * S[i]) / m2 for i in range(n)]
+    zero = torch.zeros((), dtype=g[0].dtype, device=g[0].device) if n else None
+    return [torch.where(guarded, zero,
+                        ((mc[i] - m) * g[i] - (mc[i] / n) * S[i]) / m2)
+            for i in range(n)]

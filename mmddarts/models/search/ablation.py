@@ -243,8 +243,7 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         labl, m, guarded = ablation_loss(mc, eps, rel_eps)
         labl_mean = labl.mean()
         logs.update(mc=mc, labl=labl, abl_m=m,
-                    abl_guarded=torch.tensor(float(guarded),
-                                             device=mc.device))
+                    abl_guarded=guarded.float())
     for t, gi in zip(total, g):
         t += gi
     if S is not None:

@@ -102,9 +102,10 @@ def shapley_loss_grads(phi, T, D, eps=1e-8, rel_eps=0.0):
         raise ValueError(f'shapley_loss_grads: got {phi.numel()} values, '
                          f'{n} T and {len(D)} D terms')
     m, guarded = ablation_guard(phi, eps, rel_eps)
-    if guarded:
-        return [torch.zeros_like(t) for t in T]
-    return [-T[i] / m + phi[i] * D[i] / (m * m) for i in range(n)]
+    zero = torch.zeros((), dtype=T[0].dtype, device=T[0].device) if n else None
+    # where(): no host sync; the unselected branch may be inf/nan
+    return [torch.where(guarded, zero, -T[i] / m + phi[i] * D[i] / (m * m))
+            for i in range(n)]
 
 
 def _ablate(net, w, rnd, owner):
@@ -311,7 +312,7 @@ def shapley_arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     phi, se = shapley_estimate(marg)
     labl, m, guarded = ablation_loss(phi, eps, rel_eps)
     logs = dict(ce=ce, l01=l01.detach(), mc=phi, labl=labl, abl_m=m,
-                abl_guarded=torch.tensor(float(guarded), device=phi.device))
+                abl_guarded=guarded.float())
     if se is not None:
         logs['mc_se'] = se
     if truncation:

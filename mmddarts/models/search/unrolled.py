@@ -114,7 +114,7 @@ def unrolled_arch_step_grads(net, inputs, targets, train_inputs,
         gw = _grads(
             F.cross_entropy(net(train_inputs), train_targets) * loss_scale,
             weights)
-        if loss_scale != 1.0:
+        if not _unit(loss_scale):
             gw = [x / loss_scale for x in gw]
         if reduce is not None:
             reduce(gw)
@@ -128,31 +128,41 @@ def unrolled_arch_step_grads(net, inputs, targets, train_inputs,
                                reduce=reduce, weight_grads=vgrads, **kwargs)
             _swap(weights, orig)
             del w_virtual
-            r = 0.0
+            r = torch.tensor(0.0)
             if lr:
                 v = [x / loss_scale for x in vgrads] \
-                    if loss_scale != 1.0 else vgrads
+                    if not _unit(loss_scale) else vgrads
                 if reduce is not None:
                     reduce(v)
                 norm = torch.sqrt(sum((x.double()**2).sum() for x in v))
-                if float(norm) != 0.0:
-                    r = eps / norm  # a tensor: nan/0 under fp16 overflow
-                    hv = _train_alpha_grads(net, weights, orig, v, r,
-                                            train_inputs, train_targets,
-                                            loss_scale)
-                    if reduce is not None:
-                        reduce(hv)
-                    for a, h in zip(alphas, hv):
-                        c = h * (-lr / (2 * r)).to(h.dtype)
-                        if a.grad is None:
-                            a.grad = c
-                        else:
-                            a.grad.add_(c)
-                    r = float(r)
+                # ||v|| = 0: no second-order term (r = 0 gives h = 0, and
+                # where() drops the 0 * inf); decided on the device, the
+                # two extra passes are the price of never reading norm
+                nonzero = norm != 0
+                # a tensor: nan/0 under fp16 overflow
+                r = torch.where(nonzero, eps / norm, torch.zeros_like(norm))
+                hv = _train_alpha_grads(net, weights, orig, v, r,
+                                        train_inputs, train_targets,
+                                        loss_scale)
+                if reduce is not None:
+                    reduce(hv)
+                for a, h in zip(alphas, hv):
+                    c = torch.where(nonzero, h * (-lr / (2 * r)).to(h.dtype),
+                                    torch.zeros_like(h))
+                    if a.grad is None:
+                        a.grad = c
+                    else:
+                        a.grad.add_(c)
         finally:
             _swap(weights, orig)
-    logs['unroll_r'] = torch.tensor(r)
+    logs['unroll_r'] = r.detach()
     return logs
+
+
+def _unit(loss_scale):
+    """``loss_scale`` is the python 1.0 (an AMP scale is a device tensor,
+    divided by without reading it)."""
+    return not isinstance(loss_scale, torch.Tensor) and loss_scale == 1.0
 
 
 def _train_alpha_grads(net, weights, orig, v, r, x, y, loss_scale):
