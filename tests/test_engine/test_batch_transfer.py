@@ -54,13 +54,3 @@ def test_unequal_images_are_left_to_the_preprocessor():
     staged = stage_batch(data, 'cpu')
     assert isinstance(staged['inputs'], list)
     assert stage_batch('x', 'cpu') == 'x'
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
-def test_cuda_batch_is_pinned_and_on_the_device():
-    staged = stage_batch(batch(), 'cuda')
-    assert staged['inputs'].device.type == 'cuda'
-    assert all(s.gt_label.device.type == 'cuda'
-               for s in staged['data_samples'])
-    torch.testing.assert_close(staged['inputs'].cpu(),
-                               torch.stack(batch()['inputs']))
