@@ -1,8 +1,8 @@
 # Offline D-DARTS search demo on scikit-learn's handwritten digits (no
 # download): 4 individual cells (reductions at 1 and 2), C=8, 3 nodes per
 # cell, 16x16 images, batch 64, 4 epochs. Same losses and schedule shape as
-# the CIFAR search. About 7 s per search step on one busy CPU core (11 steps
-# per epoch), so a few minutes on 2 cores:
+# the CIFAR search. 12 search steps per epoch, about 9 s each on a CPU core
+# shared with other jobs (load average ~6; README demo):
 #   OMP_NUM_THREADS=1 python tools/train.py configs/search/ddarts_digits.py
 # (on a shared 2-core machine one intra-op thread is much faster than two.)
 _base_ = [

@@ -19,9 +19,7 @@ model = dict(
         mixing='sigmoid'),
     w01=7.0,
     w_abl=0.5,
-    # 'reference' as ddarts_supernet.py: the published DO-x genotypes came
-    # from the authors' code, whose ablation term has no gradient; exact
-    # lost 3.3 points on the digits comparison (docs/search.md).
+    # as the published DO-x runs (Labl logged, no gradient; ddarts_supernet.py)
     ablation='reference',
     # edge reproduces every baseline at init (two ops on one edge: ResNet50's
     # bottleneck + residual); sparse is what the paper's DO-* models used.
