@@ -1,6 +1,7 @@
 """Offline end-to-end demo: search, derive, train, test — on built-in data.
 
-1. a D-DARTS search (individual cells, exact ablation loss) on scikit-learn's
+1. a D-DARTS search (individual cells, the ablation loss logged as in the
+   authors' code: the config's ``ablation='reference'``) on scikit-learn's
    handwritten digits (``configs/search/ddarts_digits.py``);
 2. the searched ``sparse`` genotype is drawn and trained as a derived network
    (``configs/train/ddarts_digits.py``);

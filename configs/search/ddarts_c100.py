@@ -17,13 +17,14 @@ batch_size = 128
 # Peak memory of one search iteration, CPU fp32 (tools/analysis_tools/
 # estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
 # before starting, --auto-batch picks the largest batch that fits):
-#   exact 139 MiB + 282 MiB per image: 35.4 GiB at batch 128 (9.0 GiB at 32),
-#   reference / none about 144 MiB per image: 18.1 GiB at 128.
+#   reference / none about 144 MiB per image: 18.1 GiB at 128;
+#   model.ablation=exact 139 MiB + 282 MiB per image: 35.4 GiB at batch 128
+#   (9.0 GiB at 32).
 #   GPU / AMP figures: not measured yet (no GPU lent so far).
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 model = dict(architecture=dict(num_classes=100, C=16, num_cells=8),
-             w01=7.0, w_abl=0.5, ablation='exact')
+             w01=7.0, w_abl=0.5, ablation='reference')
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)

@@ -16,6 +16,13 @@ Sources:
   w01 7 / w_abl 0.5 from the released file names (`abl0.5_fair7`); the
   paper (section 5.1): batch 128 on CIFAR, 96 on ImageNet, with AMP; C=32 for
   DARTOpti searches (section 5.1).
+- Ablation mode: aheuillet/D-DARTS separate_loss.py (commit 7b64457)
+  builds the ablation loss as ``torch.tensor(...)`` of contributions read
+  with ``.item()`` (architect.py): logged, no gradient, i.e. our
+  ``'reference'``, the mode of every published D-DARTS / DARTOpti search
+  (docs/search.md, "Which ablation mode"); ``'none'`` where there is one
+  alpha set (ResNet18: the term is identically 0) and for DARTS /
+  FairDARTS (no ablation term).
 """
 import glob
 import os.path as osp
@@ -33,41 +40,48 @@ WEIGHTS_DDARTS = dict(w_lr=0.005, w_lr_min=1e-3, momentum=0.9, w_wd=3e-4,
 ARCH_DDARTS = dict(arch_lr=3e-3, arch_sched=('CosineAnnealingLR', 1e-3),
                    betas=(0.9, 0.999), arch_wd=1e-3, arch_clip=None)
 DDARTS = dict(WEIGHTS_DDARTS, **ARCH_DDARTS, epochs=50, C=16, cells=8,
-              w01=7.0, w_abl=0.5, mixing='sigmoid', zero_one='owner')
+              w01=7.0, w_abl=0.5, mixing='sigmoid', zero_one='owner',
+              ablation='reference')
 DARTOPTI = dict(WEIGHTS_DDARTS, **ARCH_DDARTS, epochs=55, C=32, w01=7.0,
-                w_abl=0.5, mixing='sigmoid', batch=128, zero_one='owner')
+                w_abl=0.5, mixing='sigmoid', batch=128, zero_one='owner',
+                ablation='reference')
+DARTOPTI_ONE_SET = dict(DARTOPTI, ablation='none')  # ResNet18: one gene
 
 PUBLISHED = {
     'darts_c10': dict(
         batch=64, w_lr=0.025, w_lr_min=1e-3, momentum=0.9, w_wd=3e-4,
         w_clip=5.0, arch_lr=3e-4, arch_sched=('ConstantLR', None),
         betas=(0.5, 0.999), arch_wd=1e-3, arch_clip=10.0, epochs=50, C=16,
-        cells=8, w01=0.0, w_abl=0.0, mixing='softmax'),
+        cells=8, w01=0.0, w_abl=0.0, mixing='softmax', ablation='none'),
     'fairdarts_c10': dict(
         batch=128, w_lr=0.005, w_lr_min=1e-3, momentum=0.9, w_wd=3e-4,
         w_clip=5.0, arch_lr=3e-3, arch_sched=('ConstantLR', None),
         betas=(0.9, 0.999), arch_wd=1e-3, arch_clip=None, epochs=50, C=16,
-        cells=8, w01=10.0, w_abl=0.0, mixing='sigmoid', zero_one='joint'),
+        cells=8, w01=10.0, w_abl=0.0, mixing='sigmoid', zero_one='joint',
+        ablation='none'),
     'ddarts_c10': dict(DDARTS, batch=128),
     'ddarts_c100': dict(DDARTS, batch=128),
     'ddarts_imagenet': dict(DDARTS, batch=96),
-    'dartopti_resnet18_c10': DARTOPTI,
-    'dartopti_resnet18_c100': DARTOPTI,
+    'dartopti_resnet18_c10': DARTOPTI_ONE_SET,
+    'dartopti_resnet18_c100': DARTOPTI_ONE_SET,
     'dartopti_resnet50_c100': DARTOPTI,
     'dartopti_xception_c10': DARTOPTI,
     # Offline demos (toy data, documented short schedules and larger arch
     # lr): only the weight optimizer and the losses are the method's.
     'ddarts_digits': dict(WEIGHTS_DDARTS, w01=7.0, w_abl=0.5,
-                          mixing='sigmoid', zero_one='owner'),
+                          mixing='sigmoid', zero_one='owner',
+                          ablation='reference'),
     'dartopti_resnet18_digits': dict(WEIGHTS_DDARTS, w01=7.0, w_abl=0.5,
-                                     mixing='sigmoid', zero_one='owner'),
+                                     mixing='sigmoid', zero_one='owner',
+                                     ablation='none'),
     'ddarts_digits_tensorboard': dict(WEIGHTS_DDARTS, w01=7.0, w_abl=0.5,
-                                      mixing='sigmoid', zero_one='owner'),
+                                      mixing='sigmoid', zero_one='owner',
+                                      ablation='reference'),
     # Your own image folder: the method's optimizers, losses and supernet;
     # batch and epochs are the user's (their data, their memory).
     'ddarts_custom': dict(WEIGHTS_DDARTS, **ARCH_DDARTS, C=16, cells=8,
                           w01=7.0, w_abl=0.5, mixing='sigmoid',
-                          zero_one='owner'),
+                          zero_one='owner', ablation='reference'),
 }
 # Second order: DARTS ran it with its first-order hyper-parameters (Liu et
 # al. 2019, section 3.1.1; train_search.py --unrolled); D-DARTS' variant too.
@@ -110,7 +124,8 @@ def actual(cfg):
         arch_clip=None if a_clip is None else a_clip.max_norm,
         epochs=cfg.train_cfg.max_epochs, C=arch.C,
         cells=arch.get('num_cells'), w01=cfg.model.w01,
-        w_abl=cfg.model.w_abl, mixing=mixing, zero_one=zero_one)
+        w_abl=cfg.model.w_abl, mixing=mixing, zero_one=zero_one,
+        ablation=cfg.model.get('ablation'))
 
 
 def test_every_search_config_has_a_published_row():
@@ -141,3 +156,29 @@ def test_ddarts_arch_lr_anneals_over_the_search():
         s = _sched(Config.fromfile(osp.join(SEARCH, name + '.py')),
                    'architecture')
         assert s.type == 'ConstantLR' and s.factor == 1.0
+
+
+def _alpha_sets(cfg):
+    """Number of alpha owners of a search config's supernet, from its
+    layout (no supernet is built): one per cell for individual D-DARTS
+    alphas, one per distinct gene of the baseline for DARTOpti."""
+    from mmddarts.search.baselines import get_baseline
+    arch = cfg.model.architecture
+    if arch.type == 'mmddarts.DARTOptiSupernet':
+        return len(set(get_baseline(arch.baseline).seq))
+    assert arch.get('alpha_mode', 'individual') == 'individual'
+    return arch.num_cells
+
+
+@pytest.mark.parametrize('name', sorted(
+    n for n in PUBLISHED if n.startswith(('ddarts', 'dartopti'))))
+def test_ddarts_and_dartopti_configs_log_the_ablation_as_published(name):
+    """The chosen default (docs/search.md, "Which ablation mode"): every
+    D-DARTS / DARTOpti search config searches as the authors' code did,
+    ablation='reference' (the term logged, no gradient), except with one
+    alpha set, where the term is identically 0 and 'none' skips its passes.
+    'exact' is an opt-in research mode, never a shipped default."""
+    cfg = Config.fromfile(osp.join(SEARCH, name + '.py'))
+    want = 'none' if _alpha_sets(cfg) == 1 else 'reference'
+    assert cfg.model.get('ablation') == want, name
+    assert not cfg.model.get('reference_dynamics', False), name

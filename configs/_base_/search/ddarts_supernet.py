@@ -1,7 +1,7 @@
 # D-DARTS search model: every cell owns its alpha (sigmoid mixing, 7 DARTS ops
-# without 'none'), per-cell loss CE + w01 * L01 + w_abl * Labl with the exact
-# ablation gradient (DESIGN section 3). Released CIFAR-100 run: w01 7,
-# w_abl 0.5, C 16, 8 cells.
+# without 'none'), per-cell loss CE + w01 * L01 + w_abl * Labl, the ablation
+# term measured and logged as in the authors' code (docs/search.md, "Which
+# ablation mode"). Released CIFAR-100 run: w01 7, w_abl 0.5, C 16, 8 cells.
 model = dict(
     type='mmddarts.DDartsSearch',
     architecture=dict(
@@ -17,6 +17,8 @@ model = dict(
     # by the search configs: model.data_preprocessor = data_preprocessor.
     w01=7.0,
     w_abl=0.5,
-    ablation='exact',
+    # as the published runs (Labl logged, no gradient); digits, 5 seeds: 98.44
+    # +- 0.61 % vs exact 95.11 +- 2.67 % (docs/search.md, Which ablation mode)
+    ablation='reference',
     parse_methods=('sparse', 'edge', 'darts'),
     threshold=0.85)
