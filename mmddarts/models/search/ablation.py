@@ -59,7 +59,7 @@ def _grads(loss, params, retain_graph=False):
 
 def ablated_losses(net, feats, weights, targets, generator=None,
                    with_grad=False, loss_scale=1.0, chunk=None,
-                   checkpoint=False):
+                   checkpoint=False, prefix=False):
     """Loss ``L_j`` with each alpha owner j ablated, reusing the full pass.
 
     Args:
@@ -74,6 +74,10 @@ def ablated_losses(net, feats, weights, targets, generator=None,
             (:mod:`.ablation_batch`); ``None``: all in one.
         checkpoint (bool): recompute the ablated cells in the backward
             instead of keeping their graphs (with grad only).
+        prefix (bool): with grad and one chunk: run the full network as
+            one more member of the batch (see :func:`chunk_losses`), so
+            ``S`` needs no separate prefix backward and ``feats`` only needs
+            the stem output.
 
     Returns:
         tuple: ``(losses [K] detached, S list or None)``.
@@ -107,7 +111,8 @@ def ablated_losses(net, feats, weights, targets, generator=None,
                 return leaf[k]
 
             out = chunk_losses(net, feats, weights, rnd, targets, members,
-                               entry, checkpoint)
+                               entry, checkpoint,
+                               feats[0] if prefix else None)
             if with_grad and out.requires_grad:
                 keys = [k for k, v in leaf.items() if v.requires_grad]
                 # retain_graph: the mixing (sigmoid) nodes are shared with
@@ -197,6 +202,24 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     alphas = net.arch_parameters()
 
     weights = net.position_weights()
+    with_grad = ablation == 'exact' and bool(w_abl)
+    options = dict(chunk=getattr(net, 'ablation_chunk', None),
+                   checkpoint=getattr(net, 'ablation_checkpoint', False))
+    losses = S = None
+    if with_grad and len(split_chunks(member_order(net),
+                                      options['chunk'])) == 1:
+        # One batch: the full network runs in it as one more member, so
+        # the ablations need no full pass beforehand and S no separate
+        # prefix backward; they run BEFORE the full pass' graph is built
+        # and their graph is gone when it is (peak memory: the larger of
+        # the two, not their sum). The stem has no alpha: a graph-free
+        # value, its BN statistics left to the full pass below.
+        with torch.no_grad(), frozen_bn_stats(net):
+            stem0 = net.stem_forward(inputs)
+        losses, S = ablated_losses(net, [stem0], weights, targets, generator,
+                                   with_grad=True, loss_scale=loss_scale,
+                                   prefix=True, **options)
+        del stem0
     stem = net.stem_forward(inputs)
     feats = [stem]
     net.cells_forward(stem, stem, weights, record=feats)
@@ -215,22 +238,23 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
                                       alphas)):
             t += g
 
-    losses = S = None
-    if ablation != 'none':
-        with_grad = ablation == 'exact' and bool(w_abl)
+    if with_grad and losses is None:
         losses, S = ablated_losses(net, feats, weights, targets, generator,
-                                   with_grad=with_grad,
-                                   loss_scale=loss_scale,
-                                   chunk=getattr(net, 'ablation_chunk', None),
-                                   checkpoint=getattr(
-                                       net, 'ablation_checkpoint', False))
-    del feats, stem
+                                   with_grad=True, loss_scale=loss_scale,
+                                   **options)
 
     wps = [] if weight_grads is None else net.weight_parameters()
     g = _grads(ce * loss_scale, alphas + wps)  # last use: frees the graph
     if wps:
         weight_grads.extend(g[len(alphas):])
         g = g[:len(alphas)]
+    if ablation != 'none' and losses is None:
+        # measured only (no gradient): after the CE backward freed the
+        # full pass' graph, so the batched passes never coexist with it
+        losses, _ = ablated_losses(net, [f.detach() for f in feats],
+                                   weights, targets, generator,
+                                   with_grad=False, **options)
+    del feats, stem
     ce = ce.detach().clone()  # a value from here on (reduced in place)
     if reduce is not None:
         reduce([ce] + ([] if losses is None else [losses]) + g +

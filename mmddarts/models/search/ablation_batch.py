@@ -57,8 +57,17 @@ def _run_cell(cell, s0, s1, w, members, checkpoint):
         cell, s0, s1, w, members, use_reentrant=False)
 
 
+PREFIX = -1  # the member that runs the full network (prefix mode)
+
+
+def _member(state, members, g):
+    """Member ``g`` 's ``[B, ...]`` slice of a batch-major batch (a view)."""
+    B = state.shape[0] // members
+    return state.reshape(B, members, *state.shape[1:])[:, g]
+
+
 def chunk_losses(net, feats, weights, rnd, targets, members, entry,
-                 checkpoint=False):
+                 checkpoint=False, prefix=None):
     """Losses ``[len(members)]`` of the ablations ``members`` (owner ids,
     sorted by first cell) run as one batch.
 
@@ -72,18 +81,32 @@ def chunk_losses(net, feats, weights, rnd, targets, members, entry,
         checkpoint (bool): keep only each cell's inputs for the backward
             and recompute the cell there (one more batched forward, far
             less memory).
+        prefix (Tensor, optional): the stem output: then the full network
+            runs as one more member (first, real weights in every cell,
+            its loss not returned) and every ablation joins from ITS
+            states instead of ``entry``: a backward of the losses then
+            reaches the alphas through the shared prefix too, in the same
+            batched pass (no separate prefix backward, no full pass
+            needed beforehand).
     """
     starts = [net.owner_cells[j][0] for j in members]
     pos = {j: {k: t for t, k in enumerate(net.owner_cells[j])}
            for j in members}
+    pos[PREFIX] = {}
     s0 = s1 = None
     active = []
-    for k in range(starts[0], net.num_cells):
+    if prefix is not None:
+        s0 = s1 = prefix
+        active.append(PREFIX)
+    for k in range(0 if prefix is not None else starts[0], net.num_cells):
+        if prefix is not None:
+            f0, f1 = _member(s0, len(active), 0), _member(s1, len(active), 0)
         for j, start in zip(members, starts):
             if start == k:
                 g = len(active)
-                s0 = _join(s0, entry(max(k - 1, 0)), g)
-                s1 = _join(s1, entry(k), g)
+                s0 = _join(s0, f0 if prefix is not None else entry(
+                    max(k - 1, 0)), g)
+                s1 = _join(s1, f1 if prefix is not None else entry(k), g)
                 active.append(j)
         w = torch.stack([rnd[j][pos[j][k]] if k in pos[j] else weights[k]
                          for j in active])
@@ -93,5 +116,5 @@ def chunk_losses(net, feats, weights, rnd, targets, members, entry,
     logits = net.head_forward(s1)
     B = targets.shape[0]
     ce = F.cross_entropy(logits, targets.repeat_interleave(G),
-                         reduction='none')
-    return ce.reshape(B, G).mean(0)
+                         reduction='none').reshape(B, G).mean(0)
+    return ce[1:] if prefix is not None else ce
