@@ -18,6 +18,7 @@ float32 values (AOT autograd's decomposed BatchNorm backward rounds
 differently from the fused eager kernel; measured: at most ~8e-7 after 3
 steps).
 """
+import os.path as osp
 import types
 
 import pytest
@@ -37,7 +38,8 @@ from _compile_toys import (TOY_NET, CountingBackend, make_search,  # noqa
                            run_search, search_batches)
 
 RTOL, ATOL = 1e-5, 1e-6
-GENOTYPE = 'configs/genotypes/darts-v2.json'
+GENOTYPE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+    __file__)))), 'configs', 'genotypes', 'darts-v2.json')
 
 
 @pytest.fixture(autouse=True)

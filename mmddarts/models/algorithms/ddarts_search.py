@@ -202,6 +202,10 @@ class DDartsSearch(BaseModel):
         (:class:`DDartsSearchDDP` passes one; ``None`` on a single process).
         """
         self._check_optim(optim_wrapper)
+        if self.compile_options is not None:
+            # compiled cells: one CUDA-graph generation per iteration
+            # (mode='reduce-overhead'); a counter bump otherwise
+            torch.compiler.cudagraph_mark_step_begin()
         timer = self.step_timer
         with timer.time('preprocess'):
             batch_w, batch_a = self._split_batch(data)
