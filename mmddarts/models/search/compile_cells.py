@@ -28,7 +28,7 @@ import inspect
 import torch
 
 # compiled variants a cell may need (see the module docstring), with room
-VARIANTS_PER_CELL = 8
+VARIANTS_PER_CELL = 16
 _COMPILE_KWARGS = tuple(
     name for name in inspect.signature(torch.compile).parameters
     if name != 'model')
