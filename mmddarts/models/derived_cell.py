@@ -16,7 +16,17 @@ DROP_PATH_MODES = ('node', 'edge')
 
 def drop_path(x, drop_prob, generator=None):
     """Zero whole samples with probability ``drop_prob`` and rescale the rest
-    by ``1 / (1 - drop_prob)`` (DARTS' drop path, not in place)."""
+    by ``1 / (1 - drop_prob)`` (DARTS' drop path, not in place).
+
+    ``drop_prob`` may be a 0-d tensor (what compiled cells get): the rate is
+    then a graph input rather than a constant, so a new rate every epoch
+    does not recompile; the mask is drawn as ``rand < keep`` (the same
+    distribution as ``bernoulli_(keep)``, another random stream)."""
+    if isinstance(drop_prob, torch.Tensor):
+        keep = 1. - drop_prob
+        mask = torch.rand((x.size(0), 1, 1, 1), dtype=keep.dtype,
+                          device=x.device, generator=generator) < keep
+        return x * mask / keep
     if drop_prob <= 0.:
         return x
     keep = 1. - drop_prob
@@ -101,13 +111,19 @@ class DerivedCell(nn.Module):
         }
 
     def forward(self, s0, s1, drop_prob=0.):
+        """``drop_prob``: a float, or a 0-d tensor (always applied in
+        training, even at 0: the branch does not depend on its value, so a
+        compiled cell keeps one graph for every rate)."""
         # An input no edge reads is not preprocessed (its weights stay idle).
         states = {}
         if 0 in self.used_inputs:
             states[0] = self.preprocess0(s0)
         if 1 in self.used_inputs:
             states[1] = self.preprocess1(s1)
-        drop = self.training and drop_prob > 0.
+        if isinstance(drop_prob, torch.Tensor):
+            drop = self.training
+        else:
+            drop = self.training and drop_prob > 0.
         for node in self.nodes:
             total = 0
             for i in self._inputs[node]:

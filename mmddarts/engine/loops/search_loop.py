@@ -37,6 +37,7 @@ from mmddarts.models.algorithms.batch_transfer import loader_pin_memory
 from mmddarts.models.algorithms.step_timer import NULL_TIMER
 from mmddarts.registry import LOOPS
 from .epoch_worker_seeder import EpochWorkerSeeder, derive_seed
+from .runner_compile import adopt_runner_compile
 
 WEIGHTS_STREAM, ARCH_STREAM = 0, 1
 
@@ -171,6 +172,11 @@ class SearchEpochBasedTrainLoop(EpochBasedTrainLoop):
             sampler = getattr(loader, 'sampler', None)
             if sampler is not None and hasattr(sampler, 'seed'):
                 sampler.seed = sampler_seed
+
+    def run(self):
+        # cfg.compile: compile the supernet's cells, not train_step
+        adopt_runner_compile(self.runner)
+        return super().run()
 
     def run_epoch(self) -> None:
         if self.reseed_each_epoch:

@@ -29,6 +29,7 @@ from mmengine.model import BaseModel
 
 from mmddarts.registry import MODELS
 from mmddarts.utils.op_counter import host_side
+from ..search.compile_cells import compile_cells
 from . import arch_step_variants
 from .batch_transfer import stage_batch
 from .reference_dynamics import carry_weight_step_leak, reference_arch_step
@@ -82,6 +83,12 @@ class DDartsSearch(BaseModel):
             the weight optimizer's; ``unroll_eps``: the finite-difference
             step is ``unroll_eps / ||v||``.
         init_cfg (dict, optional): mmengine init config.
+
+    ``architecture`` may hold ``compile`` (bool or dict of ``torch.compile``
+    arguments): the supernet's cells are then compiled, the rest of the
+    step stays eager (:mod:`mmddarts.models.search.compile_cells`; the
+    runner's ``cfg.compile`` is turned into the same, see
+    :class:`SearchEpochBasedTrainLoop`).
     """
 
     def __init__(self,
@@ -99,9 +106,16 @@ class DDartsSearch(BaseModel):
             data_preprocessor = dict(type='mmpretrain.ClsDataPreprocessor')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        compile_cfg = None
         if isinstance(architecture, dict):
+            # ``compile``: torch.compile the cells (see compile_cells)
+            architecture = dict(architecture)
+            compile_cfg = architecture.pop('compile', None)
             architecture = MODELS.build(architecture)
         self.architecture = architecture
+        self.compile_options = compile_cells(
+            getattr(architecture, 'cells', ()), compile_cfg,
+            'model.architecture.compile')
         if ablation not in ('exact', 'reference', 'none'):
             raise ValueError(f'DDartsSearch: ablation must be one of '
                              f"'exact', 'reference', 'none', got {ablation!r}")
@@ -200,6 +214,10 @@ class DDartsSearch(BaseModel):
         (:class:`DDartsSearchDDP` passes one; ``None`` on a single process).
         """
         self._check_optim(optim_wrapper)
+        if self.compile_options is not None:
+            # compiled cells: one CUDA-graph generation per iteration
+            # (mode='reduce-overhead'); a counter bump otherwise
+            torch.compiler.cudagraph_mark_step_begin()
         timer = self.step_timer
         with timer.time('preprocess'):
             batch_w, batch_a = self._split_batch(data)

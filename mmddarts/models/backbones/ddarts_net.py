@@ -1,12 +1,14 @@
 """DDartsNet: the derived (evaluation) network of a (D-)DARTS genotype."""
 import json
 
+import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmddarts.registry import MODELS
 from mmddarts.structures.genotype import Genotype
 from ..derived_cell import DerivedCell
+from ..search.compile_cells import compile_cells
 from .net_arch import (EXTRA_STATE, FROM_CHECKPOINT, arch_build_kwargs,
                        arch_from_init_cfg, check_state_dict, encode_arch)
 
@@ -80,6 +82,9 @@ class DDartsNet(BaseModule):
             gradient, so they are built with ``requires_grad=False`` and DDP
             needs no ``find_unused_parameters``; ``False`` drops them.
         init_cfg: mmengine init config.
+        compile: ``torch.compile`` the cells: ``True`` or a dict of its
+            arguments (see :mod:`mmddarts.models.search.compile_cells`);
+            drop path then reaches the cells as a tensor rate.
 
     Attributes:
         out_channels (list[int]): output channels of every cell.
@@ -105,7 +110,8 @@ class DDartsNet(BaseModule):
                  concat_rule='fed',
                  keep_unused_inputs=True,
                  init_cfg=None,
-                 reductions=None):
+                 reductions=None,
+                 compile=False):
         super().__init__(init_cfg=init_cfg)
         if isinstance(genotype, str) and genotype == FROM_CHECKPOINT:
             rebuilt = arch_build_kwargs(
@@ -201,6 +207,8 @@ class DDartsNet(BaseModule):
         # reads only cell 10, so nothing reads cell 11).
         for i in self.dead_cells:
             self.cells[i].requires_grad_(False)
+        self.compile_options = compile_cells(
+            self.cells, compile, f'{type(self).__name__}: compile')
 
     # ------------------------------------------------ architecture record
     def arch_record(self):
@@ -262,6 +270,11 @@ class DDartsNet(BaseModule):
         else:
             s0 = self.stem0(x)
             s1 = self.stem1(s0)
+        drop_prob = self.drop_path_prob
+        if self.compile_options is not None and self.training and \
+                drop_prob > 0.:
+            # a graph input, not a constant: no recompile per epoch's rate
+            drop_prob = torch.full((), float(drop_prob), device=x.device)
         outs, aux = [], None
         last = max(self.out_indices)
         if with_aux_output:
@@ -270,7 +283,7 @@ class DDartsNet(BaseModule):
                                  'the auxiliary head (aux_index)')
             last = max(last, self.aux_index)
         for i, cell in enumerate(self.cells):
-            s0, s1 = s1, cell(s0, s1, self.drop_path_prob)
+            s0, s1 = s1, cell(s0, s1, drop_prob)
             if i in self.out_indices:
                 outs.append(s1)
             if i == self.aux_index:
