@@ -8,19 +8,26 @@ search iteration").
 
 Host syncs: scalar reads of tensors a GPU run keeps on the device (the
 tool tracks which CPU tensors stay on the host, e.g. torch.optim's step
-counters: those reads are not syncs). The budgets live in the two dicts
-below and nowhere else. Set at the counts measured on main 35dfc76 (ops /
-syncs: none 29,942 / 1, reference 51,738 / 3, exact 90,572 / 5; torch
-2.14.1) + 2%, rounded up (syncs: 2% is under one, so the count itself);
-tighten them as the supernet gets cheaper.
+counters: those reads are not syncs). The budgets live in the dicts
+below and nowhere else.
+
+History (ops / syncs): main 35dfc76 before issue 9: none 29,942 / 1,
+reference 51,738 / 3, exact 90,572 / 5. After issue 9 (fused node mixing
+and tail BNs, shared ReLU and parameter-free ops, batched ablations with
+the full network as a member, foreach optimizers, logs on device):
+none 9,755 / 0, reference 12,072 / 0, exact 16,932 / 0 (16,932 with the
+default ablation_checkpoint=True, 14,690 without). Budgets: those + 2%,
+rounded up; issue 9's goals (12,000 / 15,000 / 20,000 and no sync in
+the step) are the hard ceiling.
 """
 import importlib.util
 import os.path as osp
 
 import pytest
 
-BUDGET = dict(none=30_541, reference=52_773, exact=92_384)
-SYNC_BUDGET = dict(none=1, reference=3, exact=5)
+BUDGET = dict(none=9_951, reference=12_314, exact=17_271)
+SYNC_BUDGET = dict(none=0, reference=0, exact=0)
+GOALS = dict(none=12_000, reference=15_000, exact=20_000)  # issue 9
 
 SUPERNET = dict(num_cells=8, steps=4, op_set='darts',
                 alpha_mode='individual', mixing='sigmoid')
@@ -48,7 +55,7 @@ def counts(repo_root):
 def test_search_iteration_within_budget(counts, mode):
     res = counts(mode)
     phases = {k: (v['ops'], v['syncs']) for k, v in res['phases'].items()}
-    assert res['ops'] <= BUDGET[mode], (
+    assert res['ops'] <= min(BUDGET[mode], GOALS[mode]), (
         f'{mode}: {res["ops"]} ops > budget {BUDGET[mode]}; per phase '
         f'(ops, syncs) {phases}; top {res["top"][:8]}')
     assert res['syncs'] <= SYNC_BUDGET[mode], (
