@@ -12,7 +12,15 @@ model = dict(
         steps=4,
         alpha_mode='individual',
         mixing='sigmoid',
-        op_set='darts'),
+        op_set='darts',
+        # exact mode only: recompute the batched ablated cells in the
+        # backward (peak ~2.1x a weight step instead of ~4.7x; False: fewer
+        # kernels). One search iteration of this supernet launches 9,755
+        # (none) / 12,072 (reference) / 16,932 (exact) aten ops, no host
+        # sync in the step (docs/search.md, "Speed"; count_step_ops.py).
+        ablation_checkpoint=True,
+        # ablations per batched pass (None: all in one; 1: one by one)
+        ablation_chunk=None),
     # The dataset base config's data_preprocessor (normalisation) is used
     # by the search configs: model.data_preprocessor = data_preprocessor.
     w01=7.0,

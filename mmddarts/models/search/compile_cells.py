@@ -81,6 +81,11 @@ def compile_cells(cells, value, where='compile'):
     for cell in cells:
         cell.compile(**options)
     raise_recompile_limit(len(cells))
+    # The architecture step back-propagates parts of a graph more than once
+    # (retain_graph: the op weights are shared by the ablation batch and the
+    # full pass, the prefix by g and the ablation cotangents); AOT autograd's
+    # donated buffers forbid that (process-wide, never turned back on).
+    torch._functorch.config.donated_buffer = False
     return options
 
 
