@@ -18,9 +18,8 @@ model = dict(
         # kernels). One search iteration of this supernet launches 9,755
         # (none) / 12,072 (reference) / 16,932 (exact) aten ops, no host
         # sync in the step (docs/search.md, "Speed"; count_step_ops.py).
-        ablation_checkpoint=True,
-        # ablations per batched pass (None: all in one; 1: one by one)
-        ablation_chunk=None),
+        # (ablation_chunk, not set: all ablations in one batched pass)
+        ablation_checkpoint=True),
     # The dataset base config's data_preprocessor (normalisation) is used
     # by the search configs: model.data_preprocessor = data_preprocessor.
     w01=7.0,
