@@ -84,7 +84,9 @@ def toy_search_cfg(C=8, cells=3):
     ))
 
 
-TOLERANCE = 0.15
+# 0.25 since issue 9: the batched ablation passes make the peak less linear
+# in the batch (measured 19% over at B=24 from the B=2/4 fit, 2026-12-01)
+TOLERANCE = 0.25
 
 
 def test_prediction_matches_a_measured_third_batch():
