@@ -106,6 +106,51 @@ def test_cell_forward_equals_per_edge(reduction, reduction_prev, op_names):
     assert _max_diff(g, r) <= TOL
 
 
+def test_cell_swapped_after_construction_falls_back_and_equals_per_edge(
+        monkeypatch):
+    """The node mix reads the merged BN output as a stack when the node's
+    layout is the one planned at construction; a module swapped later
+    (FactorizedReduce's ReLU -> SiLU: its tail BN no longer joins) takes
+    the split path, with the same numbers."""
+    from mmddarts.models.ops import FactorizedReduce
+    from mmddarts.models.search import search_cell as sc
+    torch.manual_seed(0)
+    cell = SearchCell(3, 6, 5, 4, True, False, DARTS_OPS).double().train()
+    for edge in cell.edges:
+        for op in edge.ops:
+            if isinstance(op, FactorizedReduce):
+                op.relu = nn.SiLU()
+    ref = copy.deepcopy(cell)
+    calls = []
+    plain_mix = sc._mix
+    monkeypatch.setattr(sc, '_mix',
+                        lambda *a: calls.append(1) or plain_mix(*a))
+    s0 = torch.randn(2, 6, 8, 8, dtype=torch.float64, requires_grad=True)
+    s1 = torch.randn(2, 5, 8, 8, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(cell.num_edges, len(DARTS_OPS), dtype=torch.float64,
+                   requires_grad=True)
+    out = cell(s0, s1, w)
+    assert len(calls) == cell.steps  # every node read edges from an input
+    ref_out = ref.forward_per_edge(s0, s1, w)
+    assert (out - ref_out).abs().max() <= TOL
+    cot = torch.randn_like(out)
+    g = torch.autograd.grad(out, [s0, s1, w] + list(cell.parameters()), cot)
+    r = torch.autograd.grad(ref_out, [s0, s1, w] + list(ref.parameters()),
+                            cot)
+    assert _max_diff(g, r) <= TOL
+
+
+def test_cell_as_built_mixes_every_node_from_the_merged_bn(monkeypatch):
+    from mmddarts.models.search import search_cell as sc
+    calls = []
+    monkeypatch.setattr(sc, '_mix', lambda *a: calls.append(1))
+    for reduction in (False, True):
+        cell = SearchCell(3, 6, 5, 4, reduction, False, DARTS_OPS)
+        cell(torch.randn(2, 6, 8, 8), torch.randn(2, 5, 8, 8),
+             torch.rand(cell.num_edges, len(DARTS_OPS)))
+    assert calls == []
+
+
 def _unshared_copy(cell):
     """A copy whose edges own separate parameter-free modules again (the
     layout before issue 9)."""

@@ -13,8 +13,14 @@ The table also gives the cost of a search *iteration* (this step plus one
 weight step, when ``weight`` is measured) relative to the first-order
 leave-one-out step it replaces (``x-2nd`` -> ``x``, ``shapley-k*`` ->
 ``exact``). Each mode runs in its own subprocess so peak memory is its
-own: ``torch.cuda.max_memory_allocated`` on GPU, the peak RSS growth
-(``ru_maxrss`` minus the RSS before the first step) on CPU.
+own. Peak memory is the peak of the bytes held by live tensors during a
+step, relative to what was live before it: ``torch.cuda.max_memory_allocated``
+on GPU; on CPU the same quantity measured by
+:class:`mmddarts.utils.live_memory.LiveMemory` over one extra step after
+the timed ones (it is not timed: the tracking costs Python time per op).
+On CPU the peak RSS growth (``ru_maxrss`` minus the RSS before the first
+step) is reported too; it also counts freed blocks glibc kept mapped, so
+it overstates a step that frees a large graph before allocating again.
 
 Example::
 
@@ -166,9 +172,16 @@ def run_child(args):
         # ru_maxrss is in KiB on Linux
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 \
             - base
+    rss = None
+    if not cuda:
+        from mmddarts.utils.live_memory import LiveMemory
+        rss = peak
+        with LiveMemory() as mem:
+            step()
+        peak = mem.peak
     print(json.dumps(dict(mode=args.child, time_s=statistics.median(times),
                           times=times, peak_mem_bytes=peak,
-                          device=str(device))))
+                          peak_rss_bytes=rss, device=str(device))))
 
 
 def child_failure(mode, proc, device):
@@ -208,9 +221,11 @@ def main(argv=None):
     print(f'supernet: {args.cells} cells, C={args.C}, op_set={args.op_set}, '
           f'batch {args.batch}x3x{args.img}x{args.img}, device '
           f'{rows[0]["device"]}, median of {args.repeat}')
+    rss = all(r.get('peak_rss_bytes') is not None for r in rows)
     print(f'{"mode":<11} {"time (s)":>9} {"x weight":>9} '
           f'{"peak mem (MiB)":>15} {"x weight":>9} {"iter (s)":>9} '
-          f'{"x 1st/loo":>10}')
+          f'{"x 1st/loo":>10}' +
+          (f' {"peak RSS (MiB)":>15} {"x weight":>9}' if rss else ''))
     for r in rows:
         rt = r['time_s'] / ref['time_s'] if ref else float('nan')
         rm = (r['peak_mem_bytes'] / ref['peak_mem_bytes']
@@ -222,9 +237,14 @@ def main(argv=None):
         rel = it / (base['time_s'] + ref['time_s']) \
             if base and ref else float('nan')
         r.update(iter_s=it, iter_vs_first_order_loo=rel)
-        print(f'{r["mode"]:<11} {r["time_s"]:>9.3f} {rt:>9.2f} '
-              f'{r["peak_mem_bytes"] / 2**20:>15.1f} {rm:>9.2f} '
-              f'{it:>9.3f} {rel:>10.2f}')
+        line = (f'{r["mode"]:<11} {r["time_s"]:>9.3f} {rt:>9.2f} '
+                f'{r["peak_mem_bytes"] / 2**20:>15.1f} {rm:>9.2f} '
+                f'{it:>9.3f} {rel:>10.2f}')
+        if rss:
+            rr = (r['peak_rss_bytes'] / ref['peak_rss_bytes']
+                  if ref and ref['peak_rss_bytes'] > 0 else float('nan'))
+            line += f' {r["peak_rss_bytes"] / 2**20:>15.1f} {rr:>9.2f}'
+        print(line)
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(args=vars(args), results=rows), f, indent=2)

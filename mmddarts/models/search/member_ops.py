@@ -136,14 +136,20 @@ def _mergeable(bns):
                 or not b.training) for b in bns)
 
 
-def merged_bn(bns, xs, members, counters):
+def merged_bn(bns, xs, members, counters, whole=False):
     """``[bns[i](xs[i])]`` with ONE batch-norm kernel over the channel
     concatenation: an affine-free BatchNorm acts per channel, so the
     concatenation's statistics are each part's own. Running statistics
     (when the BNs track them) are read from and written back to every
     module's buffers with one concatenation and one foreach copy each.
     Falls back to one call per BN unless all are affine-free with the same
-    ``eps`` / ``momentum`` / mode."""
+    ``eps`` / ``momentum`` / mode.
+
+    ``whole=True`` returns the merged output itself (``[N, sum C_i, H, W]``,
+    part i in its channels) instead of its split, where it was merged (a
+    list still comes back from the fallback): a consumer of all parts
+    reads them without a copy, and its gradient reaches the batch-norm
+    backward without one."""
     if len(bns) == 1 or not _mergeable(bns):
         return [member_bn(b, x, members, counters) for b, x in zip(bns, xs)]
     first = bns[0]
@@ -170,7 +176,7 @@ def merged_bn(bns, xs, members, counters):
         out = F.batch_norm(x.reshape(N // members, members * C, H, W), rm,
                            rv, None, None, use_batch, 0.0,
                            first.eps).reshape(N, C, H, W)
-        return list(out.split(sizes, dim=1))
+        return out if whole else list(out.split(sizes, dim=1))
     out = F.batch_norm(x, rm, rv, None, None, use_batch,
                        first.momentum if update else 0.0, first.eps)
     if update:
@@ -183,4 +189,4 @@ def merged_bn(bns, xs, members, counters):
                 torch._foreach_add_([b.num_batches_tracked for b in bns], 1)
         else:
             counters.extend(b.num_batches_tracked for b in bns)
-    return list(out.split(sizes, dim=1))
+    return out if whole else list(out.split(sizes, dim=1))

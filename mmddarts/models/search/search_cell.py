@@ -89,6 +89,7 @@ class SearchCell(nn.Module):
              isinstance(op, FactorizedReduce))
             for t, op in enumerate(edge.ops)] for edge in self.edges]
         self._uses = self._count_uses()
+        self._register_mix_orders()
 
     def _share_param_free_ops(self):
         """Edges reading the same state hold ONE module per parameter-free
@@ -105,6 +106,30 @@ class SearchCell(nn.Module):
                     ops[t] = first[key]
                 else:
                     first[key] = ops[t]
+
+    def _register_mix_orders(self):
+        """Per node: the positions (in its ``outs``: edge-major, op order)
+        of the candidates whose tail BN joins the node's merged BN, and a
+        (non-persistent) buffer with the op-weight order (those first, then
+        the others) that :meth:`_mix_block` gathers the weights in. Static,
+        so a compiled or checkpointed cell sees the same graph every call;
+        a node whose runtime layout differs (a module swapped after
+        construction) falls back to :func:`_mix`."""
+        self._block_plan = []
+        e = 0
+        for i in range(self.steps):
+            block, rest, pos = [], [], 0
+            for _ in range(2 + i):
+                for op, plan in zip(self.edges[e].ops, self._plan[e]):
+                    (block if _joins_merged_bn(op, *plan) else
+                     rest).append(pos)
+                    pos += 1
+                e += 1
+            self._block_plan.append(tuple(block))
+            self.register_buffer(f'mix_order{i}',
+                                 torch.tensor(block + rest,
+                                              dtype=torch.long),
+                                 persistent=False)
 
     def _count_uses(self):
         """How many ops read each shared tensor of every state: its raw
@@ -179,15 +204,22 @@ class SearchCell(nn.Module):
             for j in range(len(states)):
                 outs.extend(self._edge_outputs(offset + j, j, cache,
                                                members, counters, pending))
-            if pending:  # the candidates' tail BNs as one kernel
-                normed = merged_bn([b for b, _ in pending],
-                                   [x for _, x in pending], members,
-                                   counters)
-                outs = [normed[o] if isinstance(o, int) else o
-                        for o in outs]
             n_in = len(states)
             w = weights[..., offset:offset + n_in, :]
-            node = _mix(outs, w, members)
+            normed = None
+            if pending:  # the candidates' tail BNs as one kernel
+                xs = [x for _, x in pending]
+                # the block is a stack only if every part has C channels
+                normed = merged_bn([b for b, _ in pending], xs, members,
+                                   counters, whole=len({
+                                       x.shape[1] for x in xs}) == 1)
+            if isinstance(normed, torch.Tensor):
+                node = self._mix_block(i, normed, outs, w, members)
+            else:
+                if normed is not None:
+                    outs = [normed[o] if isinstance(o, int) else o
+                            for o in outs]
+                node = _mix(outs, w, members)
             j = len(states)
             states.append(node)
             cache[j] = {'raw': _fan_out(node, self._uses[j].get('raw', 0))}
@@ -246,6 +278,42 @@ class SearchCell(nn.Module):
             outs.append(y)
         return outs
 
+    def _mix_block(self, node, block, outs, w, members):
+        """Node ``node`` 's mix when its conv candidates' merged BN output
+        ``block`` holds their outputs side by side (``outs`` has their
+        indices in it there, the other candidates' tensors elsewhere).
+
+        The block read as ``[B, members, P, CHW]`` is already a stack of
+        those candidates (no copy; its gradient goes to the BN backward
+        whole); only the others are stacked. Both are mixed in one batched
+        product each (``baddbmm`` adds the second to the first). The op
+        weights are gathered in (block, rest) order with one
+        ``index_select`` by a cached index."""
+        block_pos = tuple(t for t, o in enumerate(outs)
+                          if isinstance(o, int))
+        if block_pos != self._block_plan[node]:
+            parts = block.split(block.shape[1] // len(block_pos), dim=1)
+            return _mix([parts[o] if isinstance(o, int) else o
+                         for o in outs], w, members)
+        rest = [o for o in outs if not isinstance(o, int)]
+        idx = getattr(self, f'mix_order{node}')
+        N = block.shape[0]
+        P, M = len(block_pos), len(outs)
+        B = N // members
+        wsel = w.reshape(members, M).index_select(1, idx)
+        # the [1, P] weights of each image of each member: a broadcast
+        # copy (tiny) so both products are plain bmm's over B * members
+        wb = wsel.unsqueeze(0).expand(B, members, M).reshape(N, 1, M)
+        blk = block.reshape(N, P, -1)
+        if not rest:
+            out = torch.bmm(wb, blk)
+        else:
+            stacked = torch.stack(rest, dim=1)
+            out = torch.baddbmm(torch.bmm(wb[:, :, P:],
+                                          stacked.reshape(N, M - P, -1)),
+                                wb[:, :, :P], blk)
+        return out.reshape(N, block.shape[1] // P, *block.shape[2:])
+
     @staticmethod
     def _shared_relu(entry, uses):
         if 'relu' not in entry:
@@ -270,6 +338,19 @@ class SearchCell(nn.Module):
         return torch.cat(states[2:], dim=1)
 
 
+def _joins_merged_bn(op, shared, relu, fr):
+    """Whether :meth:`SearchCell._edge_outputs` defers ``op`` 's tail BN to
+    the node's merged BN (the same tests, on the modules as built)."""
+    if isinstance(op, nn.Identity) or shared is not None:
+        return False
+    if fr:
+        return type(op.relu) is nn.ReLU
+    steps, leading_relu = leaf_steps(op)
+    if leading_relu and type(steps[0]) is nn.ReLU:
+        steps = steps[1:]
+    return len(steps) > 1 and isinstance(steps[-1], _BatchNorm)
+
+
 # From this many readers on, a shared tensor is handed out as views of one
 # expand: its gradient is then ONE stack and ONE sum instead of one add per
 # extra reader (autograd accumulates a tensor's gradients pairwise).
@@ -291,14 +372,21 @@ def _take(handles):
 
 def _mix(outs, w, members):
     """``sum_m w[m] * outs[m]`` in one product: ``w`` is ``[edges, ops]``
-    (edge-major, like ``outs``) or ``[members, edges, ops]``."""
-    stacked = torch.stack(outs)
-    M = stacked.shape[0]
+    (edge-major, like ``outs``) or ``[members, edges, ops]``.
+
+    With members the candidates are stacked next to the member axis
+    (``[B, members, M, CHW]``, batch-major like every member batch), so
+    each image of each member is one ``[1, M] x [M, CHW]`` product: one
+    batched matmul forward and two backward, no full-size temporaries
+    (a broadcast multiply and sum would write and read one)."""
     if members == 1:
+        stacked = torch.stack(outs)
+        M = stacked.shape[0]
         flat = w.reshape(1, M)
         return torch.mm(flat, stacked.reshape(M, -1)).reshape(
             stacked.shape[1:])
-    N = stacked.shape[1]
-    wt = w.reshape(members, M).t().reshape(M, 1, members, 1)
-    mixed = (stacked.reshape(M, N // members, members, -1) * wt).sum(0)
-    return mixed.reshape(stacked.shape[1:])
+    stacked = torch.stack(outs, dim=1)
+    N, M = stacked.shape[:2]
+    mixed = torch.matmul(w.reshape(members, 1, M),
+                         stacked.reshape(N // members, members, M, -1))
+    return mixed.reshape(N, *stacked.shape[2:])
