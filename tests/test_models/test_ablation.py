@@ -245,8 +245,8 @@ def test_prefix_reuse_equals_full_recompute(cfg):
     stem = net.stem_forward(x)
     feats = [stem]
     net.cells_forward(stem, stem, base, record=feats)
-    losses, _ = ablated_losses(net, feats, base, y,
-                               torch.Generator().manual_seed(SEED))
+    losses, _, _ = ablated_losses(net, feats, base, y,
+                                  torch.Generator().manual_seed(SEED))
     gen = torch.Generator().manual_seed(SEED)
     rnd = [net.draw_ablation_weights(j, gen) for j in range(net.num_owners)]
     with torch.no_grad():

@@ -223,10 +223,12 @@ def test_member_batch_refuses_to_update_statistics():
         cell(x, x, w, members=2)
 
 
-def _arch_step(fn, net, mode, chunk=None, eps=None, checkpoint=False):
+def _arch_step(fn, net, mode, chunk=None, eps=None, checkpoint=False,
+               prefix=None):
     net = copy.deepcopy(net)
     net.ablation_chunk = chunk
     net.ablation_checkpoint = checkpoint
+    net.ablation_prefix_member = prefix
     for a in net.arch_parameters():
         a.grad = None
     x, y = batch()
@@ -253,9 +255,13 @@ def test_arch_step_equals_legacy(layout, mode, guard):
                     reference=[(None, False), (1, False)]).get(
                         mode, [(None, False), (1, False), (2, False),
                                (None, True)])
-    for chunk, ckpt in variants:
+    # exact: the full network as a batch member (the CUDA default) or
+    # graph-free records plus a cotangent backward (the CPU default)
+    prefixes = [True, False] if mode == 'exact' else [None]
+    for (chunk, ckpt), prefix in [(v, p) for v in variants
+                                  for p in prefixes]:
         grads, logs = _arch_step(_arch_step_grads, net, mode, chunk, eps,
-                                 ckpt)
+                                 ckpt, prefix)
         assert _max_diff(grads, ref_grads) <= TOL, chunk
         assert logs.keys() == ref_logs.keys()
         for key in logs:
@@ -264,6 +270,23 @@ def test_arch_step_equals_legacy(layout, mode, guard):
             assert torch.allclose(a, b, rtol=0, atol=TOL), (chunk, key)
         if mode != 'none':
             assert bool(logs['abl_guarded']) == guard
+
+
+def test_prefix_member_by_device_and_option():
+    from mmddarts.models.search.ablation import use_prefix_member
+    net = make_net()
+    assert use_prefix_member(net, torch.device('cuda', 0))
+    assert use_prefix_member(net, 'cuda')
+    assert not use_prefix_member(net, 'cpu')
+    net.ablation_prefix_member = True
+    assert use_prefix_member(net, 'cpu')
+    net.ablation_chunk = 1  # several batches: never
+    assert not use_prefix_member(net, 'cuda')
+    net.ablation_chunk = None
+    net.ablation_prefix_member = False
+    assert not use_prefix_member(net, 'cuda')
+    with pytest.raises(ValueError, match='ablation_prefix_member'):
+        make_net(ablation_prefix_member='yes')
 
 
 @pytest.mark.parametrize('state', ['train', 'eval', 'frozen_train',

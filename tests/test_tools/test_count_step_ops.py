@@ -97,6 +97,19 @@ def test_step_counts_do_not_depend_on_shapes(tool, toy_cfg):
     assert small['syncs'] == big['syncs']
 
 
+def test_exact_counts_the_cuda_path_unless_asked(tool, toy_cfg):
+    """Exact mode's CUDA path runs the full network inside the ablation
+    batch; the CPU path adds a graph-free forward and a cotangent backward
+    through the full pass: more kernels, the same weight step."""
+    cuda = tool.count_iteration(toy_cfg, 'exact', C=4, batch=2, img=8)
+    cpu = tool.count_iteration(toy_cfg, 'exact', C=4, batch=2, img=8,
+                               cpu_path=True)
+    assert cpu['phases']['arch_step']['ops'] > \
+        cuda['phases']['arch_step']['ops']
+    assert cpu['phases']['weight_step'] == cuda['phases']['weight_step']
+    assert cpu['syncs'] == cuda['syncs'] == 0
+
+
 @pytest.mark.parametrize('config,says', [
     ('no_such_dir/cfg.py', 'config file not found'),
     ('configs/train/ddarts_digits.py', 'not a search config'),

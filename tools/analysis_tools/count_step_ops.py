@@ -48,7 +48,12 @@ image (mmengine's data preprocessor casts and normalises a list of images
 one at a time: 20 + 6 x batch ops here), and a step that branches on a read
 value (the ablation guard) counts differently when the branch flips (the
 seed is fixed, so a count is reproducible). Counting runs on the CPU: the
-op sequence is the GPU's, less cuDNN's internal kernel choices.
+op sequence is the GPU's, less cuDNN's internal kernel choices. Where the
+step picks its path by device, the count takes the CUDA one: in ``exact``
+mode the full network runs as a member of the ablation batch
+(``DDartsSupernet.ablation_prefix_member`` unset is True on CUDA, False on
+a CPU); ``--cpu-path`` counts the CPU's path instead (a config or
+``--cfg-options`` that sets the option wins over both).
 
 Printed per mode: total ops, syncs (by kind) and host-only reads, ops and
 syncs per phase, the ``--top`` most frequent op kinds and, with
@@ -86,6 +91,9 @@ def parse_args(argv=None):
                    help='how many of the most frequent op kinds to list')
     p.add_argument('--sync-sites', action='store_true',
                    help='also list the source lines that cause host syncs')
+    p.add_argument('--cpu-path', action='store_true',
+                   help='count the path a CPU run takes where the step '
+                   'picks one by device (default: the CUDA path)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--json', help='also write the results here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -108,17 +116,22 @@ def _summary(ops, syncs):
 
 
 def count_iteration(cfg, mode, C=4, batch=2, img=16, seed=0, top=15,
-                    sync_sites=False):
+                    sync_sites=False, cpu_path=False):
     """Counts of one full search iteration (after a warm-up one) of the
     config's search model in ablation ``mode`` on the CPU: a dict with
     ``ops``, ``syncs``, ``sync_kinds``, ``phases`` (``arch_step``,
     ``weight_step``, ``other``: each ``ops``/``syncs``/``sync_kinds``),
     ``top`` (``[op, count]`` pairs), ``seconds`` (the counted
     iteration's wall time, dispatch overhead included) and, with
-    ``sync_sites``, ``sync_sites`` (``{'file:line (function)': count}``)."""
+    ``sync_sites``, ``sync_sites`` (``{'file:line (function)': count}``).
+    ``cpu_path``: where the step picks a path by device, take the CPU's
+    (default: the CUDA one, see the module docstring)."""
     from mmddarts.utils.op_counter import DEFAULT_PHASE, OpCounter
+    over = dict(C=C)
+    if cfg.model['architecture'].get('ablation_prefix_member') is None:
+        over['ablation_prefix_member'] = not cpu_path
     model, wrappers, data = _bench_tool().build_search(
-        cfg, mode, 'cpu', 'fp32', seed, batch, img, architecture=dict(C=C))
+        cfg, mode, 'cpu', 'fp32', seed, batch, img, architecture=over)
     counter = OpCounter(trace_syncs=sync_sites, track_host=True)
 
     def in_phase(name, step):
@@ -206,7 +219,8 @@ def main(argv=None):
                modes={})
     for mode in args.modes:
         res = count_iteration(cfg, mode, args.C, args.batch, args.img,
-                              args.seed, args.top, args.sync_sites)
+                              args.seed, args.top, args.sync_sites,
+                              args.cpu_path)
         out['modes'][mode] = res
         print(format_result(mode, res), flush=True)
     if args.json:

@@ -4,13 +4,17 @@ with each alpha owner's own gradient accumulated into its ``.grad``.
 Ablating owner j = replacing the op weights of every cell it owns with fresh
 U[0, 1) values (one ``torch.rand`` per ablation); conv weights are unchanged.
 
-Cost and memory. The full pass records every cell's output; ablation j starts
-from the first cell of owner j and reuses the recorded inputs of that cell
-(prefix reuse: cells before it would compute exactly the same tensors). In
-``'exact'`` mode each ablated loss ``L_j`` is back-propagated right away
-through its suffix only, and its suffix graph is then freed, so peak memory
-stays near twice a plain step; the prefix cotangents of all ablations are
-summed and pushed through the shared prefix once.
+Cost and memory. Ablation j starts from the first cell of owner j and reuses
+the full pass' recorded inputs of that cell (prefix reuse: cells before it
+would compute exactly the same tensors); the ablations run together as
+member batches (:mod:`.ablation_batch`). In ``'exact'`` mode they start
+from graph-free records of the full pass (one forward without a graph), are
+back-propagated through their suffixes (recomputed there with
+``ablation_checkpoint``), and hand back the cotangents of the records; the
+full pass with its graph comes after, and those cotangents go through it
+once, after the CE backward. The two graphs never coexist: peak memory is
+the larger of the two. In ``'reference'`` mode the ablations run without a
+graph after the CE backward has freed the full pass' graph.
 BatchNorm layers normalise ablated batches as usual but never update their
 running statistics there; the full pass updates them once, as in DARTS'
 architecture step (train mode).
@@ -66,29 +70,31 @@ def ablated_losses(net, feats, weights, targets, generator=None,
         net: the supernet.
         feats (list[Tensor]): the stem output followed by every cell's output
             from the full pass (cell k reads ``feats[max(k - 1, 0)]`` and
-            ``feats[k]``).
+            ``feats[k]``), as values: with grad they are read through
+            detached leaves.
         weights (list[Tensor]): op weights of every cell position.
-        with_grad (bool): also return ``S = d(sum_j L_j)/dalpha`` (times
-            ``loss_scale``); otherwise run under ``no_grad``.
+        with_grad (bool): also return the suffixes' share of
+            ``S = d(sum_j L_j)/dalpha`` and the cotangents of ``feats``
+            (times ``loss_scale``); otherwise run under ``no_grad``.
         chunk (int, optional): ablations per batched pass
             (:mod:`.ablation_batch`); ``None``: all in one.
         checkpoint (bool): recompute the ablated cells in the backward
             instead of keeping their graphs (with grad only).
         prefix (bool): with grad and one chunk: run the full network as
-            one more member of the batch (see :func:`chunk_losses`), so
-            ``S`` needs no separate prefix backward and ``feats`` only needs
-            the stem output.
+            one more member of the batch (see :func:`chunk_losses`): ``S``
+            then includes the prefix's share (``cot`` is empty) and
+            ``feats`` only needs the stem output.
 
     Returns:
-        tuple: ``(losses [K] detached, S list or None)``.
+        tuple: ``(losses [K] detached, S, cot)``: without grad ``S`` is
+        None and ``cot`` empty; with grad ``S`` holds what reaches the
+        alphas inside the suffixes, and ``cot`` maps an index of ``feats``
+        to ``sum_j dL_j/dfeats[k]``, which the caller pushes through the
+        full pass' graph (the prefix's share of ``S``) once.
 
     The random op weights are drawn first, one ``torch.rand`` per owner in
     owner order. With grad, each chunk's ``sum_j L_j`` is back-propagated
-    through its suffixes only (its inputs are detached copies of the shared
-    prefix outputs), and its graph is freed before the next chunk: that
-    gives the suffix alphas' share of ``S`` and the cotangents of the prefix
-    outputs, which are summed over chunks and pushed through the shared
-    prefix ONCE at the end.
+    through its suffixes only and its graph is freed before the next chunk.
     """
     alphas = net.arch_parameters()
     n_a = len(alphas)
@@ -106,8 +112,7 @@ def ablated_losses(net, feats, weights, targets, generator=None,
                     return feats[k]
                 # feats[0] (the stem) depends on no alpha: no cotangent
                 if k not in leaf:
-                    leaf[k] = feats[k].detach().requires_grad_(
-                        k > 0 and feats[k].requires_grad)
+                    leaf[k] = feats[k].detach().requires_grad_(k > 0)
                 return leaf[k]
 
             out = chunk_losses(net, feats, weights, rnd, targets, members,
@@ -130,15 +135,19 @@ def ablated_losses(net, feats, weights, targets, generator=None,
             for j, lj in zip(members, out.detach()):
                 losses[j] = lj
             del out, leaf
-    if cot:
-        keys = sorted(cot)
-        grads = torch.autograd.grad([feats[k] for k in keys], alphas,
-                                    grad_outputs=[cot[k] for k in keys],
-                                    retain_graph=True, allow_unused=True)
-        for i, g in enumerate(grads):
-            if g is not None:
-                S[i] += g
-    return torch.stack([losses[j] for j in range(net.num_owners)]), S
+    return torch.stack([losses[j] for j in range(net.num_owners)]), S, cot
+
+
+def use_prefix_member(net, device):
+    """Whether the exact step runs the full network as a member of the
+    ablation batch (``net.ablation_prefix_member``; None: on CUDA, where
+    kernel launches dominate; a CPU is bound by arithmetic). Only with one
+    ablation batch."""
+    prefix = getattr(net, 'ablation_prefix_member', None)
+    if prefix is None:
+        prefix = torch.device(device).type == 'cuda'
+    return bool(prefix) and len(split_chunks(
+        member_order(net), getattr(net, 'ablation_chunk', None))) == 1
 
 
 def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
@@ -206,20 +215,33 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     options = dict(chunk=getattr(net, 'ablation_chunk', None),
                    checkpoint=getattr(net, 'ablation_checkpoint', False))
     losses = S = None
-    if with_grad and len(split_chunks(member_order(net),
-                                      options['chunk'])) == 1:
+    cot = {}
+    if with_grad and use_prefix_member(net, inputs.device):
         # One batch: the full network runs in it as one more member, so
-        # the ablations need no full pass beforehand and S no separate
-        # prefix backward; they run BEFORE the full pass' graph is built
-        # and their graph is gone when it is (peak memory: the larger of
-        # the two, not their sum). The stem has no alpha: a graph-free
-        # value, its BN statistics left to the full pass below.
+        # S needs no separate prefix backward and the ablations no full
+        # pass beforehand (fewer launches; one more batched forward of
+        # arithmetic than below). They run BEFORE the full pass' graph is
+        # built. The stem has no alpha: a graph-free value, its BN
+        # statistics left to the full pass.
         with torch.no_grad(), frozen_bn_stats(net):
             stem0 = net.stem_forward(inputs)
-        losses, S = ablated_losses(net, [stem0], weights, targets, generator,
-                                   with_grad=True, loss_scale=loss_scale,
-                                   prefix=True, **options)
+        losses, S, cot = ablated_losses(
+            net, [stem0], weights, targets, generator, with_grad=True,
+            loss_scale=loss_scale, prefix=True, **options)
         del stem0
+    elif with_grad:
+        # The ablations start from graph-free records of the full pass
+        # and hand back the cotangents of those records; the full pass'
+        # graph is built only afterwards, so the two never coexist (peak
+        # memory: the larger of the two, not their sum). The records cost
+        # one forward without a graph.
+        with torch.no_grad(), frozen_bn_stats(net):
+            feats0 = [net.stem_forward(inputs)]
+            net.cells_forward(feats0[0], feats0[0], weights, record=feats0)
+        losses, S, cot = ablated_losses(
+            net, feats0, weights, targets, generator, with_grad=True,
+            loss_scale=loss_scale, **options)
+        del feats0
     stem = net.stem_forward(inputs)
     feats = [stem]
     net.cells_forward(stem, stem, weights, record=feats)
@@ -238,22 +260,26 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
                                       alphas)):
             t += g
 
-    if with_grad and losses is None:
-        losses, S = ablated_losses(net, feats, weights, targets, generator,
-                                   with_grad=True, loss_scale=loss_scale,
-                                   **options)
-
     wps = [] if weight_grads is None else net.weight_parameters()
-    g = _grads(ce * loss_scale, alphas + wps)  # last use: frees the graph
+    g = _grads(ce * loss_scale, alphas + wps, retain_graph=bool(cot))
     if wps:
         weight_grads.extend(g[len(alphas):])
         g = g[:len(alphas)]
+    if cot:  # the ablations' share of S through the prefix
+        keys = sorted(cot)
+        grads = torch.autograd.grad([feats[k] for k in keys], alphas,
+                                    grad_outputs=[cot[k] for k in keys],
+                                    allow_unused=True)
+        for i, d in enumerate(grads):
+            if d is not None:
+                S[i] += d
+        del cot
     if ablation != 'none' and losses is None:
         # measured only (no gradient): after the CE backward freed the
         # full pass' graph, so the batched passes never coexist with it
-        losses, _ = ablated_losses(net, [f.detach() for f in feats],
-                                   weights, targets, generator,
-                                   with_grad=False, **options)
+        losses = ablated_losses(net, [f.detach() for f in feats], weights,
+                                targets, generator, with_grad=False,
+                                **options)[0]
     del feats, stem
     ce = ce.detach().clone()  # a value from here on (reduced in place)
     if reduce is not None:

@@ -71,8 +71,18 @@ class DDartsSupernet(BaseModule):
         ablation_checkpoint (bool): in ``'exact'`` mode keep only each
             batched ablated cell's inputs and recompute the cell during the
             backward (one more batched forward). Default True: peak memory
-            about 2x a weight step instead of ~4.5x (8 cells, C=16, batch
-            32); False is faster where memory is plentiful. Same numbers.
+            about 1.0-1.1x a weight step instead of ~4.5x (8 cells, C=16,
+            batch 32); False is faster where memory is plentiful. Same
+            numbers.
+        ablation_prefix_member (bool, optional): in ``'exact'`` mode with
+            one ablation batch, run the full network as one more member of
+            it (True): fewer kernel launches, one more batched forward (and
+            recompute) of arithmetic. False: the ablations start from
+            graph-free records of the full pass (one more forward without
+            a graph) and their cotangents go through the full pass' graph
+            after the CE backward (more launches, less arithmetic). None
+            (default): True on CUDA inputs, where launches dominate, False
+            elsewhere. Same numbers either way.
 
     The contract used by the search algorithm:
 
@@ -114,6 +124,7 @@ class DDartsSupernet(BaseModule):
                  zero_one_reduction=None,
                  ablation_chunk=None,
                  ablation_checkpoint=True,
+                 ablation_prefix_member=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if mixing not in MIXINGS:
@@ -158,6 +169,12 @@ class DDartsSupernet(BaseModule):
                              f'positive int or None, got {ablation_chunk!r}')
         self.ablation_chunk = ablation_chunk
         self.ablation_checkpoint = bool(ablation_checkpoint)
+        if ablation_prefix_member is not None and not isinstance(
+                ablation_prefix_member, bool):
+            raise ValueError(f'DDartsSupernet: ablation_prefix_member must '
+                             f'be True, False or None, got '
+                             f'{ablation_prefix_member!r}')
+        self.ablation_prefix_member = ablation_prefix_member
         self.num_owners = max(self.alpha_owners) + 1
         # cells of each owner, in position order (ablation j randomises all)
         self.owner_cells = [[k for k, o in enumerate(self.alpha_owners)
