@@ -223,12 +223,13 @@ def test_member_batch_refuses_to_update_statistics():
         cell(x, x, w, members=2)
 
 
-def _arch_step(fn, net, mode, chunk=None, eps=None, checkpoint=False,
-               prefix=None):
+def _arch_step(fn, net, mode, chunk=None, eps=None, checkpoint=None,
+               prefix=None, defaults='cuda'):
     net = copy.deepcopy(net)
     net.ablation_chunk = chunk
     net.ablation_checkpoint = checkpoint
     net.ablation_prefix_member = prefix
+    net.ablation_defaults = defaults
     for a in net.arch_parameters():
         a.grad = None
     x, y = batch()
@@ -251,17 +252,24 @@ def test_arch_step_equals_legacy(layout, mode, guard):
     eps = 1e9 if guard else None  # 1e9: the guard always fires
     ref_grads, ref_logs = _arch_step(legacy_arch_step_grads, net, mode,
                                      eps=eps)
-    variants = dict(none=[(None, False)],
-                    reference=[(None, False), (1, False)]).get(
-                        mode, [(None, False), (1, False), (2, False),
-                               (None, True)])
-    # exact: the full network as a batch member (the CUDA default) or
-    # graph-free records plus a cotangent backward (the CPU default)
-    prefixes = [True, False] if mode == 'exact' else [None]
-    for (chunk, ckpt), prefix in [(v, p) for v in variants
-                                  for p in prefixes]:
-        grads, logs = _arch_step(_arch_step_grads, net, mode, chunk, eps,
-                                 ckpt, prefix)
+    # (chunk, checkpoint, prefix member, defaults of the device kind):
+    # both devices' defaults and every combination they do not pick
+    variants = dict(
+        none=[(None, None, None, 'cuda')],
+        reference=[(None, None, None, 'cuda'), (None, None, None, 'cpu'),
+                   (2, None, None, 'cuda')]).get(mode, [
+                       (None, None, None, 'cuda'),  # batch, ckpt, prefix
+                       (None, None, None, 'cpu'),  # one by one, records
+                       (None, False, True, 'cuda'),
+                       (None, True, False, 'cuda'),
+                       (None, False, False, 'cuda'),
+                       (2, None, None, 'cuda'),
+                       (2, False, None, 'cpu'),
+                       (1, True, None, 'cuda')])
+    for variant in variants:
+        chunk = variant  # named in the assertion messages
+        grads, logs = _arch_step(_arch_step_grads, net, mode, variant[0],
+                                 eps, *variant[1:])
         assert _max_diff(grads, ref_grads) <= TOL, chunk
         assert logs.keys() == ref_logs.keys()
         for key in logs:
@@ -272,21 +280,33 @@ def test_arch_step_equals_legacy(layout, mode, guard):
             assert bool(logs['abl_guarded']) == guard
 
 
-def test_prefix_member_by_device_and_option():
-    from mmddarts.models.search.ablation import use_prefix_member
-    net = make_net()
-    assert use_prefix_member(net, torch.device('cuda', 0))
-    assert use_prefix_member(net, 'cuda')
-    assert not use_prefix_member(net, 'cpu')
-    net.ablation_prefix_member = True
-    assert use_prefix_member(net, 'cpu')
-    net.ablation_chunk = 1  # several batches: never
-    assert not use_prefix_member(net, 'cuda')
-    net.ablation_chunk = None
-    net.ablation_prefix_member = False
-    assert not use_prefix_member(net, 'cuda')
-    with pytest.raises(ValueError, match='ablation_prefix_member'):
-        make_net(ablation_prefix_member='yes')
+def test_ablation_plan_by_device_and_option():
+    from mmddarts.models.search.ablation import ablation_plan
+    net = make_net()  # 3 owners, options unset
+    gpu = (dict(chunk=None, checkpoint=True), True)
+    cpu = (dict(chunk=1, checkpoint=False), False)
+    assert ablation_plan(net, torch.device('cuda', 0)) == gpu
+    assert ablation_plan(net, 'cpu') == cpu
+    net.ablation_defaults = 'cuda'  # whatever the inputs' device
+    assert ablation_plan(net, 'cpu') == gpu
+    net.ablation_defaults = 'cpu'
+    assert ablation_plan(net, 'cuda') == cpu
+    net.ablation_defaults = None
+    net.ablation_chunk = 2  # two batches: checkpointed, never a member
+    assert ablation_plan(net, 'cuda') == (dict(chunk=2, checkpoint=True),
+                                          False)
+    net.ablation_chunk, net.ablation_prefix_member = None, True
+    net.ablation_checkpoint = False
+    assert ablation_plan(net, 'cpu') == (dict(chunk=1, checkpoint=False),
+                                         False)
+    net.ablation_chunk = 3  # one batch of all three
+    assert ablation_plan(net, 'cpu') == (dict(chunk=3, checkpoint=False),
+                                         True)
+    for bad in (dict(ablation_prefix_member='yes'),
+                dict(ablation_checkpoint=1),
+                dict(ablation_defaults='gpu')):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            make_net(**bad)
 
 
 @pytest.mark.parametrize('state', ['train', 'eval', 'frozen_train',

@@ -67,8 +67,10 @@ def test_cli_writes_json(tool, repo_root, tmp_path, capsys):
 
 def test_phases_match_steps_counted_alone(tool, toy_cfg):
     res = tool.count_iteration(toy_cfg, 'reference', C=4, batch=2, img=8)
+    # the tool counts the GPU's path (ablations in one batch)
     model, wrappers, data = tool._bench_tool().build_search(
-        toy_cfg, 'reference', batch=2, img=8, architecture=dict(C=4))
+        toy_cfg, 'reference', batch=2, img=8,
+        architecture=dict(C=4, ablation_defaults='cuda'))
     model.train_step(data, wrappers)  # the same warm-up
     counter = OpCounter(track_host=True)
     counter.host.mark_optimizer_steps(

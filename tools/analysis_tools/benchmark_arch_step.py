@@ -73,6 +73,11 @@ def parse_args(argv=None):
                    'ablation_chunk); default: the supernet default')
     p.add_argument('--ablation-checkpoint', type=int, choices=(0, 1),
                    default=None, help='DDartsSupernet.ablation_checkpoint')
+    p.add_argument('--ablation-defaults', choices=('cuda', 'cpu'),
+                   default=None,
+                   help='DDartsSupernet.ablation_defaults: run the '
+                   'ablations as that device kind would (default: the '
+                   '--device\'s own)')
     p.add_argument('--json', help='also write the results to this file')
     p.add_argument('--child', choices=ALL_MODES, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -107,6 +112,8 @@ def run_child(args):
         ablation_chunk=args.ablation_chunk)
     if args.ablation_checkpoint is not None:
         extra['ablation_checkpoint'] = bool(args.ablation_checkpoint)
+    if args.ablation_defaults is not None:
+        extra['ablation_defaults'] = args.ablation_defaults
     net = DDartsSupernet(num_classes=args.classes, C=args.C,
                          num_cells=args.cells, op_set=args.op_set,
                          **extra).to(device).train()

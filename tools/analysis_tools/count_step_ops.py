@@ -49,11 +49,11 @@ one at a time: 20 + 6 x batch ops here), and a step that branches on a read
 value (the ablation guard) counts differently when the branch flips (the
 seed is fixed, so a count is reproducible). Counting runs on the CPU: the
 op sequence is the GPU's, less cuDNN's internal kernel choices. Where the
-step picks its path by device, the count takes the CUDA one: in ``exact``
-mode the full network runs as a member of the ablation batch
-(``DDartsSupernet.ablation_prefix_member`` unset is True on CUDA, False on
-a CPU); ``--cpu-path`` counts the CPU's path instead (a config or
-``--cfg-options`` that sets the option wins over both).
+step picks its path by device (how the ablations run: one batch with the
+full network in it on a GPU, one by one on a CPU; ``DDartsSupernet.
+ablation_defaults``), the count takes the GPU's; ``--cpu-path`` counts the
+CPU's instead (a config or ``--cfg-options`` that sets
+``ablation_defaults`` wins over both).
 
 Printed per mode: total ops, syncs (by kind) and host-only reads, ops and
 syncs per phase, the ``--top`` most frequent op kinds and, with
@@ -128,8 +128,8 @@ def count_iteration(cfg, mode, C=4, batch=2, img=16, seed=0, top=15,
     (default: the CUDA one, see the module docstring)."""
     from mmddarts.utils.op_counter import DEFAULT_PHASE, OpCounter
     over = dict(C=C)
-    if cfg.model['architecture'].get('ablation_prefix_member') is None:
-        over['ablation_prefix_member'] = not cpu_path
+    if cfg.model['architecture'].get('ablation_defaults') is None:
+        over['ablation_defaults'] = 'cpu' if cpu_path else 'cuda'
     model, wrappers, data = _bench_tool().build_search(
         cfg, mode, 'cpu', 'fp32', seed, batch, img, architecture=over)
     counter = OpCounter(trace_syncs=sync_sites, track_host=True)

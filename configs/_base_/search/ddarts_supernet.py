@@ -13,13 +13,14 @@ model = dict(
         alpha_mode='individual',
         mixing='sigmoid',
         op_set='darts',
-        # exact mode only: recompute the batched ablated cells in the
-        # backward (peak ~2.1x a weight step instead of ~4.7x; False: fewer
-        # kernels). One search iteration of this supernet launches 9,755
-        # (none) / 12,072 (reference) / 16,932 (exact) aten ops, no host
-        # sync in the step (docs/search.md, "Speed"; count_step_ops.py).
-        # (ablation_chunk, not set: all ablations in one batched pass)
-        ablation_checkpoint=True),
+        # How the ablations run (ablation_chunk / ablation_checkpoint /
+        # ablation_prefix_member, unset here): by device. On a GPU all in
+        # one batch with the full network, checkpointed: one search
+        # iteration launches 10,075 (none) / 12,484 (reference) / 17,614
+        # (exact) aten ops and no host sync inside the step; on a CPU one
+        # by one without recompute. Peak memory about a weight step's
+        # either way (docs/search.md, "Speed"; count_step_ops.py).
+        ablation_defaults=None),
     # The dataset base config's data_preprocessor (normalisation) is used
     # by the search configs: model.data_preprocessor = data_preprocessor.
     w01=7.0,

@@ -138,16 +138,36 @@ def ablated_losses(net, feats, weights, targets, generator=None,
     return torch.stack([losses[j] for j in range(net.num_owners)]), S, cot
 
 
-def use_prefix_member(net, device):
-    """Whether the exact step runs the full network as a member of the
-    ablation batch (``net.ablation_prefix_member``; None: on CUDA, where
-    kernel launches dominate; a CPU is bound by arithmetic). Only with one
-    ablation batch."""
+def ablation_plan(net, device):
+    """How the ablations of a step on ``device`` run: ``(options, prefix)``
+    with ``options = dict(chunk=..., checkpoint=...)`` for
+    :func:`ablated_losses` and whether the exact step runs the full network
+    as a member of the ablation batch.
+
+    Unset (None) supernet options take the defaults of the device kind
+    (``net.ablation_defaults``, else ``device``'s type). An accelerator is
+    bound by kernel launches: all ablations in one batch, the full network
+    in it, the batched cells checkpointed. A CPU is bound by arithmetic:
+    ablations one by one (``chunk=1``) from graph-free records, with no
+    recompute (one ablation's graph is never larger than the full pass',
+    and the two never coexist). ``checkpoint`` unset: on whenever a batch
+    holds more than one ablation. Same numbers in every case.
+    """
+    kind = getattr(net, 'ablation_defaults', None) or torch.device(
+        device).type
+    launch_bound = kind != 'cpu'
+    chunk = getattr(net, 'ablation_chunk', None)
+    if chunk is None and not launch_bound:
+        chunk = 1
+    batches = split_chunks(member_order(net), chunk)
+    checkpoint = getattr(net, 'ablation_checkpoint', None)
+    if checkpoint is None:
+        checkpoint = max(len(b) for b in batches) > 1
     prefix = getattr(net, 'ablation_prefix_member', None)
     if prefix is None:
-        prefix = torch.device(device).type == 'cuda'
-    return bool(prefix) and len(split_chunks(
-        member_order(net), getattr(net, 'ablation_chunk', None))) == 1
+        prefix = launch_bound
+    return (dict(chunk=chunk, checkpoint=bool(checkpoint)),
+            bool(prefix) and len(batches) == 1)
 
 
 def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
@@ -212,11 +232,10 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
 
     weights = net.position_weights()
     with_grad = ablation == 'exact' and bool(w_abl)
-    options = dict(chunk=getattr(net, 'ablation_chunk', None),
-                   checkpoint=getattr(net, 'ablation_checkpoint', False))
+    options, prefix = ablation_plan(net, inputs.device)
     losses = S = None
     cot = {}
-    if with_grad and use_prefix_member(net, inputs.device):
+    if with_grad and prefix:
         # One batch: the full network runs in it as one more member, so
         # S needs no separate prefix backward and the ablations no full
         # pass beforehand (fewer launches; one more batched forward of

@@ -66,23 +66,26 @@ class DDartsSupernet(BaseModule):
             ``alpha_mode='shared'``, else ``'owner'``.
         ablation_chunk (int, optional): ablations per batched pass of the
             architecture step (:mod:`.ablation_batch`): fewer kernel
-            launches with more, less memory with fewer; ``None`` runs all
-            ablations as one batch. Same numbers either way.
-        ablation_checkpoint (bool): in ``'exact'`` mode keep only each
-            batched ablated cell's inputs and recompute the cell during the
-            backward (one more batched forward). Default True: peak memory
-            about 1.0-1.1x a weight step instead of ~4.5x (8 cells, C=16,
-            batch 32); False is faster where memory is plentiful. Same
-            numbers.
+            launches with more, less memory with fewer; ``1`` runs them one
+            by one.
+        ablation_checkpoint (bool, optional): keep only each batched
+            ablated cell's inputs and recompute the cell during the
+            backward (``'exact'`` mode; one more forward of the ablations).
         ablation_prefix_member (bool, optional): in ``'exact'`` mode with
             one ablation batch, run the full network as one more member of
-            it (True): fewer kernel launches, one more batched forward (and
-            recompute) of arithmetic. False: the ablations start from
-            graph-free records of the full pass (one more forward without
-            a graph) and their cotangents go through the full pass' graph
-            after the CE backward (more launches, less arithmetic). None
-            (default): True on CUDA inputs, where launches dominate, False
-            elsewhere. Same numbers either way.
+            it: fewer launches, one more batched forward (and recompute)
+            of arithmetic. Otherwise the ablations start from graph-free
+            records of the full pass (one more forward without a graph)
+            and their cotangents go through the full pass' graph after the
+            CE backward.
+        ablation_defaults (str, optional): ``'cuda'`` or ``'cpu'``: the
+            device kind whose defaults the three options above take when
+            unset; None (default): the kind of the step's inputs. An
+            accelerator (launch-bound): all ablations in one batch, the
+            full network in it, checkpointed; a CPU (arithmetic-bound):
+            one by one, no recompute. Peak memory stays about that of a
+            weight step either way (:func:`.ablation.ablation_plan`). All
+            choices give the same numbers.
 
     The contract used by the search algorithm:
 
@@ -123,8 +126,9 @@ class DDartsSupernet(BaseModule):
                  ablation_rel_eps=REL_EPS_DEFAULT,
                  zero_one_reduction=None,
                  ablation_chunk=None,
-                 ablation_checkpoint=True,
+                 ablation_checkpoint=None,
                  ablation_prefix_member=None,
+                 ablation_defaults=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if mixing not in MIXINGS:
@@ -168,13 +172,19 @@ class DDartsSupernet(BaseModule):
             raise ValueError(f'DDartsSupernet: ablation_chunk must be a '
                              f'positive int or None, got {ablation_chunk!r}')
         self.ablation_chunk = ablation_chunk
-        self.ablation_checkpoint = bool(ablation_checkpoint)
-        if ablation_prefix_member is not None and not isinstance(
-                ablation_prefix_member, bool):
-            raise ValueError(f'DDartsSupernet: ablation_prefix_member must '
-                             f'be True, False or None, got '
-                             f'{ablation_prefix_member!r}')
+        for name, value in (('ablation_checkpoint', ablation_checkpoint),
+                            ('ablation_prefix_member',
+                             ablation_prefix_member)):
+            if value is not None and not isinstance(value, bool):
+                raise ValueError(f'DDartsSupernet: {name} must be True, '
+                                 f'False or None, got {value!r}')
+        if ablation_defaults not in (None, 'cuda', 'cpu'):
+            raise ValueError(f'DDartsSupernet: ablation_defaults must be '
+                             f"'cuda', 'cpu' or None, got "
+                             f'{ablation_defaults!r}')
+        self.ablation_checkpoint = ablation_checkpoint
         self.ablation_prefix_member = ablation_prefix_member
+        self.ablation_defaults = ablation_defaults
         self.num_owners = max(self.alpha_owners) + 1
         # cells of each owner, in position order (ablation j randomises all)
         self.owner_cells = [[k for k, o in enumerate(self.alpha_owners)
