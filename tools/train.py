@@ -17,7 +17,6 @@ from mmengine.runner import Runner
 import mmddarts  # noqa: F401
 from mmddarts.engine.optimizers.amp_options import canonical_dtype
 from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
-from mmddarts.utils.cpu_malloc import keep_freed_memory_on_cpu
 from mmddarts.utils.cli_inputs import load_config
 from mmddarts.utils.config_utils import apply_cfg_options
 from mmddarts.utils.gpu_checks import (check_torch_sees_gpus,
@@ -175,9 +174,6 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     cfg = load_config(args.config)
     check_torch_sees_gpus()
-    # CPU runs: glibc keeps freed tensor memory instead of unmapping it
-    # (page faults took a large share of a search step's time)
-    kept = keep_freed_memory_on_cpu()
     init_cpu_dist_if_needed(args.launcher)
     warn_consumed_variables(cfg, args.cfg_options)
     cfg = merge_args(cfg, args)
@@ -187,10 +183,6 @@ def main(argv=None):
     run_preflight(cfg, args.no_preflight, args.auto_batch)
     runner = build_runner(cfg)
     runner.logger.info(describe_devices(configured_backend))
-    if kept:
-        runner.logger.info('host memory: freed tensor memory is kept for '
-                           'reuse (mmddarts.utils.cpu_malloc; '
-                           'MMDDARTS_MALLOC=default turns this off)')
     with oom_guard(runner, args.config):  # OOM mid-search: report, exit
         runner.train()
 

@@ -44,9 +44,6 @@ def parse_args(argv=None):
     p.add_argument('--precisions', nargs='+', default=list(PRECISIONS),
                    choices=list(PRECISIONS))
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--malloc', choices=['keep', 'default'], default='keep',
-                   help='CPU: keep freed memory for reuse as tools/train.py '
-                   'does (mmddarts.utils.cpu_malloc), or glibc\'s default')
     p.add_argument('--json', help='also write the results here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args(argv)
@@ -152,9 +149,6 @@ def main(argv=None):
     register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(args.config)
     apply_cfg_options(cfg, args.cfg_options)
-    if not args.device.startswith('cuda') and args.malloc == 'keep':
-        from mmddarts.utils.cpu_malloc import keep_freed_memory
-        keep_freed_memory(dict(MMDDARTS_MALLOC='keep'))
     results = []
     for precision in args.precisions:
         for mode in args.modes:
