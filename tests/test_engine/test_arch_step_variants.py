@@ -30,14 +30,6 @@ TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
                 num_cells=3, steps=2, in_channels=3, ablation_rel_eps=0.0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_model(double=True, **kwargs):
     torch.manual_seed(0)
     cfg = dict(architecture=TINY_NET, w01=7.0, w_abl=0.5, ablation='exact')

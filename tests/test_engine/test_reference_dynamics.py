@@ -23,14 +23,6 @@ from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
 W01, ARCH_LR, W_LR, CLIP = 7.0, 3e-3, 0.05, 5.0
 
 
-@pytest.fixture(autouse=True)
-def one_thread_float64():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_model(alpha_owners=None, reference_dynamics=True):
     torch.manual_seed(0)
     net = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,

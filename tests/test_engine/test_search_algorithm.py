@@ -20,15 +20,6 @@ from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny tensors on a shared 2-core machine: extra intra-op threads only
-    # thrash.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
                 num_cells=3, steps=2, in_channels=3)

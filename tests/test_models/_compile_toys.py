@@ -13,8 +13,11 @@ from mmddarts.models.algorithms import DDartsSearch
 
 # 2 cells, the second a reduction cell: stride-2 edges and the
 # FactorizedReduce skip are compiled too.
+# compile is for GPUs: the ablations run as on one (one batch with the full
+# network in it, checkpointed cells: the graphs a GPU run compiles)
 TOY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
-               num_cells=2, steps=2, reductions=(1, ), in_channels=3)
+               num_cells=2, steps=2, reductions=(1, ), in_channels=3,
+               ablation_defaults='cuda')
 
 
 class CountingBackend:

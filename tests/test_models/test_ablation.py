@@ -19,14 +19,6 @@ from mmddarts.models.search.ablation import ablated_losses, frozen_bn_stats
 W01, WABL = 7.0, 0.5
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny nets: extra intra-op threads only add sync overhead, and on a
-    busy 2-core machine they slow these tests down by 100x."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 SEED = 1234
 
 

@@ -15,15 +15,6 @@ from mmddarts.structures.op_sets import EXTENDED_OPS, NONE_OP
 BASELINES = ('resnet18', 'resnet50', 'xception')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny nets: extra intra-op threads only add overhead on 2 cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def build(baseline, **kwargs):
     torch.manual_seed(0)
     cfg = dict(baseline=baseline, num_classes=5, C=4)

@@ -23,18 +23,6 @@ DD_SPARSE = osp.join(GENO, 'ddarts_c100_sparse_abl.json')
 H, W = 64, 96
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny convolutions gain nothing from threads, and on a loaded 2-core
-    # machine OpenMP threads that wait for each other make an iteration ~30x
-    # slower (measured: 85 s -> 2.3 s for 3 RetinaNet iterations).
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _num_fed(gene):
     # Intermediate nodes with an input, counted independently of the code.
     return len({to for _, to, _ in gene})

@@ -17,7 +17,6 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmddarts.models.search import DDartsSupernet
 from mmddarts.models.search.ablation import frozen_bn_stats
 from mmddarts.models.search.search_cell import SearchCell
 from mmddarts.structures.op_sets import DARTS_OPS, NONE_OP
@@ -25,6 +24,7 @@ from mmddarts.structures.op_sets import DARTS_OPS, NONE_OP
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _legacy_arch_step import (PerEdgeNet,  # noqa: E402
                                legacy_arch_step_grads)
+from _toy_supernet import make_net  # noqa: E402
 
 TOL = 1e-10
 LAYOUTS = {
@@ -33,26 +33,6 @@ LAYOUTS = {
     'dartopti_owned': dict(alpha_owners=[1, 0, 1]),
     'softmax': dict(mixing='softmax'),
 }
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-def make_net(seed=0, **kwargs):
-    torch.manual_seed(seed)
-    cfg = dict(num_classes=4, C=4, num_cells=3, steps=2,
-               ablation_rel_eps=0.0)
-    cfg.update(kwargs)
-    net = DDartsSupernet(**cfg).double().train()
-    with torch.no_grad():
-        for a in net.arch_parameters():
-            a.normal_(0, 1)
-    return net
 
 
 def batch(seed=1, n=3):

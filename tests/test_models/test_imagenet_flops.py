@@ -19,7 +19,6 @@ mmengine's counter (which tools/analysis_tools/get_flops.py uses).
 """
 import os.path as osp
 
-import pytest
 import torch
 import torch.nn as nn
 from mmengine.analysis import get_model_complexity_info
@@ -30,14 +29,6 @@ from mmddarts.models.backbones import DDartsNet
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GENO = osp.join(ROOT, 'configs', 'genotypes')
 TRAIN = osp.join(ROOT, 'configs', 'train')
-
-
-@pytest.fixture(autouse=True)
-def few_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _thop_count(net, num_classes=1000, size=224):

@@ -16,16 +16,6 @@ from mmddarts.structures.genotype import Edge
 from mmddarts.structures.op_sets import DARTS_OPS, EXTENDED_OPS, NONE_OP
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny nets: extra intra-op threads only add sync overhead, and on a
-    busy 2-core machine they slow these tests down by 100x."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def tiny(**kwargs):
     torch.manual_seed(0)
     cfg = dict(num_classes=5, C=4, num_cells=3)

@@ -30,14 +30,6 @@ from _two_ranks import run_two_ranks  # noqa: E402
 W01, WABL, SEED = 7.0, 0.5, 1234
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def batch(seed=1):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(3, 3, 8, 8, generator=g, dtype=torch.float64)

@@ -29,14 +29,6 @@ W01, WABL, SEED = 7.0, 0.5, 1234
 LR, MOM, WD = 0.5, 0.9, 3e-4
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def batch(seed):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(3, 3, 6, 6, generator=g, dtype=torch.float64)
