@@ -84,14 +84,23 @@ def toy_search_cfg(C=8, cells=3):
     ))
 
 
-# 0.25 since issue 9: the batched ablation passes make the peak less linear
-# in the batch (measured 19% over at B=24 from the B=2/4 fit, 2026-12-01)
-TOLERANCE = 0.25
+# Issue 9 made the peak less linear in the batch: the ablations' graphs
+# never coexist with the full pass' any more, so the per-image part is
+# smaller next to the fixed one at B=2/4 and the fit over-predicts B=24
+# (measured on the CPU plan, one ablation at a time: +27% and +31%,
+# 2026-12-01). Over-predicting is the safe side for a preflight check (a
+# smaller batch than possible, never an OOM), so it gets more room than
+# under-predicting.
+OVER, UNDER = 0.40, 0.15
+
+
+def within(predicted, measured):
+    return -UNDER * measured <= predicted - measured <= OVER * measured
 
 
 def test_prediction_matches_a_measured_third_batch():
     """Fit at B=2 and 4, predict B=24, measure B=24 in a fresh process:
-    within 15 %. The batch-dependent part is most of the measured peak at
+    at most 15 % under or 40 % over. The batch-dependent part is most of the measured peak at
     B=24, so the check is not met by the constant alone."""
     cfg = toy_search_cfg()
     # fresh (spawned) children, as in a tools/ run: a child forked from this
@@ -102,7 +111,7 @@ def test_prediction_matches_a_measured_third_batch():
     measured = measure_search_peaks(cfg, [24], threads=1,
                                     start_method='spawn')['peaks'][0]
     predicted = fit.predict(24)
-    assert abs(predicted - measured) <= TOLERANCE * measured, (
+    assert within(predicted, measured), (
         fit.describe(), predicted / MiB, measured / MiB)
     assert fit.per_image * 24 >= 0.5 * measured, fit.describe()
 
@@ -124,5 +133,5 @@ def test_prediction_holds_after_the_caller_freed_much_memory():
     cfg = toy_search_cfg()
     fit = estimate_search_memory(cfg, batches=(2, 4), threads=1)
     measured = measure_search_peaks(cfg, [24], threads=1)['peaks'][0]
-    assert abs(fit.predict(24) - measured) <= TOLERANCE * measured, (
-        fit.describe(), measured / MiB)
+    assert within(fit.predict(24), measured), (
+        fit.describe(), fit.predict(24) / MiB, measured / MiB)

@@ -16,7 +16,7 @@ model = dict(
         # How the ablations run (ablation_chunk / ablation_checkpoint /
         # ablation_prefix_member, unset here): by device. On a GPU all in
         # one batch with the full network, checkpointed: one search
-        # iteration launches 10,075 (none) / 12,484 (reference) / 17,614
+        # iteration launches 10,043 (none) / 12,452 (reference) / 17,550
         # (exact) aten ops and no host sync inside the step; on a CPU one
         # by one without recompute. Peak memory about a weight step's
         # either way (docs/search.md, "Speed"; count_step_ops.py).

@@ -6,15 +6,18 @@ U[0, 1) values (one ``torch.rand`` per ablation); conv weights are unchanged.
 
 Cost and memory. Ablation j starts from the first cell of owner j and reuses
 the full pass' recorded inputs of that cell (prefix reuse: cells before it
-would compute exactly the same tensors); the ablations run together as
-member batches (:mod:`.ablation_batch`). In ``'exact'`` mode they start
-from graph-free records of the full pass (one forward without a graph), are
-back-propagated through their suffixes (recomputed there with
-``ablation_checkpoint``), and hand back the cotangents of the records; the
-full pass with its graph comes after, and those cotangents go through it
-once, after the CE backward. The two graphs never coexist: peak memory is
-the larger of the two. In ``'reference'`` mode the ablations run without a
-graph after the CE backward has freed the full pass' graph.
+would compute exactly the same tensors); the ablations run as member
+batches (:mod:`.ablation_batch`), all in one on an accelerator and one by
+one on a CPU (:func:`ablation_plan`). In ``'exact'`` mode the graphs of the
+ablations and of the full pass never coexist: on an accelerator the full
+network runs as one more member of the (checkpointed) ablation batch, whose
+single backward gives ``S`` including the shared prefix, before the full
+pass is built; on a CPU the ablations start from graph-free records of the
+full pass, are back-propagated through their suffixes, and hand back the
+cotangents of the records, which go through the full pass' graph once
+after the CE backward. In ``'reference'`` mode the ablations run without a
+graph after the CE backward has freed the full pass' graph. Peak memory:
+about a weight step's.
 BatchNorm layers normalise ablated batches as usual but never update their
 running statistics there; the full pass updates them once, as in DARTS'
 architecture step (train mode).

@@ -110,11 +110,14 @@ class SearchCell(nn.Module):
     def _register_mix_orders(self):
         """Per node: the positions (in its ``outs``: edge-major, op order)
         of the candidates whose tail BN joins the node's merged BN, and a
-        (non-persistent) buffer with the op-weight order (those first, then
-        the others) that :meth:`_mix_block` gathers the weights in. Static,
-        so a compiled or checkpointed cell sees the same graph every call;
-        a node whose runtime layout differs (a module swapped after
-        construction) falls back to :func:`_mix`."""
+        (non-persistent) permutation matrix that puts the op weights in the
+        order :meth:`_mix_block` reads them (those first, then the others).
+        A matrix product rather than an index: its backward is a product
+        too, where an index's would be ``index_add``, which CUDA's
+        deterministic mode refuses. Static, so a compiled or checkpointed
+        cell sees the same graph every call; a node whose runtime layout
+        differs (a module swapped after construction) falls back to
+        :func:`_mix`."""
         self._block_plan = []
         e = 0
         for i in range(self.steps):
@@ -126,10 +129,10 @@ class SearchCell(nn.Module):
                     pos += 1
                 e += 1
             self._block_plan.append(tuple(block))
-            self.register_buffer(f'mix_order{i}',
-                                 torch.tensor(block + rest,
-                                              dtype=torch.long),
-                                 persistent=False)
+            order = block + rest
+            perm = torch.zeros(len(order), len(order))
+            perm[order, torch.arange(len(order))] = 1.0
+            self.register_buffer(f'mix_perm{i}', perm, persistent=False)
 
     def _count_uses(self):
         """How many ops read each shared tensor of every state: its raw
@@ -287,8 +290,8 @@ class SearchCell(nn.Module):
         those candidates (no copy; its gradient goes to the BN backward
         whole); only the others are stacked. Both are mixed in one batched
         product each (``baddbmm`` adds the second to the first). The op
-        weights are gathered in (block, rest) order with one
-        ``index_select`` by a cached index."""
+        weights are put in (block, rest) order by one product with the
+        node's permutation matrix."""
         block_pos = tuple(t for t, o in enumerate(outs)
                           if isinstance(o, int))
         if block_pos != self._block_plan[node]:
@@ -296,11 +299,11 @@ class SearchCell(nn.Module):
             return _mix([parts[o] if isinstance(o, int) else o
                          for o in outs], w, members)
         rest = [o for o in outs if not isinstance(o, int)]
-        idx = getattr(self, f'mix_order{node}')
+        perm = getattr(self, f'mix_perm{node}')
         N = block.shape[0]
         P, M = len(block_pos), len(outs)
         B = N // members
-        wsel = w.reshape(members, M).index_select(1, idx)
+        wsel = torch.mm(w.reshape(members, M), perm.to(w.dtype))
         # the [1, P] weights of each image of each member: a broadcast
         # copy (tiny) so both products are plain bmm's over B * members
         wb = wsel.unsqueeze(0).expand(B, members, M).reshape(N, 1, M)
