@@ -11,13 +11,13 @@ import torch
 
 pytest.importorskip('mmpretrain')
 
-from mmpretrain.structures import DataSample  # noqa: E402
 
 from mmddarts.engine.hooks.genotype_export_hook import \
     GenotypeExportHook  # noqa: E402
 from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
+from _search_batch import make_batch  # noqa: E402
 
 
 class _Logger:
@@ -29,16 +29,6 @@ class _Logger:
         self.lines.append(msg)
 
     warning = info
-
-
-def make_batch(seed, n=4, size=8):
-    g = torch.Generator().manual_seed(seed)
-    imgs = torch.randint(0, 256, (n, 3, size, size), generator=g,
-                         dtype=torch.uint8)
-    labels = torch.randint(0, 3, (n, ), generator=g)
-    return dict(inputs=list(imgs),
-                data_samples=[DataSample().set_gt_label(int(y))
-                              for y in labels])
 
 
 def test_guarded_step_reaches_the_hook(tmp_path):

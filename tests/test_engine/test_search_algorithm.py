@@ -13,12 +13,12 @@ import torch.nn.functional as F
 pytest.importorskip('mmpretrain')
 
 from mmengine.optim import OptimWrapperDict  # noqa: E402
-from mmpretrain.structures import DataSample  # noqa: E402
 
 from mmddarts.engine.hooks import ArchStepScheduleHook  # noqa: E402
 from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
+from _search_batch import make_batch  # noqa: E402
 
 
 TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
@@ -35,16 +35,6 @@ def make_model(**kwargs):
         for a in model.arch_parameters():
             a.normal_(0, 0.5)
     return model
-
-
-def make_batch(seed, n=4, size=8):
-    g = torch.Generator().manual_seed(seed)
-    imgs = torch.randint(0, 256, (n, 3, size, size), generator=g,
-                         dtype=torch.uint8)
-    labels = torch.randint(0, 3, (n, ), generator=g)
-    return dict(
-        inputs=list(imgs),
-        data_samples=[DataSample().set_gt_label(int(y)) for y in labels])
 
 
 def build_optim(model, arch_lr=3e-3, w_lr=1.0, clip=None):

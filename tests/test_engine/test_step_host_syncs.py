@@ -14,7 +14,6 @@ import torch
 
 pytest.importorskip('mmpretrain')
 
-from mmpretrain.structures import DataSample  # noqa: E402
 
 from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
@@ -22,16 +21,7 @@ from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
 from mmddarts.models.algorithms.ddarts_search import \
     logs_to_host  # noqa: E402
 from mmddarts.utils.op_counter import OpCounter  # noqa: E402
-
-
-def make_batch(seed, n=2, size=8):
-    g = torch.Generator().manual_seed(seed)
-    imgs = torch.randint(0, 256, (n, 3, size, size), generator=g,
-                         dtype=torch.uint8)
-    labels = torch.randint(0, 3, (n, ), generator=g)
-    return dict(inputs=list(imgs),
-                data_samples=[DataSample().set_gt_label(int(y))
-                              for y in labels])
+from _search_batch import make_batch  # noqa: E402
 
 
 def build(ablation, eps, clip=5.0):
@@ -54,7 +44,8 @@ def build(ablation, eps, clip=5.0):
 
 
 def data(i):
-    return dict(weights=make_batch(10 + i), arch=make_batch(20 + i))
+    return dict(weights=make_batch(10 + i, n=2),
+                arch=make_batch(20 + i, n=2))
 
 
 @pytest.mark.parametrize('ablation', ['exact', 'reference', 'none'])

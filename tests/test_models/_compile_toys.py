@@ -5,11 +5,11 @@ The supernet and derived cells are built through ``DDartsSearch`` /
 ``DerivedCell`` the package has."""
 import torch
 from mmengine.optim import OptimWrapperDict
-from mmpretrain.structures import DataSample
 from torch._dynamo.backends.registry import lookup_backend
 
 from mmddarts.engine.optimizers import SearchOptimWrapperConstructor
 from mmddarts.models.algorithms import DDartsSearch
+from _search_batch import make_batch  # noqa: E402
 
 # 2 cells, the second a reduction cell: stride-2 edges and the
 # FactorizedReduce skip are compiled too.
@@ -56,16 +56,6 @@ def build_optim(model):
     optim = ctor(model)
     assert isinstance(optim, OptimWrapperDict)
     return optim
-
-
-def make_batch(seed, n=2, size=8, classes=3):
-    g = torch.Generator().manual_seed(seed)
-    imgs = torch.randint(0, 256, (n, 3, size, size), generator=g,
-                         dtype=torch.uint8)
-    labels = torch.randint(0, classes, (n, ), generator=g)
-    return dict(inputs=list(imgs),
-                data_samples=[DataSample().set_gt_label(int(y))
-                              for y in labels])
 
 
 def search_batches(iters, n=2, size=8):

@@ -19,6 +19,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from mmddarts.models.algorithms import DDartsSearch
 from mmddarts.models.backbones import DDartsDetBackbone
 from mmddarts.registry import MODELS
+from _search_batch import make_batch as _batch  # noqa: E402
 
 GENO = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'genotypes')
 
@@ -69,16 +70,6 @@ def test_recorder_catches_a_refused_op():
     ok, ops = refused(lambda: torch.nn.AdaptiveAvgPool2d(1)(x).sum()
                       .backward())
     assert ok == [] and 'mean' in ops
-
-
-def _batch(seed, n=4, size=8):
-    from mmpretrain.structures import DataSample
-    g = torch.Generator().manual_seed(seed)
-    imgs = torch.randint(0, 256, (n, 3, size, size), generator=g,
-                         dtype=torch.uint8)
-    labels = torch.randint(0, 3, (n, ), generator=g)
-    return dict(inputs=list(imgs), data_samples=[
-        DataSample().set_gt_label(int(y)) for y in labels])
 
 
 @pytest.mark.parametrize('ablation', ['exact', 'reference', 'none'])
