@@ -60,22 +60,10 @@ def test_forward_and_all_gradients_equal_per_edge(layout):
     assert _max_diff(grads, ref_grads) <= TOL
 
 
-@pytest.mark.parametrize('reduction,reduction_prev', [(False, False),
-                                                      (True, False),
-                                                      (False, True)])
-@pytest.mark.parametrize('op_names', [DARTS_OPS, (NONE_OP, ) + DARTS_OPS])
-def test_cell_forward_equals_per_edge(reduction, reduction_prev, op_names):
-    torch.manual_seed(0)
-    cell = SearchCell(3, 6, 5, 4, reduction, reduction_prev,
-                      op_names).double().train()
+def _assert_equals_per_edge(cell, s0, s1, w):
+    """The fused forward of ``cell`` and every gradient (inputs, op
+    weights, parameters) equal the per-edge loop of a copy of it."""
     ref = copy.deepcopy(cell)
-    hw = 8
-    s0 = torch.randn(2, 6, hw * (2 if reduction_prev else 1),
-                     hw * (2 if reduction_prev else 1), dtype=torch.float64,
-                     requires_grad=True)
-    s1 = torch.randn(2, 5, hw, hw, dtype=torch.float64, requires_grad=True)
-    w = torch.rand(cell.num_edges, len(op_names), dtype=torch.float64,
-                   requires_grad=True)
     out = cell(s0, s1, w)
     ref_out = ref.forward_per_edge(s0, s1, w)
     assert (out - ref_out).abs().max() <= TOL
@@ -84,6 +72,24 @@ def test_cell_forward_equals_per_edge(reduction, reduction_prev, op_names):
     r = torch.autograd.grad(ref_out, [s0, s1, w] + list(ref.parameters()),
                             cot)
     assert _max_diff(g, r) <= TOL
+
+
+@pytest.mark.parametrize('reduction,reduction_prev', [(False, False),
+                                                      (True, False),
+                                                      (False, True)])
+@pytest.mark.parametrize('op_names', [DARTS_OPS, (NONE_OP, ) + DARTS_OPS])
+def test_cell_forward_equals_per_edge(reduction, reduction_prev, op_names):
+    torch.manual_seed(0)
+    cell = SearchCell(3, 6, 5, 4, reduction, reduction_prev,
+                      op_names).double().train()
+    hw = 8
+    s0 = torch.randn(2, 6, hw * (2 if reduction_prev else 1),
+                     hw * (2 if reduction_prev else 1), dtype=torch.float64,
+                     requires_grad=True)
+    s1 = torch.randn(2, 5, hw, hw, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(cell.num_edges, len(op_names), dtype=torch.float64,
+                   requires_grad=True)
+    _assert_equals_per_edge(cell, s0, s1, w)
 
 
 def test_cell_swapped_after_construction_falls_back_and_equals_per_edge(
@@ -100,7 +106,6 @@ def test_cell_swapped_after_construction_falls_back_and_equals_per_edge(
         for op in edge.ops:
             if isinstance(op, FactorizedReduce):
                 op.relu = nn.SiLU()
-    ref = copy.deepcopy(cell)
     calls = []
     plain_mix = sc._mix
     monkeypatch.setattr(sc, '_mix',
@@ -109,15 +114,8 @@ def test_cell_swapped_after_construction_falls_back_and_equals_per_edge(
     s1 = torch.randn(2, 5, 8, 8, dtype=torch.float64, requires_grad=True)
     w = torch.rand(cell.num_edges, len(DARTS_OPS), dtype=torch.float64,
                    requires_grad=True)
-    out = cell(s0, s1, w)
+    _assert_equals_per_edge(cell, s0, s1, w)
     assert len(calls) == cell.steps  # every node read edges from an input
-    ref_out = ref.forward_per_edge(s0, s1, w)
-    assert (out - ref_out).abs().max() <= TOL
-    cot = torch.randn_like(out)
-    g = torch.autograd.grad(out, [s0, s1, w] + list(cell.parameters()), cot)
-    r = torch.autograd.grad(ref_out, [s0, s1, w] + list(ref.parameters()),
-                            cot)
-    assert _max_diff(g, r) <= TOL
 
 
 def test_cell_as_built_mixes_every_node_from_the_merged_bn(monkeypatch):
