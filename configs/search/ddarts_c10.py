@@ -1,5 +1,5 @@
-# D-DARTS search on CIFAR-10: 8 individual cells, C=16, 50 epochs, w01 7,
-# w_abl 0.5 (ablation logged, as the authors' code), both halves of the
+# D-DARTS search on CIFAR-10: 8 individual cells, channels=16, 50 epochs,
+# w01 7, w_abl 0.5 (ablation logged, as the authors' code), both halves of the
 # train split.
 # Batch 128, the paper's (section 5.1: "batch size of 128 ... with AMP"):
 #   python tools/train.py configs/search/ddarts_c10.py --amp
@@ -30,8 +30,9 @@ batch_size = 128
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
-model = dict(architecture=dict(num_classes=10, C=16, num_cells=8),
-             w01=7.0, w_abl=0.5, ablation='reference')
+model = dict(
+    architecture=dict(num_classes=10, channels=16, num_cells=8),
+    arch_strategy=dict(w01=7.0, w_abl=0.5, ablation='reference'))
 # Two searches on 2 GPUs: the effective batch is 2 x 128 (lr unchanged, as
 # the reference); `--auto-scale-lr` rescales from this base.
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)

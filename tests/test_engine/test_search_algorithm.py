@@ -217,19 +217,19 @@ def _cpu_amp_wrapper(monkeypatch, params, scale, enabled):
 
 
 def test_amp_arch_step_scales_and_unscales(monkeypatch):
-    """fp16-style loss scaling: the supernet gets loss_scale = the scaler's
-    scale, the wrapper unscales before Adam (same update as unscaled), and
+    """fp16-style loss scaling: the architecture-step strategy gets
+    loss_scale = the scaler's scale, the wrapper unscales before Adam (same update as unscaled), and
     an overflow skips the step."""
     model = make_model()
     ref = copy.deepcopy(model)
     seen = []
-    orig = model.architecture.arch_step_grads
+    orig = model.arch_strategy.grads
 
     def spy(*args, **kwargs):
         seen.append(kwargs['loss_scale'])
         return orig(*args, **kwargs)
 
-    model.architecture.arch_step_grads = spy
+    model.arch_strategy.grads = spy
     amp = _cpu_amp_wrapper(monkeypatch, model.arch_parameters(), 1024.,
                            True)
     plain = _cpu_amp_wrapper(monkeypatch, ref.arch_parameters(), 1024.,
@@ -246,7 +246,7 @@ def test_amp_arch_step_scales_and_unscales(monkeypatch):
         model.architecture.alphas[0].grad[0, 0] = float('inf')
         return out
 
-    model.architecture.arch_step_grads = overflow
+    model.arch_strategy.grads = overflow
     before = [a.detach().clone() for a in model.arch_parameters()]
     model.arch_step(data, amp)
     for a0, a in zip(before, model.arch_parameters()):
