@@ -1,9 +1,9 @@
 """DDartsSearch with the ``UnrolledArchStep`` and ``ShapleyArchStep``
-strategies: the options reach the architecture step, the virtual step takes its defaults
-from the weight optimizer (its scheduled lr, momentum, weight decay and
-momentum buffers) without changing that optimizer's state, and bad options
-fail with messages naming the key (the strategies' own, and the flat
-options of release d025874 that still map onto them).
+strategies: the options reach the architecture step, the virtual step takes
+its defaults from the weight optimizer (its scheduled lr, momentum, weight
+decay and momentum buffers) without changing that optimizer's state, and
+bad options fail with messages naming the key (the strategies' own, and the
+flat options of release d025874 that still map onto them).
 
 Expected alpha gradients come from the exact double back-propagation of
 ``tests/test_models/test_unrolled.py`` (an independent computation), fed

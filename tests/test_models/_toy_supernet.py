@@ -1,5 +1,6 @@
 """The float64 toy supernet shared by the second-order and Shapley tests
-(not a test module): 3 cells, channels=4, 2 steps, random non-trivial alphas."""
+(not a test module): 3 cells, channels=4, 2 steps, random non-trivial
+alphas."""
 import torch
 
 from mmddarts.models.search import DDartsSupernet

@@ -139,10 +139,10 @@ def ablation_plan(net, device):
     Unset (None) ``net.ablation_cfg`` options take the defaults of the
     device kind (``net.ablation_cfg['defaults']``, else ``device``'s type).
     An accelerator is bound by kernel launches: all ablations in one batch,
-    the full network in it, the batched cells checkpointed. A CPU is bound by arithmetic:
-    ablations one by one (``chunk=1``) from graph-free records, with no
-    recompute (one ablation's graph is never larger than the full pass',
-    and the two never coexist). ``checkpoint`` unset: on whenever a batch
+    the full network in it, the batched cells checkpointed. A CPU is bound
+    by arithmetic: ablations one by one (``chunk=1``) from graph-free
+    records, with no recompute (one ablation's graph is never larger than
+    the full pass', and the two never coexist). ``checkpoint`` unset: on whenever a batch
     holds more than one ablation. Same numbers in every case.
     """
     opts = net.ablation_cfg
