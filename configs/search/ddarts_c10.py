@@ -23,8 +23,8 @@ batch_size = 128
 # estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
 # before starting, --auto-batch picks the largest batch that fits):
 #   reference about 107 MiB per image (measured on ddarts_c100.py): ~13.5
-#   GiB at batch 128; model.ablation=exact 69 MiB + 115 MiB per image:
-#   14.4 GiB at batch 128 (after issue 9, CPU ablation plan).
+#   GiB at batch 128; model.arch_strategy.ablation=exact 69 MiB + 115 MiB
+#   per image: 14.4 GiB at batch 128 (after issue 9, CPU ablation plan).
 #   GPU / AMP figures: not measured yet (no GPU lent so far).
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)

@@ -18,8 +18,8 @@ batch_size = 128
 # estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
 # before starting, --auto-batch picks the largest batch that fits):
 #   reference 66 MiB + 107 MiB per image: 13.5 GiB at 128; none about the
-#   same; model.ablation=exact 69 MiB + 115 MiB per image: 14.4 GiB at 128
-#   (measured after issue 9, CPU ablation plan).
+#   same; model.arch_strategy.ablation=exact 69 MiB + 115 MiB per image:
+#   14.4 GiB at 128 (measured after issue 9, CPU ablation plan).
 #   GPU / AMP figures: not measured yet (no GPU lent so far).
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)
