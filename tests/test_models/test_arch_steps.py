@@ -155,3 +155,29 @@ def test_strategy_holds_its_state_not_the_model():
     assert not hasattr(model, 'carried_alpha_grads')
     added = set(vars(model)) - before
     assert added <= {'latest_arch_logs', 'latest_arch_grads_finite'}, added
+
+
+def test_switching_the_type_keeps_the_objective(repo_root):
+    """``--cfg-options model.arch_strategy.type=...`` on a shipped config
+    (the dict is merged, so the base's objective keys stay): every type
+    takes them; an inner step's own values win over the outer ones."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(repo_root,
+                                   'configs/search/ddarts_digits.py'))
+    for kind in ('UnrolledArchStep', 'ShapleyArchStep',
+                 'ReferenceDynamicsArchStep'):
+        c = cfg.copy()
+        c.merge_from_dict({'model.arch_strategy.type': f'mmddarts.{kind}'})
+        s = build(c.model.arch_strategy)
+        assert type(s).__name__ == kind
+        assert (s.w01, s.w_abl, s.ablation) == (7.0, 0.5, 'reference')
+    s = build(dict(type='mmddarts.UnrolledArchStep', w01=1.0,
+                   ablation='reference',
+                   inner=dict(type=LOO, ablation='exact')))
+    assert (s.w01, s.w_abl, s.ablation) == (1.0, 0.5, 'exact')
+    with pytest.raises(TypeError, match='cannot be set on a built inner'):
+        UnrolledArchStep(inner=LeaveOneOutArchStep(), w01=1.0)
+    with pytest.raises(TypeError, match=r"unexpected.*\['lr_scale'\]"):
+        UnrolledArchStep(lr_scale=2)

@@ -182,5 +182,8 @@ def test_ddarts_and_dartopti_configs_log_the_ablation_as_published(name):
     'exact' is an opt-in research mode, never a shipped default."""
     cfg = Config.fromfile(osp.join(SEARCH, name + '.py'))
     want = 'none' if _alpha_sets(cfg) == 1 else 'reference'
-    assert cfg.model.get('ablation') == want, name
+    assert get_objective(cfg.model, 'ablation') == want, name
     assert not cfg.model.get('reference_dynamics', False), name
+    strategy = cfg.model.arch_strategy
+    assert strategy.type in ('mmddarts.LeaveOneOutArchStep',
+                             'mmddarts.UnrolledArchStep'), name

@@ -27,9 +27,7 @@ import copy
 
 from mmddarts.utils.deprecation import warn_deprecated
 from .shapley import check_shapley_options
-from .unrolled import check_unroll_options
-
-OBJECTIVE_KEYS = ('w01', 'w_abl', 'ablation')
+from .unrolled import OBJECTIVE_KEYS, check_unroll_options
 VARIANT_KEYS = ('reference_dynamics', 'contribution', 'shapley_permutations',
                 'shapley_truncation', 'unrolled', 'unroll_lr',
                 'unroll_momentum', 'unroll_weight_decay', 'unroll_eps')

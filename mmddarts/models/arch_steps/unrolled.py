@@ -4,6 +4,8 @@ from mmddarts.registry import MODELS
 from ..search.unrolled import unrolled_arch_step_grads
 from .base import BaseArchStep
 
+OBJECTIVE_KEYS = ('w01', 'w_abl', 'ablation')
+
 
 def check_unroll_options(lr, momentum, weight_decay, eps, owner,
                          names=('lr', 'momentum', 'weight_decay', 'eps')):
@@ -30,16 +32,28 @@ class UnrolledArchStep(BaseArchStep):
             None (default): the weight optimizer's current values (first
             param group: the scheduled lr) and its momentum buffers.
         eps (float): the finite-difference step is ``eps / ||v||``.
+        **objective: ``w01``, ``w_abl``, ``ablation`` for a dict ``inner``
+            that does not set them. A config that switches a leave-one-out
+            ``arch_strategy`` to this type (``_base_`` inheritance,
+            ``--cfg-options model.arch_strategy.type=...``) keeps its
+            objective this way.
     """
     needs_weights_batch = True
 
     def __init__(self, inner=None, lr=None, momentum=None,
-                 weight_decay=None, eps=0.01):
+                 weight_decay=None, eps=0.01, **objective):
         name = type(self).__name__
+        unknown = sorted(set(objective) - set(OBJECTIVE_KEYS))
+        if unknown:
+            raise TypeError(f'{name}: unexpected keyword argument(s) '
+                            f'{unknown}')
         if inner is None:
             inner = dict(type='mmddarts.LeaveOneOutArchStep')
         if isinstance(inner, dict):
-            inner = MODELS.build(inner)
+            inner = MODELS.build(dict(objective, **inner))  # inner's win
+        elif objective:
+            raise TypeError(f'{name}: {sorted(objective)} cannot be set on '
+                            'a built inner step; set them on it')
         if not (isinstance(inner, BaseArchStep) and inner.first_order):
             raise ValueError(
                 f'{name}: inner must be a first-order contribution '
