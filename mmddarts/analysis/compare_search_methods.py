@@ -126,11 +126,24 @@ def run_logged(cmd, log_path, cwd):
     return time.time() - t0
 
 
-def supernet_layout(search_config):
-    """``(num_cells, steps, reductions)`` of a search config's supernet."""
+def _options_dict(options):
+    """``KEY=VALUE`` strings parsed as ``--cfg-options`` parses them."""
+    from mmengine.config import DictAction
+    out = {}
+    for item in options:
+        key, value = item.split('=', 1)
+        out[key] = DictAction._parse_iterable(value)
+    return out
+
+
+def supernet_layout(search_config, options=()):
+    """``(num_cells, steps, reductions)`` of a search config's supernet
+    (after the ``--cfg-options`` strings ``options``)."""
     from mmengine.config import Config
     from mmddarts.structures import default_reductions
-    arch = Config.fromfile(search_config).model.architecture
+    cfg = Config.fromfile(search_config)
+    cfg.merge_from_dict(_options_dict(options))
+    arch = cfg.model.architecture
     n = arch.get('num_cells', 8)
     reductions = arch.get('reductions', None) or default_reductions(n)
     return n, arch.get('steps', 4), tuple(reductions)
@@ -141,14 +154,12 @@ def model_cost(train_config, genotype, num_cells, input_size, options=()):
     network on one ``in_channels x input_size x input_size`` image."""
     import torch
     from mmengine.analysis import get_model_complexity_info
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
     cfg = Config.fromfile(train_config)
-    opts = {'model.backbone.genotype': genotype,
-            'model.backbone.num_cells': num_cells}
-    for item in options:  # KEY=VALUE strings as --cfg-options takes them
-        key, value = item.split('=', 1)
-        opts[key] = DictAction._parse_iterable(value)
+    opts = _options_dict(options)
+    opts.update({'model.backbone.genotype': genotype,
+                 'model.backbone.num_cells': num_cells})
     cfg.merge_from_dict(opts)
     init_default_scope(cfg.get('default_scope', 'mmddarts'))
     model = MODELS.build(cfg.model).eval()
@@ -227,7 +238,10 @@ class GridRunner:
         from mmddarts.search.random_genotype import sample_genotype
         ref_config = self.methods.get(self.reference, (None, ))[0] or \
             DEFAULT_METHODS[self.reference][0]
-        n, steps, reductions = supernet_layout(self._path(ref_config))
+        options = self.search_options if ref_config == \
+            self.methods.get(self.reference, (None, ))[0] else ()
+        n, steps, reductions = supernet_layout(self._path(ref_config),
+                                               options)
         g = sample_genotype(num_cells=n, steps=steps,
                             method=self.random_parse, reductions=reductions,
                             seed=seed)
