@@ -12,8 +12,10 @@ and merged afterwards):
     :func:`mmddarts.search.random_genotype.sample_genotype`, with the cell
     layout of the reference search config, trained the same way. A run whose
     ``result.json`` exists is skipped; a run whose search finished resumes at
-    its training. Runs share nothing, so several copies may run side by side
-    on disjoint methods / seeds.
+    its training. Runs share nothing: several copies may run side by side
+    on the same work dir (a cell being run holds a ``running`` lock file, the
+    others skip it). The search time is the search loop's wall time from its
+    ``search_cost.json`` (no process start-up).
 ``aggregate``
     Reads every ``*/result.json`` under the given work dirs (torch-free) and
     writes a table per method: test accuracy mean ± sample std, parameters,
@@ -217,22 +219,28 @@ class GridRunner:
         return p if osp.isabs(p) else osp.join(self.root, p)
 
     def search(self, method, seed, out):
+        """Run (or reuse) the search; returns the genotype file and the
+        search's wall time (its ``search_cost.json``, which leaves out the
+        process start; the process's own time when there is none)."""
         config, parse = self.methods[method]
         search_dir = osp.join(out, 'search')
         genotype = osp.join(search_dir, f'genotype_{parse}_final.json')
-        if osp.isfile(genotype):  # finished earlier: resume at training
-            return genotype, self._recorded_time(out, 'search_s')
-        cmd = [self.python, 'tools/train.py', config, '--work-dir',
-               search_dir, '--cfg-options', f'randomness.seed={seed}']
-        if self.search_epochs:
-            cmd.append(f'train_cfg.max_epochs={self.search_epochs}')
-        cmd += self.search_options
-        seconds = run_logged(cmd, osp.join(out, 'search.log'), self.root)
-        self._record_time(out, 'search_s', seconds)
         if not osp.isfile(genotype):
-            raise RuntimeError(f'{search_dir}: the search wrote no '
-                               f'{osp.basename(genotype)}')
-        return genotype, seconds
+            cmd = [self.python, 'tools/train.py', config, '--work-dir',
+                   search_dir, '--cfg-options', f'randomness.seed={seed}']
+            if self.search_epochs:
+                cmd.append(f'train_cfg.max_epochs={self.search_epochs}')
+            cmd += self.search_options
+            seconds = run_logged(cmd, osp.join(out, 'search.log'), self.root)
+            self._record_time(out, 'search_s', seconds)
+            if not osp.isfile(genotype):
+                raise RuntimeError(f'{search_dir}: the search wrote no '
+                                   f'{osp.basename(genotype)}')
+        cost = osp.join(search_dir, 'search_cost.json')
+        if osp.isfile(cost):
+            with open(cost) as f:
+                return genotype, float(json.load(f)['wall_time_s'])
+        return genotype, self._recorded_time(out, 'search_s')
 
     def random_genotype(self, seed, out):
         from mmddarts.search.random_genotype import sample_genotype
@@ -323,15 +331,33 @@ class GridRunner:
         return record
 
     def run(self, seeds, num_random):
-        done = [(m, s) for m, s in plan(list(self.methods), seeds, num_random)
-                if osp.isfile(osp.join(run_dir(self.work_dir, m, s), RESULT))]
-        todo = plan(list(self.methods), seeds, num_random, done)
-        for method, seed in todo:
-            r = self.run_one(method, seed)
+        """Run every cell of the grid not done (``result.json``) and not
+        taken by another copy of the tool (a ``running`` lock file, created
+        atomically; a crashed run leaves it: delete it to rerun the cell)."""
+        ran = 0
+        for method, seed in plan(list(self.methods), seeds, num_random):
+            out = run_dir(self.work_dir, method, seed)
+            if osp.isfile(osp.join(out, RESULT)):
+                continue
+            os.makedirs(out, exist_ok=True)
+            lock = osp.join(out, 'running')
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                print(f'{method} seed {seed}: skipped, {lock} exists (another '
+                      'copy runs it, or delete it after a crash)', flush=True)
+                continue
+            with os.fdopen(fd, 'w') as f:
+                f.write(f'{os.getpid()}\n')
+            try:
+                r = self.run_one(method, seed)
+            finally:
+                os.remove(lock)
+            ran += 1
             print(f'{method} seed {seed}: test top-1 {r["test_acc"]:.2f} %, '
                   f'{r["params"]:,} parameters, search {r["search_s"]} s, '
                   f'train {r["train_s"]} s', flush=True)
-        return len(todo)
+        return ran
 
 
 # ---------------------------------------------------------------- aggregate
