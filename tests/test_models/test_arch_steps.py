@@ -129,7 +129,7 @@ def test_legacy_conflicts_are_errors():
     shapley = dict(type='mmddarts.ShapleyArchStep')
     with pytest.raises(ValueError, match='choose the strategy'):
         DDartsSearch(architecture=NET, arch_strategy=shapley, unrolled=True)
-    with pytest.raises(TypeError, match='cannot override a built'):
+    with pytest.raises(TypeError, match='cannot change a built'):
         DDartsSearch(architecture=NET,
                      arch_strategy=LeaveOneOutArchStep(), w01=1.0)
 

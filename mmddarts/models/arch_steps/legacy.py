@@ -28,6 +28,7 @@ import copy
 from mmddarts.utils.deprecation import warn_deprecated
 from .shapley import check_shapley_options
 from .unrolled import OBJECTIVE_KEYS, check_unroll_options
+
 VARIANT_KEYS = ('reference_dynamics', 'contribution', 'shapley_permutations',
                 'shapley_truncation', 'unrolled', 'unroll_lr',
                 'unroll_momentum', 'unroll_weight_decay', 'unroll_eps')
@@ -87,8 +88,9 @@ def arch_strategy_cfg(arch_strategy, legacy, owner='DDartsSearch'):
     Raises:
         TypeError: an unknown keyword, or old options next to a built
             strategy object.
-        ValueError: variant options next to ``arch_strategy``, or invalid
-            old options (the message names the old key).
+        ValueError: variant options next to an ``arch_strategy`` that is
+            not a plain leave-one-out one, or invalid old options (the
+            message names the old key).
     """
     unknown = sorted(set(legacy) - set(LEGACY_KEYS))
     if unknown:
@@ -98,16 +100,15 @@ def arch_strategy_cfg(arch_strategy, legacy, owner='DDartsSearch'):
             else arch_strategy
     objective = {k: legacy[k] for k in OBJECTIVE_KEYS if k in legacy}
     variants = {k: legacy[k] for k in VARIANT_KEYS if k in legacy}
-    if arch_strategy is None:
-        cfg = _from_variants(objective, variants, owner)
-        warn_deprecated(
-            f'{owner}: the flat options {sorted(legacy)} are deprecated; '
-            f'use arch_strategy={cfg!r}', stacklevel=4)
-        return cfg
-    if variants:
-        # an old child config (``unrolled=True``...) on a new base config:
-        # the base's leave-one-out objective under the old variant
-        base = arch_strategy if isinstance(arch_strategy, dict) else {}
+    if arch_strategy is not None and not isinstance(arch_strategy, dict):
+        raise TypeError(
+            f'{owner}: {sorted(legacy)} cannot change a built '
+            f'{type(arch_strategy).__name__}; set them on it')
+    if arch_strategy is None or variants:
+        # an old config, or an old child config (``unrolled=True``...) on
+        # a new base config: the base's leave-one-out objective under the
+        # old variant
+        base = arch_strategy or {}
         if (set(base) - {'type', *OBJECTIVE_KEYS}
                 or _type_name(base) != 'LeaveOneOutArchStep'):
             raise ValueError(
@@ -122,10 +123,7 @@ def arch_strategy_cfg(arch_strategy, legacy, owner='DDartsSearch'):
             f'{owner}: the flat options {sorted(legacy)} are deprecated; '
             f'use arch_strategy={cfg!r}', stacklevel=4)
         return cfg
-    if not isinstance(arch_strategy, dict):
-        raise TypeError(
-            f'{owner}: {sorted(objective)} cannot override a built '
-            f'{type(arch_strategy).__name__}; set them on it')
+    # w01 / w_abl / ablation next to a new config's strategy: overrides
     cfg = copy.deepcopy(dict(arch_strategy))
     target = cfg
     if _is_unrolled(cfg):

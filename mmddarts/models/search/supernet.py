@@ -3,10 +3,10 @@ import torch
 import torch.nn as nn
 
 from mmddarts.registry import MODELS
-from mmddarts.utils.deprecation import pop_renamed, warn_deprecated
 from mmddarts.search.parsing import parse_genotype
 from mmddarts.structures.genotype import default_reductions
 from mmddarts.structures.op_sets import NONE_OP, get_op_names
+from mmddarts.utils.deprecation import pop_renamed, warn_deprecated
 from .ablation import arch_step_grads
 from .contract import BaseSearchSupernet
 from .mixed_op import MIXINGS, mix
