@@ -1,7 +1,7 @@
 """The second-order step and Shapley contributions through mmengine's Runner:
-a one-epoch tiny search (3 cells, C=4, 8x8 generated CIFAR images) with
-``unrolled=True, contribution='shapley'`` on one process, and the same on
-two gloo processes, whose alphas, weights and genotypes must stay identical
+a one-epoch tiny search (3 cells, channels=4, 8x8 generated CIFAR images)
+with ``UnrolledArchStep`` around ``ShapleyArchStep`` on one process, and the
+same on two gloo processes, whose alphas, weights and genotypes must stay identical
 (the virtual step's and the Shapley passes' terms are averaged over ranks).
 """
 import json
@@ -78,7 +78,7 @@ def _ddp_worker(data_root, out_dir):
     cfg.custom_hooks.append(dict(type='_RankRecordHook', out_dir=out_dir))
     runner = run_train(cfg)
     assert type(runner.model).__name__ == 'DDartsSearchDDP'
-    assert runner.model.module.unrolled
+    assert isinstance(runner.model.module.arch_strategy, UnrolledArchStep)
     dist.destroy_process_group()
 
 
