@@ -9,7 +9,7 @@
 # alphas at their random init (the parse would be a random architecture);
 # 0.1 with a cosine to 0.02, as the other two fmnist searches.
 # Paper scale: whole split at 28x28 (search_num_samples = None,
-# search_image_size = None), C=16, 8 cells, 4 nodes, 50 epochs, arch Adam
+# search_image_size = None), channels=16, 8 cells, 4 nodes, 50 epochs, arch Adam
 # lr 3e-4 constant, weights SGD 0.025 -> 0.001.
 _base_ = [
     '../_base_/datasets/fashion_mnist_search.py',
@@ -24,11 +24,9 @@ train_dataloader = dict(batch_size=batch_size)
 arch_dataloader = dict(batch_size=batch_size)
 model = dict(
     architecture=dict(
-        num_classes=10, C=8, num_cells=5, steps=3, in_channels=1,
+        num_classes=10, channels=8, num_cells=5, steps=3, in_channels=1,
         alpha_mode='shared', mixing='softmax'),
-    w01=0.0,
-    w_abl=0.0,
-    ablation='none',
+    arch_strategy=dict(w01=0.0, w_abl=0.0, ablation='none'),
     parse_methods=('darts', ))
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(logger=dict(interval=10))

@@ -1,14 +1,14 @@
 # D-DARTS search on Fashion-MNIST (`apt-get install dataset-fashion-mnist`),
 # one input channel. CPU-sized by default: 5 individual cells (reductions 1
-# and 3), C=8, 3 nodes per cell, 2,000 training images (1,000 for the
+# and 3), channels=8, 3 nodes per cell, 2,000 training images (1,000 for the
 # weights, 1,000 for the alphas) at 16x16, batch 64, 4 epochs:
 #   OMP_NUM_THREADS=1 python tools/train.py configs/search/ddarts_fmnist.py
-# Paper scale (a GPU): the whole split at 28x28, 8 cells, C=16, 4 nodes,
+# Paper scale (a GPU): the whole split at 28x28, 8 cells, channels=16, 4 nodes,
 # 50 epochs, the arch learning rate of the CIFAR search:
 #   --cfg-options search_num_samples=None ... is not enough (variables are
 #   substituted when the file is read); edit a copy instead:
 #   search_num_samples = None; search_image_size = None
-#   model.architecture: C=16, num_cells=8, steps=4; max_epochs = 50
+#   model.architecture: channels=16, num_cells=8, steps=4; max_epochs = 50
 #   optim_wrapper.architecture.optimizer.lr = 3e-3 (cosine to 1e-3)
 _base_ = [
     '../_base_/datasets/fashion_mnist_search.py',
@@ -23,10 +23,8 @@ train_dataloader = dict(batch_size=batch_size)
 arch_dataloader = dict(batch_size=batch_size)
 model = dict(
     architecture=dict(
-        num_classes=10, C=8, num_cells=5, steps=3, in_channels=1),
-    w01=7.0,
-    w_abl=0.5,
-    ablation='reference')
+        num_classes=10, channels=8, num_cells=5, steps=3, in_channels=1),
+    arch_strategy=dict(w01=7.0, w_abl=0.5, ablation='reference'))
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(logger=dict(interval=10))
 # ~16 architecture steps per epoch against CIFAR's ~195: at 3e-3 the alphas

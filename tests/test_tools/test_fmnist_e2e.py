@@ -1,7 +1,7 @@
 """Fashion-MNIST end to end through the real tools, on written idx files.
 
 A 1-epoch search with the real ``configs/search/*_fmnist.py`` (one input
-channel, shrunk by --cfg-options to 3 cells, C=4, 2 nodes, 40 images), the
+channel, shrunk by --cfg-options to 3 cells, 4 channels, 2 nodes, 40 images), the
 searched genotype trained 1 epoch with ``configs/train/ddarts_fmnist.py``
 and tested with ``tools/test.py``: the same commands a user runs, with
 ``data_root`` / ``check_md5=False`` pointing at the written files.
@@ -20,7 +20,7 @@ from mmddarts.structures import Genotype
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_SEARCH = [
-    'train_cfg.max_epochs=1', 'model.architecture.C=4',
+    'train_cfg.max_epochs=1', 'model.architecture.channels=4',
     'model.architecture.num_cells=3', 'model.architecture.steps=2',
     'train_dataloader.batch_size=10', 'arch_dataloader.batch_size=10',
     'train_dataloader.dataset.dataset.num_samples=None',
