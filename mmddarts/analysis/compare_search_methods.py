@@ -484,7 +484,8 @@ def markdown(summary, budget=''):
         flops = _pm(s['flops_mean'] / 1e6, s['flops_std'] / 1e6, '.1f')
         lines.append(
             f'| `{m}` | {s["n"]} | {_pm(s["test_acc_mean"], s["test_acc_std"], ".2f")} '
-            f'| {params} | {flops} | {_pm(s["search_s_mean"], math.nan, ".0f")} '
+            f'| {params} | {flops} | '
+            f'{"-" if m == RANDOM else _pm(s["search_s_mean"], math.nan, ".0f")} '
             f'| {_pm(s["train_s_mean"], math.nan, ".0f")} | {diff} | '
             + ', '.join(f'{a:.2f}' for a in s['test_acc']) + ' |')
     return '\n'.join(lines) + '\n'
