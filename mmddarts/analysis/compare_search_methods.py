@@ -68,12 +68,15 @@ def parse_method_spec(spec):
 def plan(methods, seeds, num_random, done=()):
     """``(method, seed)`` runs still to do, seed-major (an interrupted grid
     has every method for its first seeds); random architectures are
-    ``(random, 0..num_random-1)``, interleaved after the searched ones."""
+    ``(random, 0..num_random-1)`` (or ``(random, i)`` for ``i`` in
+    ``num_random`` when it is a list of seeds), interleaved after the
+    searched ones."""
     done = set(done)
     searched = [m for m in methods if m != RANDOM]
     runs = [(m, s) for s, m in itertools.product(seeds, searched)]
-    rand = [(RANDOM, i) for i in range(num_random)] \
-        if RANDOM in methods else []
+    rand_seeds = range(num_random) if isinstance(num_random, int) \
+        else list(num_random)
+    rand = [(RANDOM, i) for i in rand_seeds] if RANDOM in methods else []
     # interleave: one random architecture after each seed's searches
     out, k = [], 0
     per = len(searched) or 1
@@ -481,7 +484,8 @@ def markdown(summary, budget=''):
         flops = _pm(s['flops_mean'] / 1e6, s['flops_std'] / 1e6, '.1f')
         lines.append(
             f'| `{m}` | {s["n"]} | {_pm(s["test_acc_mean"], s["test_acc_std"], ".2f")} '
-            f'| {params} | {flops} | {_pm(s["search_s_mean"], math.nan, ".0f")} '
+            f'| {params} | {flops} | '
+            f'{"-" if m == RANDOM else _pm(s["search_s_mean"], math.nan, ".0f")} '
             f'| {_pm(s["train_s_mean"], math.nan, ".0f")} | {diff} | '
             + ', '.join(f'{a:.2f}' for a in s['test_acc']) + ' |')
     return '\n'.join(lines) + '\n'

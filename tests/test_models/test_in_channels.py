@@ -66,8 +66,8 @@ def _outputs(out):
 def test_search_supernet_one_channel(kwargs):
     def build(c):
         torch.manual_seed(0)
-        return DDartsSupernet(num_classes=10, channels=4, num_cells=3,
-                              steps=2, in_channels=c, **kwargs).double()
+        return DDartsSupernet(num_classes=10, channels=4, num_cells=3, steps=2,
+                              in_channels=c, **kwargs).double()
     net1 = _randomize(build(1).double())
     net3 = _padded_twin(net1, lambda: build(3), 'stem.0.weight')
     x1, x3 = _inputs()
@@ -87,8 +87,8 @@ def test_search_supernet_one_channel(kwargs):
 def test_dartopti_supernet_one_channel():
     def build(c):
         torch.manual_seed(0)
-        return DARTOptiSupernet(baseline='resnet18', num_classes=10,
-                                channels=4, in_channels=c).double()
+        return DARTOptiSupernet(baseline='resnet18', num_classes=10, channels=4,
+                                in_channels=c).double()
     net1 = _randomize(build(1))
     net3 = _padded_twin(net1, lambda: build(3), 'stem.0.weight')
     x1, x3 = _inputs()

@@ -114,6 +114,7 @@ def test_plan_order_and_resume():
     assert csm.plan(['ddarts', 'random'], [0], 2,
                     done=[('random', 0)]) == [('ddarts', 0), ('random', 1)]
     assert csm.plan(['random'], [0, 1], 2) == [('random', 0), ('random', 1)]
+    assert csm.plan(['random'], [0], [5, 3]) == [('random', 5), ('random', 3)]
 
 
 def test_method_specs():

@@ -1,7 +1,7 @@
 """Fashion-MNIST end to end through the real tools, on written idx files.
 
 A 1-epoch search with the real ``configs/search/*_fmnist.py`` (one input
-channel, shrunk by --cfg-options to 3 cells, channels=4, 2 nodes, 40 images), the
+channel, shrunk by --cfg-options to 3 cells, 4 channels, 2 nodes, 40 images), the
 searched genotype trained 1 epoch with ``configs/train/ddarts_fmnist.py``
 and tested with ``tools/test.py``: the same commands a user runs, with
 ``data_root`` / ``check_md5=False`` pointing at the written files.
@@ -88,3 +88,18 @@ def test_baseline_searches_run(idx_root, tmp_path, config, parse):
     with open(tmp_path / f'genotype_{parse}_final.json') as f:
         g = json.load(f)
     assert len(g['seq']) == 3 and len(g['genes']) == 2  # shared alphas
+
+
+def test_demo_without_the_data_names_the_install_command(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, 'tools/demo.py', '--dataset', 'fashion-mnist',
+         '--data-root', str(tmp_path / 'missing'), '--work-dir',
+         str(tmp_path / 'demo')],
+        cwd=REPO, env=dict(os.environ, OMP_NUM_THREADS='1',
+                           PYTHONPATH=REPO + os.pathsep +
+                           os.environ.get('PYTHONPATH', '')),
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    log = (tmp_path / 'demo' / 'search.log').read_text()
+    assert 'apt-get install dataset-fashion-mnist' in log
+    assert str(tmp_path / 'missing') in log

@@ -33,6 +33,9 @@ def parse_args(argv=None):
     run.add_argument('--seeds', nargs='+', type=int, default=[0])
     run.add_argument('--num-random', type=int, default=5,
                      help='random architectures (seeds 0..N-1)')
+    run.add_argument('--random-seeds', type=int, nargs='+', default=None,
+                     help='these random architectures instead of '
+                     '0..N-1 (to split them over machines)')
     run.add_argument('--random-parse', default='darts',
                      choices=['darts', 'sparse', 'edge'],
                      help='parse method whose genes are sampled')
@@ -79,7 +82,8 @@ def main(argv=None):
             random_parse=args.random_parse, reference=args.reference,
             train_options=args.train_options,
             search_options=args.search_options, input_size=args.input_size)
-        runner.run(args.seeds, args.num_random)
+        runner.run(args.seeds, args.random_seeds if args.random_seeds
+                   is not None else args.num_random)
         return 0
     try:
         text = aggregate(args.work_dirs, args.out_dir or args.work_dirs[0],
