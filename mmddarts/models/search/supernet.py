@@ -45,7 +45,11 @@ class DDartsSupernet(BaseModule):
             (tensor / array ``[edges, ops]``); default ``1e-3 * randn``.
         mixing (str): ``'sigmoid'`` (FairDARTS, D-DARTS) or ``'softmax'``
             (DARTS).
-        op_set (str): ``'darts'`` (7 ops) or ``'extended'`` (12 ops).
+        op_set (str): ``'darts'`` (7 ops), ``'darts_noskip'`` (ACA: the
+            DARTS ops less ``skip_connect``, docs/aca.md) or ``'extended'``
+            (12 ops).
+        op_affine (bool): learnable BN parameters in the candidate ops
+            (DARTS: False); ACA's ``bn_gamma`` importance needs True.
         with_none (bool, optional): add DARTS' ``'none'`` op as the first
             column; default: with softmax only.
         ablation_eps (float): ``|mean(mc)|`` at or below which the ablation
@@ -129,7 +133,8 @@ class DDartsSupernet(BaseModule):
                  ablation_checkpoint=None,
                  ablation_prefix_member=None,
                  ablation_defaults=None,
-                 init_cfg=None):
+                 init_cfg=None,
+                 op_affine=False):
         super().__init__(init_cfg=init_cfg)
         if mixing not in MIXINGS:
             raise ValueError(f'DDartsSupernet: unknown mixing {mixing!r}; '
@@ -202,7 +207,8 @@ class DDartsSupernet(BaseModule):
             if reduction:
                 C_curr *= 2
             cell = SearchCell(steps, C_pp, C_p, C_curr, reduction,
-                              reduction_prev, self.op_names)
+                              reduction_prev, self.op_names,
+                              op_affine=op_affine)
             self.cells.append(cell)
             reduction_prev = reduction
             C_pp, C_p = C_p, cell.out_channels
