@@ -66,6 +66,10 @@ def main(argv=None):
                            calib_batches=args.calib_batches, seed=args.seed)
     except (KeyError, ValueError) as err:
         raise SystemExit(f'error: {err}') from None
+    # as mmengine's Runner does: the config's top-level preprocessor
+    # (normalisation) is the model's unless the model names its own
+    if cfg.get('data_preprocessor') is not None:
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu')
     try:

@@ -57,7 +57,7 @@ def calibration_batches(model, loader, num):
 def aca_genotype(model, cfg, opts, loader=None):
     """The genotype of ``model`` (a ``DDartsSearch``) parsed with
     ``opts['parse_method']`` and allocated by ACA."""
-    from mmddarts.models.search.aca import allocate
+    from mmddarts.models.search.aca import allocate, seeded_rngs
     method = opts['parse_method'] or tuple(model.parse_methods)[0]
     thr = model.threshold
     with torch.no_grad():
@@ -66,7 +66,11 @@ def aca_genotype(model, cfg, opts, loader=None):
                                   threshold=thr))
     if loader is None:
         loader = build_calibration_loader(cfg, opts['seed'])
-    batches = calibration_batches(model, loader, opts['calib_batches'])
+    # drawn up front under the seed: the same images (and augmentation
+    # draws) whoever calls, the caller's RNG streams untouched
+    with seeded_rngs(opts['seed']):
+        batches = list(calibration_batches(model, loader,
+                                           opts['calib_batches']))
     geno = allocate(model.architecture, geno, batches,
                     importance=opts['importance'],
                     allocator=opts['allocator'], seed=opts['seed'])

@@ -172,20 +172,17 @@ def _module_for(supernet, k, e, col):
     return edge.ops[edge.columns.index(col)]
 
 
-class frozen_state:
-    """Context: restores every buffer, the train/eval mode of every module
-    and the global RNG states of ``model`` on exit; seeds the RNGs."""
+class seeded_rngs:
+    """Context: seeds python's, numpy's and torch's global RNGs with
+    ``seed`` and restores their states on exit."""
 
-    def __init__(self, model, seed):
-        self.model, self.seed = model, seed
+    def __init__(self, seed):
+        self.seed = seed
 
     def __enter__(self):
         import random
 
         import numpy as np
-        self._buffers = [(b, b.detach().clone())
-                         for b in self.model.buffers()]
-        self._modes = [(m, m.training) for m in self.model.modules()]
         self._rng = (random.getstate(), np.random.get_state(),
                      torch.get_rng_state())
         random.seed(self.seed)
@@ -197,15 +194,33 @@ class frozen_state:
         import random
 
         import numpy as np
+        random.setstate(self._rng[0])
+        np.random.set_state(self._rng[1])
+        torch.set_rng_state(self._rng[2])
+        return False
+
+
+class frozen_state(seeded_rngs):
+    """Context: also restores every buffer and the train/eval mode of every
+    module of ``model`` on exit."""
+
+    def __init__(self, model, seed):
+        super().__init__(seed)
+        self.model = model
+
+    def __enter__(self):
+        self._buffers = [(b, b.detach().clone())
+                         for b in self.model.buffers()]
+        self._modes = [(m, m.training) for m in self.model.modules()]
+        return super().__enter__()
+
+    def __exit__(self, *exc):
         with torch.no_grad():
             for b, saved in self._buffers:
                 b.copy_(saved)
         for m, mode in self._modes:
             m.training = mode
-        random.setstate(self._rng[0])
-        np.random.set_state(self._rng[1])
-        torch.set_rng_state(self._rng[2])
-        return False
+        return super().__exit__(*exc)
 
 
 def channel_scores(supernet, genotype, batches, importance='output',
