@@ -157,3 +157,18 @@ def test_checkpoint_records_allocations(tmp_path):
     other = other.replace(allocations=allocs)
     with pytest.raises(Exception, match='ACA channel allocations differ'):
         DDartsNet(other, channels=6).load_state_dict(sd)
+
+
+def test_whole_op_consumers_refuse_allocations():
+    from mmddarts.models.converters.reference_converter import \
+        convert_reference_state_dict
+    from mmddarts.models.search.dartopti import DARTOptiSupernet
+    from mmddarts.structures.genotype import GenotypeError
+    g = aca_genotype(0.5)
+    with pytest.raises(GenotypeError, match=r'convert_reference_state_dict '
+                       r'does not support ACA channel allocations \(gene 0, '
+                       r"cell\(s\) \[0, 1, 2\], edge 0 \('sep_conv_3x3'"):
+        convert_reference_state_dict({}, g)
+    with pytest.raises(GenotypeError, match='DARTOptiSupernet .* does not '
+                       'support ACA'):
+        DARTOptiSupernet(baseline=g.to_dict())
