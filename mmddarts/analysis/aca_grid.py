@@ -59,6 +59,35 @@ def _helpers():
     return mod
 
 
+def options_dict(options):
+    """``['a.b=1', ...]`` as ``--cfg-options`` parses them."""
+    import argparse
+
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='*', action=DictAction, default={})
+    return dict(parser.parse_args(['--o', *options]).o or {})
+
+
+def trained_config(train_config, genotype, num_cells, train_options):
+    """The training config as the grid runs it."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, train_config))
+    cfg.merge_from_dict(dict(options_dict(train_options), **{
+        'model.backbone.genotype': genotype,
+        'model.backbone.num_cells': num_cells}))
+    return cfg
+
+
+def count_params(cfg):
+    """Parameters without the auxiliary head, as ``get_flops.py``."""
+    spec = importlib.util.spec_from_file_location(
+        'get_flops', osp.join(REPO, 'tools', 'analysis_tools', 'get_flops.py'))
+    get_flops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(get_flops)
+    return get_flops.count_parameters(get_flops.build_model(cfg))
+
+
 def run_key(method, epochs, seed):
     return f'{method}_e{epochs}_seed{seed}'
 
@@ -114,8 +143,6 @@ def one_run(method, epochs, seed, work_dir, search_options=(),
     """Search, train and measure one grid cell; returns its record."""
     import sys
 
-    from mmengine.config import Config
-
     from mmddarts.structures import Genotype
     h = _helpers()
     spec = METHODS[method]
@@ -140,13 +167,13 @@ def one_run(method, epochs, seed, work_dir, search_options=(),
     train_s = h.run_logged(cmd, osp.join(out, 'train.log'))
     with open(h.find_scalars(train_dir)) as f:
         acc = h.last_accuracy(f)
-    cfg = Config.fromfile(osp.join(REPO, spec['train']))
+    cfg = trained_config(spec['train'], geno_path, geno.num_cells,
+                         train_options)
     channels = cfg.model.backbone.channels
     return dict(
         method=method, epochs=epochs, seed=seed,
         genotype=osp.relpath(geno_path, REPO), test_acc=acc,
-        params=h.count_params(osp.join(REPO, spec['train']), geno_path,
-                              geno.num_cells),
+        params=count_params(cfg),
         final=cell_stats(geno, channels), trained_channels=channels,
         per_epoch=epoch_stats(osp.join(search_dir, 'search_history.jsonl'),
                               spec['parse']),

@@ -65,3 +65,21 @@ def test_aggregate_and_table():
     assert row['op_types'] == 2.5 and row['distance'] == 0.2
     assert row['skips_by_epoch'] == [1.0, 2.0]
     assert '| `darts` | 4 | 2 | 85.00 ± 7.07 |' in aca_grid.markdown(s)
+
+
+def test_trained_config_applies_the_scale_options(tmp_path):
+    g = Genotype(genes=[G2], seq=[0, 0, 0], reductions=[1], steps=2)
+    path = str(tmp_path / 'g.json')
+    g.save(path)
+    cfg = aca_grid.trained_config(
+        'configs/train/ddarts_digits.py', path, 3,
+        ['model.backbone.channels=4',
+         'train_dataloader.dataset.pipeline.0.crop_size=16'])
+    assert cfg.model.backbone.channels == 4
+    assert cfg.train_dataloader.dataset.pipeline[0].crop_size == 16
+    from mmddarts.models.backbones import DDartsNet
+    net = DDartsNet(g, channels=4)
+    # backbone + the linear head on the last cell; no auxiliary head
+    want = sum(p.numel() for p in net.parameters()) + \
+        net.out_channels[-1] * 10 + 10
+    assert aca_grid.count_params(cfg) == want
