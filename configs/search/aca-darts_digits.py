@@ -12,9 +12,7 @@ model = dict(
     architecture=dict(
         alpha_mode='shared', mixing='softmax', op_set='darts_noskip',
         zero_one_reduction='joint'),
-    w01=0.0,
-    w_abl=0.0,
-    ablation='none',
+    arch_strategy=dict(w01=0.0, w_abl=0.0, ablation='none'),
     parse_methods=('darts', ))
 # alphas lr: DARTS' 3e-4 scaled by its steps per epoch (CIFAR-10 batch 64:
 # 390; here 11), so an epoch moves the alphas as far as one of DARTS'.

@@ -1,2 +1,1 @@
-"""Analysis logic of the tools in tools/analysis_tools/ (importable,
-testable; the scripts only parse arguments)."""
+"""Analysis logic behind tools/analysis_tools (torch-free where it can)."""

@@ -22,7 +22,7 @@ VARIANTS = {
 
 def supernet(variant='ddarts', dtype=torch.float32, **kw):
     torch.manual_seed(0)
-    net = DDartsSupernet(num_classes=3, C=4, num_cells=3, steps=2,
+    net = DDartsSupernet(num_classes=3, channels=4, num_cells=3, steps=2,
                          op_set='darts_noskip', **VARIANTS[variant], **kw)
     with torch.no_grad():
         for a in net.alphas:

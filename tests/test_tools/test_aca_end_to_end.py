@@ -11,7 +11,7 @@ import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEARCH_OPTS = [
-    'train_cfg.max_epochs=1', 'model.architecture.C=2',
+    'train_cfg.max_epochs=1', 'model.architecture.channels=2',
     'model.architecture.num_cells=3', 'model.architecture.steps=2',
     'train_dataloader.dataset.dataset.indices=40',
     'arch_dataloader.dataset.dataset.indices=40',
