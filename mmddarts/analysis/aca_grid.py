@@ -173,6 +173,8 @@ def one_run(method, epochs, seed, work_dir, search_options=(),
     return dict(
         method=method, epochs=epochs, seed=seed,
         genotype=osp.relpath(geno_path, REPO), test_acc=acc,
+        # cells whose parse kept no op above the threshold (a fallback edge)
+        fallback_cells=len(geno.meta.get('empty_fallback') or []),
         params=count_params(cfg),
         final=cell_stats(geno, channels), trained_channels=channels,
         per_epoch=epoch_stats(osp.join(search_dir, 'search_history.jsonl'),
@@ -183,11 +185,23 @@ def one_run(method, epochs, seed, work_dir, search_options=(),
                     train_epochs=train_epochs))
 
 
-def read_runs(path):
+def read_runs(work_dir):
+    """The records of ``<work_dir>/runs.jsonl``; a record written before
+    ``fallback_cells`` was recorded gets it from its genotype file."""
+    from mmddarts.structures import Genotype
+    path = osp.join(work_dir, 'runs.jsonl')
     if not osp.isfile(path):
         return []
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        runs = [json.loads(line) for line in f if line.strip()]
+    for r in runs:
+        geno = osp.join(work_dir, run_key(r['method'], r['epochs'],
+                                          r['seed']), 'search',
+                        METHODS[r['method']]['genotype'])
+        if 'fallback_cells' not in r and osp.isfile(geno):
+            r['fallback_cells'] = len(
+                Genotype.load(geno).meta.get('empty_fallback') or [])
+    return runs
 
 
 def _mean(values):
@@ -210,6 +224,7 @@ def aggregate(runs):
             identity=_mean([_mean(r['final']['identity_share'])
                             for r in rows]),
             op_types=_mean([_mean(r['final']['op_types']) for r in rows]),
+            fallback_cells=_mean([r.get('fallback_cells') for r in rows]),
             distance=_mean([_mean([e['distance'] for e in r['per_epoch']])
                             for r in rows]),
             last_distance=_mean([r['per_epoch'][-1]['distance']
@@ -225,8 +240,9 @@ def markdown(summary):
     lines = [
         '| method | search epochs | runs | test top-1 (%) | parameters | '
         'skip_connect (all cells) | identity share per cell | op types per '
-        'cell | epoch-to-epoch distance (mean / last) | skip_connect by '
-        'epoch |', '|---|---|---|---|---|---|---|---|---|---|']
+        'cell | empty-gene fallback cells | epoch-to-epoch distance (mean / '
+        'last) | skip_connect by epoch |',
+        '|---|---|---|---|---|---|---|---|---|---|---|']
     for (method, epochs), s in summary.items():
         acc = f'{s["acc_mean"]:.2f}' + (
             '' if s['acc_std'] != s['acc_std'] else f' ± {s["acc_std"]:.2f}')
@@ -235,5 +251,6 @@ def markdown(summary):
             f'| `{method}` | {epochs} | {s["n"]} | {acc} | '
             f'{s["params_mean"]:,.0f} | {s["skips"]:.1f} | '
             f'{s["identity"]:.3f} | {s["op_types"]:.2f} | '
+            f'{s["fallback_cells"]:.1f} | '
             f'{s["distance"]:.3f} / {s["last_distance"]:.3f} | {curve} |')
     return '\n'.join(lines) + '\n'

@@ -51,7 +51,7 @@ def test_epoch_stats_reads_the_history(tmp_path):
 def test_aggregate_and_table():
     def rec(method, seed, acc, skips):
         return dict(method=method, epochs=4, seed=seed, test_acc=acc,
-                    params=100, final=dict(skips=skips,
+                    params=100, fallback_cells=seed, final=dict(skips=skips,
                                            identity_share=[0.5, 0.25],
                                            op_types=[2, 3]),
                     per_epoch=[dict(skips=[1, 0], distance=None),
@@ -63,6 +63,7 @@ def test_aggregate_and_table():
     assert math.isclose(row['acc_std'], math.sqrt(50.))
     assert row['skips'] == 2.0 and row['identity'] == 0.375
     assert row['op_types'] == 2.5 and row['distance'] == 0.2
+    assert row['fallback_cells'] == 0.5
     assert row['skips_by_epoch'] == [1.0, 2.0]
     assert '| `darts` | 4 | 2 | 85.00 ± 7.07 |' in aca_grid.markdown(s)
 
@@ -83,3 +84,16 @@ def test_trained_config_applies_the_scale_options(tmp_path):
     want = sum(p.numel() for p in net.parameters()) + \
         net.out_channels[-1] * 10 + 10
     assert aca_grid.count_params(cfg) == want
+
+
+def test_read_runs_fills_fallback_cells_from_the_genotype(tmp_path):
+    g = Genotype(genes=[G2], seq=[0, 0, 0], reductions=[1], steps=2,
+                 meta=dict(empty_fallback=[dict(owner=0), dict(owner=1)]))
+    run = tmp_path / aca_grid.run_key('ddarts', 3, 0) / 'search'
+    g.save(str(run / 'genotype_sparse_final.json'))
+    (tmp_path / 'runs.jsonl').write_text(
+        json.dumps(dict(method='ddarts', epochs=3, seed=0)) + '\n' +
+        json.dumps(dict(method='darts', epochs=3, seed=0,
+                        fallback_cells=0)) + '\n')
+    runs = aca_grid.read_runs(str(tmp_path))
+    assert [r['fallback_cells'] for r in runs] == [2, 0]

@@ -53,7 +53,7 @@ def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.work_dir, exist_ok=True)
     runs_path = osp.join(args.work_dir, 'runs.jsonl')
-    runs = aca_grid.read_runs(runs_path)
+    runs = aca_grid.read_runs(args.work_dir)
     budget = dict(search_options=list(args.search_options),
                   train_options=list(args.train_options),
                   train_epochs=args.train_epochs)
@@ -71,9 +71,15 @@ def main(argv=None):
             with open(runs_path, 'a') as f:
                 f.write(json.dumps(rec) + '\n')
             runs.append(rec)
-    runs += [r for d in args.runs_from
-             for r in aca_grid.read_runs(osp.join(d, 'runs.jsonl'))]
-    runs = [r for r in runs if r['budget'] == budget]
+    runs += [r for d in args.runs_from for r in aca_grid.read_runs(d)]
+    # this budget only; a run recorded twice (copies merged) counts once
+    seen, kept = set(), []
+    for r in runs:
+        key = (r['method'], r['epochs'], r['seed'])
+        if r['budget'] == budget and key not in seen:
+            seen.add(key)
+            kept.append(r)
+    runs = kept
     summary = aca_grid.aggregate(runs)
     text = aca_grid.markdown(summary)
     with open(osp.join(args.work_dir, 'summary.md'), 'w') as f:
