@@ -62,3 +62,11 @@ VISUALIZERS = Registry(
     locations=['mmddarts.visualization'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
+# ACA (docs/aca.md): channel importance measures and channel allocators,
+# selected by name in a config's ``aca`` dict.
+ACA_IMPORTANCE = Registry(
+    'aca channel importance', scope='mmddarts',
+    locations=['mmddarts.models.search.aca'])
+ACA_ALLOCATORS = Registry(
+    'aca channel allocator', scope='mmddarts',
+    locations=['mmddarts.models.search.aca'])

@@ -9,7 +9,8 @@ import torch
 import torch.nn as nn
 
 from mmddarts.structures.genotype import gene_concat
-from .ops import FactorizedReduce, Identity, ReLUConvBN, build_op
+from .aca_edge import build_edge
+from .ops import FactorizedReduce, Identity, ReLUConvBN
 
 DROP_PATH_MODES = ('node', 'edge')
 
@@ -55,11 +56,13 @@ class DerivedCell(nn.Module):
             papers' parameter counts), with ``requires_grad=False`` so DDP
             needs no ``find_unused_parameters``. ``False`` leaves it out.
         name: used in error messages (e.g. ``'cell 3'``).
+        allocations: ACA channel allocations, one per edge of ``gene``
+            (``None`` entries: plain edges); see :mod:`.aca_edge`.
     """
 
     def __init__(self, gene, C_prev_prev, C_prev, C, reduction,
                  reduction_prev, concat=None, drop_path_mode='node',
-                 keep_unused_inputs=True, name='cell'):
+                 keep_unused_inputs=True, name='cell', allocations=None):
         super().__init__()
         if drop_path_mode not in DROP_PATH_MODES:
             raise ValueError(f'{name}: drop_path_mode must be one of '
@@ -101,9 +104,16 @@ class DerivedCell(nn.Module):
         # Keep the gene's edge order for the module list (stable state dict
         # keys) but evaluate node by node.
         self.edges = gene
+        if allocations is None:
+            allocations = [None] * len(gene)
+        if len(allocations) != len(gene):
+            raise ValueError(f'{name}: {len(allocations)} allocations for '
+                             f'{len(gene)} edges')
         self.ops = nn.ModuleList(
-            build_op(op, C, 2 if reduction and src < 2 else 1)
-            for op, _, src in gene)
+            build_edge(op, C, 2 if reduction and src < 2 else 1, alloc,
+                       where=f'{name}, edge {e} {(op, to, src)!r}')
+            for e, ((op, to, src), alloc) in enumerate(zip(gene,
+                                                            allocations)))
         self.nodes = sorted(fed)
         self._inputs = {
             node: [i for i, (_, to, _) in enumerate(gene) if to == node]

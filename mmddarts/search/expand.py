@@ -208,6 +208,8 @@ def expand_genotype(genotype, num_cells, reductions=None):
     }
     return genotype.replace(
         genes=[genotype.genes[g] for g in used],
+        allocations=None if genotype.allocations is None else
+        [genotype.allocations[g] for g in used],
         seq=[renumber[g] for g in src_seq],
         reductions=list(target_red),
         meta=meta)

@@ -14,12 +14,19 @@ import json
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Any, Dict, NamedTuple, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Tuple
 
+from .channel_allocation import AllocationError, check_allocation
 from .op_sets import NONE_OP, OP_SETS
 
 FORMAT_NAME = 'mmddarts.genotype'
-FORMAT_VERSION = 1
+# Version 2 added ACA's per-edge channel allocations (``allocations``). A
+# genotype without them is still written as version 1, so older readers keep
+# reading plain genotypes; one with them is version 2, which an older reader
+# refuses with 'format version 2 is not supported'.
+FORMAT_VERSION = 2
+PLAIN_VERSION = 1
+READ_VERSIONS = (1, 2)
 
 
 class GenotypeError(ValueError):
@@ -60,6 +67,10 @@ class Genotype:
         steps: number of intermediate nodes per cell.
         op_set: ``'darts'`` (7 ops) or ``'extended'`` (DARTOpti's 12 ops).
         meta: free JSON-serialisable metadata (data set, parse method, ...).
+        allocations: ACA channel allocations (docs/aca.md): ``None``, or
+            one list per gene, aligned with its edges, of ``None`` (a plain
+            edge) or an :class:`~.channel_allocation.EdgeAllocation` /
+            ``{'fraction', 'ranks'}`` dict.
     """
     genes: Tuple[Tuple[Edge, ...], ...]
     seq: Tuple[int, ...]
@@ -67,6 +78,7 @@ class Genotype:
     steps: int = 4
     op_set: str = 'darts'
     meta: Dict[str, Any] = field(default_factory=dict, compare=False)
+    allocations: Optional[Tuple[Tuple[Any, ...], ...]] = None
 
     def __post_init__(self):
         # Normalise containers (lists from JSON or user code) before checking.
@@ -96,7 +108,73 @@ class Genotype:
         object.__setattr__(self, 'genes', tuple(norm_genes))
         if self.meta is None:
             object.__setattr__(self, 'meta', {})
+        object.__setattr__(self, 'allocations',
+                           self._checked_allocations(self.allocations))
         self.validate()
+
+    def _checked_allocations(self, allocations):
+        """Allocations as tuples of EdgeAllocation / None, one per edge of
+        every gene; an error names the gene and edge."""
+        if allocations is None:
+            return None
+        if not isinstance(allocations, (list, tuple)) or \
+                len(allocations) != len(self.genes):
+            n = len(allocations) if isinstance(allocations,
+                                               (list, tuple)) else None
+            raise GenotypeError(
+                f'allocations: expected one list per gene '
+                f'({len(self.genes)} genes), got '
+                f'{n if n is not None else type(allocations).__name__}')
+        out = []
+        for g, (gene, allocs) in enumerate(zip(self.genes, allocations)):
+            if not isinstance(allocs, (list, tuple)) or \
+                    len(allocs) != len(gene):
+                got = len(allocs) if isinstance(allocs, (list, tuple)) \
+                    else type(allocs).__name__
+                raise GenotypeError(
+                    f'allocations of gene {g}: expected one entry per edge '
+                    f'({len(gene)} edges), got {got} (an allocation for a '
+                    'missing edge?)')
+            row = []
+            for e, value in enumerate(allocs):
+                where = (f'allocation of gene {g}, edge {e} '
+                         f'{tuple(gene[e]) if e < len(gene) else None!r}')
+                try:
+                    row.append(check_allocation(value, where))
+                except AllocationError as err:
+                    raise GenotypeError(str(err)) from None
+            out.append(tuple(row))
+        return tuple(out)
+
+    @property
+    def has_allocations(self):
+        return self.allocations is not None and any(
+            a is not None for gene in self.allocations for a in gene)
+
+    def require_plain(self, consumer):
+        """Raise naming the first allocated edge when ``consumer`` (a tool
+        or format that builds every edge as a whole op) is given an ACA
+        genotype, which it would silently misbuild."""
+        if not self.has_allocations:
+            return self
+        for g, gene in enumerate(self.allocations):
+            for e, a in enumerate(gene):
+                if a is not None:
+                    cells = [k for k, s in enumerate(self.seq) if s == g]
+                    raise GenotypeError(
+                        f'{consumer} does not support ACA channel '
+                        f'allocations (gene {g}, cell(s) {cells}, edge {e} '
+                        f'{tuple(self.genes[g][e])!r} has one); build it '
+                        'with DDartsNet / DDartsDetBackbone, or drop them '
+                        'with genotype.replace(allocations=None)')
+        return self
+
+    def allocation(self, cell, edge):
+        """EdgeAllocation of edge ``edge`` of the cell at ``cell`` (None
+        for a plain edge)."""
+        if self.allocations is None:
+            return None
+        return self.allocations[self.seq[cell]][edge]
 
     # ------------------------------------------------------------------ checks
     def validate(self):
@@ -219,9 +297,10 @@ class Genotype:
 
     # -------------------------------------------------------------------- io
     def to_dict(self):
-        return {
+        data = {
             'format': FORMAT_NAME,
-            'version': FORMAT_VERSION,
+            'version': FORMAT_VERSION if self.allocations is not None
+            else PLAIN_VERSION,
             'op_set': self.op_set,
             'steps': self.steps,
             'genes': [[list(edge) for edge in gene] for gene in self.genes],
@@ -229,6 +308,11 @@ class Genotype:
             'reductions': list(self.reductions),
             'meta': dict(self.meta),
         }
+        if self.allocations is not None:
+            data['allocations'] = [[None if a is None else a.to_dict()
+                                    for a in gene]
+                                   for gene in self.allocations]
+        return data
 
     def to_json(self, indent=None):
         """JSON text; with ``indent``, one edge per line (readable diffs)."""
@@ -244,6 +328,11 @@ class Genotype:
         for key, value in data.items():
             if key == 'genes':
                 text = f'[\n{genes}\n{pad}]'
+            elif key == 'allocations':
+                text = '[\n' + ',\n'.join(
+                    f'{pad * 2}[\n' + ',\n'.join(
+                        f'{pad * 3}{json.dumps(a)}' for a in gene) +
+                    f'\n{pad * 2}]' for gene in value) + f'\n{pad}]'
             elif key == 'meta':
                 items = [f'{pad * 2}{json.dumps(k)}: {json.dumps(v)}'
                          for k, v in value.items()]
@@ -265,17 +354,21 @@ class Genotype:
             if fmt != FORMAT_NAME:
                 raise GenotypeError(
                     f'format {fmt!r} is not {FORMAT_NAME!r}')
-            version = data.get('version', FORMAT_VERSION)
-            if version != FORMAT_VERSION:
+            version = data.get('version', PLAIN_VERSION)
+            if version not in READ_VERSIONS:
                 raise GenotypeError(
                     f'format version {version!r} is not supported (this '
-                    f'mmddarts reads version {FORMAT_VERSION})')
+                    f'mmddarts reads versions {list(READ_VERSIONS)})')
+            if 'allocations' in data and version < 2:
+                raise GenotypeError(
+                    "key 'allocations' (ACA) needs format version 2, the "
+                    f'file says version {version}')
             missing = [k for k in ('genes', 'seq', 'reductions')
                        if k not in data]
             if missing:
                 raise GenotypeError(f'missing key(s) {missing}')
             known = {'format', 'version', 'op_set', 'steps', 'genes', 'seq',
-                     'reductions', 'meta'}
+                     'reductions', 'meta', 'allocations'}
             unknown = sorted(set(data) - known)
             if unknown:
                 raise GenotypeError(f'unknown key(s) {unknown}; known keys: '
@@ -289,7 +382,8 @@ class Genotype:
                 reductions=data['reductions'],
                 steps=data.get('steps', 4),
                 op_set=data.get('op_set', 'darts'),
-                meta=meta)
+                meta=meta,
+                allocations=data.get('allocations'))
         except GenotypeError as err:
             raise GenotypeError(f'{source}: {err}') from None
 
@@ -359,7 +453,8 @@ class Genotype:
         """A copy with some fields changed (validated again)."""
         fields = dict(genes=self.genes, seq=self.seq,
                       reductions=self.reductions, steps=self.steps,
-                      op_set=self.op_set, meta=dict(self.meta))
+                      op_set=self.op_set, meta=dict(self.meta),
+                      allocations=self.allocations)
         fields.update(changes)
         return Genotype(**fields)
 

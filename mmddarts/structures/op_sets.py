@@ -24,17 +24,25 @@ EXTENDED_OPS = DARTS_OPS + (
     'bottleneck_1x3x1',
 )
 
+# ACA's search space (docs/aca.md): DARTS' ops less 'skip_connect', whose
+# role ACA gives to the channels refilled with identity after the search.
+# DARTOpti keeps its skips (its baselines are residual networks). A genotype
+# parsed from it is a plain 'darts' genotype (smallest_op_set below).
+DARTS_NOSKIP_OPS = tuple(op for op in DARTS_OPS if op != 'skip_connect')
+
 # The zero op of DARTS' softmax search; never part of a derived genotype.
 NONE_OP = 'none'
 
 OP_SETS = {
     'darts': DARTS_OPS,
+    'darts_noskip': DARTS_NOSKIP_OPS,
     'extended': EXTENDED_OPS,
 }
 
 
 def get_op_names(op_set):
-    """Return the op names of ``op_set`` (``'darts'`` or ``'extended'``)."""
+    """Return the op names of ``op_set`` (``'darts'``, ``'darts_noskip'``
+    or ``'extended'``)."""
     try:
         return OP_SETS[op_set]
     except KeyError:
@@ -43,7 +51,9 @@ def get_op_names(op_set):
 
 
 def smallest_op_set(op_names):
-    """Name of the smallest op set containing every name in ``op_names``."""
+    """Name of the smallest op set containing every name in ``op_names``
+    among the sets a derived network builds (``'darts'``, ``'extended'``;
+    an ACA genotype without skips is a ``'darts'`` one)."""
     names = set(op_names)
     for set_name in ('darts', 'extended'):
         if names <= set(OP_SETS[set_name]):

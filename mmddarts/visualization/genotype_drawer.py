@@ -105,14 +105,19 @@ def input_label(node):
     return ('0  input c$_{k-2}$', '1  input c$_{k-1}$')[node]
 
 
-def panel_rows(gene, steps, short=True, fallback=False):
+def panel_rows(gene, steps, short=True, fallback=False, allocations=None):
     """The text rows of a panel, top to bottom, as ``(node, label, kind)``:
     ``node`` is the node a row belongs to (``'out'`` for the output), kind
     ``'node'``, ``'edge'``, ``'fallback'`` or ``'output'``. A node's first
-    row is where its marker is drawn."""
+    row is where its marker is drawn. ``allocations`` (ACA, one per edge):
+    an allocated op is labelled with the share of its channels refilled
+    with identity, ``sep 3x3 (id 62%)`` (``1 - fraction``)."""
     ops_by_pair = {}
-    for e in gene:
+    for i, e in enumerate(gene):
         name = SHORT_OP_NAMES.get(e.op, e.op) if short else e.op
+        alloc = allocations[i] if allocations is not None else None
+        if alloc is not None:
+            name += f' (id {1 - alloc.fraction:.0%})'
         ops_by_pair.setdefault((e.to, e.src), []).append(name)
     rows = [(0, input_label(0), 'node'), (1, input_label(1), 'node')]
     for node in range(2, steps + 2):
@@ -230,7 +235,9 @@ def draw_genotype(genotype, out_file=None, per_cell=False, ncols=None,
         ptitle = f'{kind} - {where} {_ranges(cells)} (gene {g})'
         if g in fallbacks:
             ptitle += ' - empty-gene fallback'
-        rows = panel_rows(gene, genotype.steps, short_names, g in fallbacks)
+        rows = panel_rows(gene, genotype.steps, short_names, g in fallbacks,
+                          None if genotype.allocations is None else
+                          genotype.allocations[g])
         node_row = _node_rows(rows)
         span = max([abs(node_row[e.to] - node_row[e.src]) for e in gene],
                    default=1)

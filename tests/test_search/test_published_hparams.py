@@ -89,6 +89,16 @@ PUBLISHED = {
 # al. 2019, section 3.1.1; train_search.py --unrolled); D-DARTS' variant too.
 PUBLISHED['darts-2nd_c10'] = PUBLISHED['darts_c10']
 PUBLISHED['ddarts-2nd_c10'] = PUBLISHED['ddarts_c10']
+# ACA (docs/aca.md): each method's own values, only the op set differs.
+PUBLISHED['aca-darts_c10'] = PUBLISHED['darts_c10']
+PUBLISHED['aca-fairdarts_c10'] = PUBLISHED['fairdarts_c10']
+PUBLISHED['aca-ddarts_c100'] = PUBLISHED['ddarts_c100']
+PUBLISHED['aca-ddarts_digits'] = PUBLISHED['ddarts_digits']
+# DARTS' recipe at demo scale (the alpha lr scaled by steps per epoch)
+PUBLISHED['aca-darts_digits'] = dict(
+    w_lr=0.025, w_lr_min=1e-3, momentum=0.9, w_wd=3e-4, w_clip=5.0,
+    arch_sched=('ConstantLR', None), betas=(0.5, 0.999), arch_wd=1e-3,
+    arch_clip=10.0, w01=0.0, w_abl=0.0, mixing='softmax', ablation='none')
 
 
 def _sched(cfg, key):

@@ -13,7 +13,10 @@ Per epoch, into the work dir (main process only):
   guarded and skipped), read by ``tools/analysis_tools/plot_*.py``.
 
 At the end of training: ``genotype_<method>_final.json`` and, when
-``mmddarts.visualization.draw_genotype`` is available, ``.png`` drawings.
+``mmddarts.visualization.draw_genotype`` is available, ``.png`` drawings;
+with ACA options (the hook's ``aca`` or the config's top-level ``aca``
+dict), also ``genotype_aca_final.json`` and its drawing, each allocated op
+labelled with its identity share (docs/aca.md).
 
 The per-iteration bookkeeping stays on the logs' device (sums and step
 counts are tensors; skipped and guarded steps are masked with
@@ -57,6 +60,10 @@ class GenotypeExportHook(Hook):
         dominant_threshold (float): op weight counted as dominant (0.9).
         history_file (str): JSON-lines history, relative to the work dir.
         draw (bool): draw PNGs of the final genotypes.
+        aca (dict, optional): ACA options (see
+            :data:`mmddarts.engine.aca_allocation.ACA_DEFAULTS`); None:
+            the config's top-level ``aca`` (no ACA when it has none);
+            ``False``: no ACA even if the config has it.
     """
     priority = 'LOW'
 
@@ -65,12 +72,14 @@ class GenotypeExportHook(Hook):
                  threshold=None,
                  dominant_threshold=0.9,
                  history_file='search_history.jsonl',
-                 draw=True):
+                 draw=True,
+                 aca=None):
         self.parse_methods = parse_methods
         self.threshold = threshold
         self.dominant_threshold = dominant_threshold
         self.history_file = history_file
         self.draw = draw
+        self.aca = aca
         self._sums = {}
         self._count = 0
         self._skipped = 0
@@ -280,3 +289,27 @@ class GenotypeExportHook(Hook):
                         base + '.png', step=runner.epoch)
         runner.logger.info(
             f'final genotypes written to {runner.work_dir}/genotype_*_final.*')
+        self._export_aca(runner, model, draw)
+
+    def _export_aca(self, runner, model, draw):
+        aca = self.aca
+        if aca is None:
+            aca = (getattr(runner, 'cfg', None) or {}).get('aca')
+        if not aca:
+            return
+        from mmddarts.engine.aca_allocation import aca_genotype, aca_options
+        geno = aca_genotype(model, runner.cfg, aca_options(aca))
+        geno = geno.replace(meta=dict(geno.meta,
+                                      searched_epochs=runner.epoch))
+        base = osp.join(runner.work_dir, 'genotype_aca_final')
+        geno.save(base + '.json')
+        if draw is not None:
+            draw(geno, base + '.png')
+            add_png(runner.visualizer, 'genotype_aca', base + '.png',
+                    step=runner.epoch)
+        shares = [round(1 - a.fraction, 3) for gene in geno.allocations
+                  for a in gene]
+        runner.logger.info(
+            f'ACA ({geno.meta["aca"]["importance"]}, '
+            f'{geno.meta["aca"]["allocator"]}): identity share per edge '
+            f'{shares}; written to {base}.json')

@@ -186,7 +186,9 @@ class DDartsNet(BaseModule):
                 reduction_prev, concat=concat,
                 drop_path_mode=drop_path_mode,
                 keep_unused_inputs=keep_unused_inputs,
-                name=f'DDartsNet cell {i}')
+                name=f'DDartsNet cell {i}',
+                allocations=None if genotype.allocations is None else
+                genotype.allocations[genotype.seq[i]])
             self.cells.append(cell)
             self.out_channels.append(cell.out_channels)
             C_prev_prev, C_prev = C_prev, cell.out_channels

@@ -151,6 +151,10 @@ def arch_difference(mine, theirs):
         if ga.get(field) != gb.get(field):
             return (f'{field}: checkpoint has {gb.get(field)!r}, the network '
                     f'has {ga.get(field)!r}')
+    # ACA: the same shapes may hold other channels (docs/aca.md)
+    if ga.get('allocations') != gb.get('allocations'):
+        return ('ACA channel allocations differ between the checkpoint and '
+                'the network (genotype "allocations")')
     for field in SHAPE_FIELDS:
         if mine.get(field) != theirs.get(field):
             return (f'{field}: checkpoint has {theirs.get(field)!r}, the '

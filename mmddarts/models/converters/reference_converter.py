@@ -194,7 +194,10 @@ def convert_reference_state_dict(state, genotype, stem=None, layout='auto',
         (genotype JSON, stem, num_cells, channels, num_classes) and a dict
         of counts for printing.
     """
-    given = Genotype.from_any(genotype)
+    # the reference networks build whole ops: an ACA genotype has no
+    # reference counterpart
+    given = Genotype.from_any(genotype).require_plain(
+        'convert_reference_state_dict')
     genotype = given
     src_stem = detect_stem(state)
     if stem is None:

@@ -41,7 +41,8 @@ def load_baseline(baseline):
                 f'DARTOptiSupernet: unknown baseline {baseline!r}: not one of '
                 f'{", ".join(BASELINE_NAMES)} nor an existing genotype file')
     try:
-        return Genotype.from_any(baseline)
+        return Genotype.from_any(baseline).require_plain(
+            'DARTOptiSupernet (a baseline genotype)')
     except (TypeError, ValueError, FileNotFoundError, OSError) as err:
         raise type(err)(f'DARTOptiSupernet: baseline {baseline!r}: {err}') \
             from None

@@ -6,7 +6,7 @@ ablation passes can substitute random values without touching alpha.
 import torch
 import torch.nn as nn
 
-from mmddarts.models.ops import build_op
+from mmddarts.models.ops import POOL_OPS, build_op
 from mmddarts.structures.op_sets import NONE_OP
 
 MIXINGS = ('sigmoid', 'softmax')
@@ -33,9 +33,12 @@ class MixedOp(nn.Module):
         C: channels.
         stride: 2 on the edges of a reduction cell that read a cell input.
         op_names: the column names of the weights.
+        affine: learnable BN parameters in every op's BNs (pools' BN
+            included); DARTS searches without (False). ACA's ``bn_gamma``
+            importance needs them (docs/aca.md).
     """
 
-    def __init__(self, C, stride, op_names):
+    def __init__(self, C, stride, op_names, affine=False):
         super().__init__()
         self.op_names = tuple(op_names)
         self.ops = nn.ModuleList()
@@ -44,8 +47,10 @@ class MixedOp(nn.Module):
             if name == NONE_OP:
                 continue
             # search: BN without affine, pools followed by BN (DARTS)
-            self.ops.append(build_op(name, C, stride, affine=False,
-                                     pool_bn=True))
+            op = build_op(name, C, stride, affine=affine, pool_bn=not affine)
+            if affine and name in POOL_OPS:
+                op = nn.Sequential(op, nn.BatchNorm2d(C, affine=True))
+            self.ops.append(op)
             self.columns.append(k)
         if not self.columns:
             raise ValueError(f"a mixed op needs at least one op besides "

@@ -59,10 +59,12 @@ class SearchCell(nn.Module):
             have stride 2).
         reduction_prev: cell k-1 reduced, so input k-2 is twice as large.
         op_names: candidate ops (the columns of the weights).
+        op_affine: learnable BN parameters in the candidate ops (see
+            :class:`MixedOp`); the preprocessing stays affine-free.
     """
 
     def __init__(self, steps, C_pp, C_p, C, reduction, reduction_prev,
-                 op_names):
+                 op_names, op_affine=False):
         super().__init__()
         self.steps = steps
         self.reduction = reduction
@@ -76,7 +78,8 @@ class SearchCell(nn.Module):
         for i in range(steps):
             for j in range(2 + i):
                 stride = 2 if reduction and j < 2 else 1
-                self.edges.append(MixedOp(C, stride, op_names))
+                self.edges.append(MixedOp(C, stride, op_names,
+                                          affine=op_affine))
                 self.edge_source.append(j)
         self.num_edges = len(self.edges)
         self.out_channels = steps * C

@@ -91,7 +91,11 @@ class DDartsSupernet(BaseSearchSupernet):
             (tensor / array ``[edges, ops]``); default ``1e-3 * randn``.
         mixing (str): ``'sigmoid'`` (FairDARTS, D-DARTS) or ``'softmax'``
             (DARTS).
-        op_set (str): ``'darts'`` (7 ops) or ``'extended'`` (12 ops).
+        op_set (str): ``'darts'`` (7 ops), ``'darts_noskip'`` (ACA: the
+            DARTS ops less ``skip_connect``, docs/aca.md) or ``'extended'``
+            (12 ops).
+        op_affine (bool): learnable BN parameters in the candidate ops
+            (DARTS: False); ACA's ``bn_gamma`` importance needs True.
         with_none (bool, optional): add DARTS' ``'none'`` op as the first
             column; default: with softmax only.
         zero_one_reduction (str, optional): ``'owner'``: one zero-one mean
@@ -164,6 +168,7 @@ class DDartsSupernet(BaseSearchSupernet):
                  ablation_cfg=None,
                  zero_one_reduction=None,
                  init_cfg=None,
+                 op_affine=False,
                  **deprecated):
         owner = type(self).__name__
         channels = pop_renamed(deprecated, 'C', 'channels', owner, channels)
@@ -221,7 +226,8 @@ class DDartsSupernet(BaseSearchSupernet):
             if reduction:
                 C_curr *= 2
             cell = SearchCell(steps, C_pp, C_p, C_curr, reduction,
-                              reduction_prev, self.op_names)
+                              reduction_prev, self.op_names,
+                              op_affine=op_affine)
             self.cells.append(cell)
             reduction_prev = reduction
             C_pp, C_p = C_p, cell.out_channels
