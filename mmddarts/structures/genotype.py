@@ -13,17 +13,26 @@ least one edge (:meth:`Genotype.concat`).
 import json
 import os
 import os.path as osp
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, NamedTuple, Tuple
 
+from .json_text import parse_json
 from .op_sets import NONE_OP, OP_SETS
 
 FORMAT_NAME = 'mmddarts.genotype'
 FORMAT_VERSION = 1
+# Keys a genotype file must have (``format`` and ``version`` may be left out,
+# with a warning naming the value taken).
+REQUIRED_KEYS = ('op_set', 'steps', 'genes', 'seq', 'reductions')
 
 
 class GenotypeError(ValueError):
     """A genotype that cannot be used; the message names where and why."""
+
+
+class GenotypeWarning(UserWarning):
+    """A genotype file read with a default for a key it leaves out."""
 
 
 def _node_list(value, where):
@@ -169,7 +178,7 @@ class Genotype:
                 f'reductions must be strictly increasing, got {list(red)}')
         try:
             json.dumps(self.meta)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, RecursionError) as err:
             raise GenotypeError(f'meta is not JSON-serialisable: {err}') \
                 from None
 
@@ -261,6 +270,12 @@ class Genotype:
             if not isinstance(data, dict):
                 raise GenotypeError(
                     f'expected a JSON object, got {type(data).__name__}')
+            for key, default in (('format', FORMAT_NAME),
+                                 ('version', FORMAT_VERSION)):
+                if key not in data:  # identifies the file, nothing more
+                    warnings.warn(
+                        f'{source}: no {key!r} key; taking {default!r}',
+                        GenotypeWarning, stacklevel=3)
             fmt = data.get('format', FORMAT_NAME)
             if fmt != FORMAT_NAME:
                 raise GenotypeError(
@@ -270,10 +285,14 @@ class Genotype:
                 raise GenotypeError(
                     f'format version {version!r} is not supported (this '
                     f'mmddarts reads version {FORMAT_VERSION})')
-            missing = [k for k in ('genes', 'seq', 'reductions')
-                       if k not in data]
+            # op_set and steps decide the network and the distances: a
+            # default could silently change them (docs: "Genotype format")
+            missing = [k for k in REQUIRED_KEYS if k not in data]
             if missing:
-                raise GenotypeError(f'missing key(s) {missing}')
+                raise GenotypeError(
+                    f'missing key(s) {missing} (op_set: '
+                    f'{" or ".join(repr(k) for k in sorted(OP_SETS))}; steps:'
+                    ' intermediate nodes per cell, 4 in DARTS)')
             known = {'format', 'version', 'op_set', 'steps', 'genes', 'seq',
                      'reductions', 'meta'}
             unknown = sorted(set(data) - known)
@@ -287,20 +306,15 @@ class Genotype:
                 genes=data['genes'],
                 seq=data['seq'],
                 reductions=data['reductions'],
-                steps=data.get('steps', 4),
-                op_set=data.get('op_set', 'darts'),
+                steps=data['steps'],
+                op_set=data['op_set'],
                 meta=meta)
         except GenotypeError as err:
             raise GenotypeError(f'{source}: {err}') from None
 
     @classmethod
     def from_json(cls, text, source='genotype'):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise GenotypeError(
-                f'{source}: invalid JSON at line {err.lineno}, column '
-                f'{err.colno}: {err.msg}') from None
+        data = parse_json(text, source, error=GenotypeError)
         return cls.from_dict(data, source=source)
 
     def save(self, path):

@@ -20,6 +20,8 @@ from _cpu_ranks import run_cpu_ranks  # noqa: E402
 from test_search_e2e import (REPO, alphas_of,  # noqa: E402
                              search_cfg)
 
+from mmddarts.utils.dist_utils import shutdown_process_group  # noqa: E402
+
 VARIANT = dict(unrolled=True, contribution='shapley', shapley_permutations=2)
 
 
@@ -72,7 +74,8 @@ def _ddp_worker(data_root, out_dir):
     runner = run_train(cfg)
     assert type(runner.model).__name__ == 'DDartsSearchDDP'
     assert runner.model.module.unrolled
-    dist.destroy_process_group()
+    del runner  # its DDP wrapper holds the group: free both before exit
+    shutdown_process_group()
 
 
 if __name__ == '__main__' and sys.argv[1:2] == ['--ddp-worker']:
