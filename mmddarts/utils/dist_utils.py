@@ -43,7 +43,8 @@ def shutdown_process_group():
     from DDP's reducer or from its own worker threads whose finished work
     still holds tensors with Python references, and releasing those needs a
     Python that is being torn down (pytorch/pytorch#179291). Measured on a
-    2-rank tiny digits search (tools/dist_train.sh): docs/distributed.md.
+    2-rank tiny digits search (tools/dist_train.sh): docs/search.md,
+    "Clean exit".
     Call it after dropping the Runner (so ``gc`` can free its DDP wrapper);
     a no-op without a process group. Returns True when one was destroyed.
     """
