@@ -57,8 +57,13 @@ class _AuxiliaryHead(ClsHead):
             # The last reduction cell of a network reducing more than twice
             # (DARTOpti's 4-cell ResNets: 4x4 on CIFAR; Xception: 2x2) is
             # smaller than DARTS' 5x5 window (the authors' code fails
-            # there): average it to 2x2 instead. Same parameters.
-            x = F.adaptive_avg_pool2d(self.features[0](x), 2)
+            # there): average it to 2x2 instead. Same parameters. The windows
+            # of adaptive pooling to 2x2, written as avg_pool2d, whose
+            # backward CUDA's deterministic mode accepts.
+            h, w = x.shape[-2:]
+            x = F.avg_pool2d(self.features[0](x),
+                             kernel_size=(h - h // 2, w - w // 2),
+                             stride=(h // 2, w // 2))
             return self.features[2:](x).flatten(1)
         raise ValueError(
             f'{type(self).__name__}: input {tuple(x.shape[-2:])} pools '
