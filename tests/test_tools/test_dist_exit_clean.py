@@ -4,7 +4,7 @@ the interpreter shuts down.
 
 Without the teardown (mmddarts.utils.dist_utils.shutdown_process_group) a
 rank aborted at exit with ``terminate called without an active exception``
-(SIGABRT, exit status 134 after a successful run) in 1 of 30 repeated
+(SIGABRT after a successful run; torchrun exit 1) in 1 of 30 repeated
 2-rank digits searches (docs/search.md, "Clean exit"). A race that rare
 needs ~50 repetitions to be caught reliably, so this test checks its cause
 deterministically on every run, on every rank: after ``main()`` returns the
