@@ -30,7 +30,7 @@ def _tiny(cfg):
     no statistics file to read."""
     model = cfg.model
     if 'architecture' in model:  # search algorithms
-        model.architecture.C = 4
+        model.architecture.channels = 4
     else:
         backbone = model.backbone
         backbone.channels = 4

@@ -32,7 +32,7 @@ TINY = [
     'train_dataloader.dataset.dataset.num_test=1733',
     'arch_dataloader.dataset.dataset.num_test=1733',
     'val_dataloader.dataset.num_test=32', 'test_dataloader.dataset.num_test=32',
-    'model.architecture.C=4', 'train_dataloader.num_workers=0',
+    'model.architecture.channels=4', 'train_dataloader.num_workers=0',
     'arch_dataloader.num_workers=0', 'default_hooks.checkpoint.interval=0'
 ]
 
