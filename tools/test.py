@@ -23,6 +23,7 @@ from mmddarts.utils.cli_inputs import load_config, require_file
 from mmddarts.utils.config_utils import apply_cfg_options
 from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 from mmddarts.utils.dist_utils import (describe_devices,
+                                       process_group_session,
                                        record_effective_backend)
 
 
@@ -85,6 +86,12 @@ def main(argv=None):
     if '://' not in args.checkpoint:  # URLs are fetched by the Runner
         require_file(args.checkpoint, 'checkpoint')
     init_cpu_dist_if_needed(args.launcher)
+    # as tools/train.py: the process group goes at the end or on an error
+    with process_group_session(args.launcher):
+        run_test(cfg, args)
+
+
+def run_test(cfg, args):
     cfg = merge_args(cfg, args)
     configured_backend = record_effective_backend(cfg)
     if 'runner_type' not in cfg:

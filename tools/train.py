@@ -26,6 +26,7 @@ from mmddarts.utils.oom_guard import oom_guard
 from mmddarts.utils.preflight import add_preflight_args, run_preflight
 from mmddarts.utils.consumed_vars import warn_consumed_variables
 from mmddarts.utils.dist_utils import (describe_devices,
+                                       process_group_session,
                                        record_effective_backend)
 
 AMP_WRAPPER = 'AmpOptimWrapper'
@@ -175,6 +176,14 @@ def main(argv=None):
     cfg = load_config(args.config)
     check_torch_sees_gpus()
     init_cpu_dist_if_needed(args.launcher)
+    # The process group goes when training ends or fails, on every rank, so
+    # the exit status is the run's (0 exactly when it succeeded); the Runner
+    # lives in train()'s frame only, freed before the group is destroyed.
+    with process_group_session(args.launcher):
+        train(cfg, args)
+
+
+def train(cfg, args):
     warn_consumed_variables(cfg, args.cfg_options)
     cfg = merge_args(cfg, args)
     prepare_deterministic(cfg)

@@ -22,18 +22,22 @@ model = dict(
         channels=48,
         num_cells=14,
         stem='imagenet'),  # DARTS' /8 stem, see above
-    neck=dict(type='GlobalAveragePooling'),
+    neck=dict(type='mmpretrain.GlobalAveragePooling'),
     head=dict(
-        type='LinearClsHead',
+        type='mmpretrain.LinearClsHead',
         num_classes=1000,
         loss=dict(
-            type='LabelSmoothLoss', label_smooth_val=0.1, loss_weight=1.0),
+            type='mmpretrain.LabelSmoothLoss',
+            label_smooth_val=0.1,
+            loss_weight=1.0),
         topk=(1, 5)),
     aux_head=dict(
         type='mmddarts.AuxiliaryHeadImageNet',
         num_classes=1000,
         loss=dict(
-            type='LabelSmoothLoss', label_smooth_val=0.1, loss_weight=0.4)))
+            type='mmpretrain.LabelSmoothLoss',
+            label_smooth_val=0.1,
+            loss_weight=0.4)))
 
 train_dataloader = dict(batch_size=128)
 val_dataloader = dict(batch_size=128)

@@ -1,6 +1,8 @@
 # DO-2-ResNet18: DARTOpti's ResNet18 searched on CIFAR-100 (sparse parse),
 # 4 cells, C=64, CIFAR-100: 51,521,828 parameters without the auxiliary
-# head (paper, Table 4: 51.52M).
+# head (paper, Table 4: 51.52M). The auxiliary head reads cell 3, the last
+# reduction cell, as in the authors' model.py (4x4 on CIFAR: averaged to
+# 2x2), so their checkpoints with the head load strictly.
 _base_ = [
     '../_base_/models/ddarts_cifar.py',
     '../_base_/datasets/cifar100.py',

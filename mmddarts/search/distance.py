@@ -58,7 +58,6 @@ cell positions (so a shared-gene ResNet18 is compared by its single gene) and
 counts an unmatched cell as distance 1.0; for networks whose genes are used
 once each (D-DARTS) and equal depths, both agree with this module.
 """
-import json
 import math
 import os.path as osp
 from functools import lru_cache
@@ -66,6 +65,7 @@ from functools import lru_cache
 import numpy as np
 
 from mmddarts.structures.genotype import Genotype
+from mmddarts.structures.json_text import parse_json
 from mmddarts.structures.op_sets import EXTENDED_OPS
 
 _DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data')
@@ -135,10 +135,7 @@ class OpScores:
                 f'op score file not found: {path} (a JSON {{op: score}} '
                 f'file, or a packaged table: {", ".join(SCORE_TABLES)})')
         with open(path) as f:
-            try:
-                data = json.load(f)
-            except json.JSONDecodeError as err:
-                raise ValueError(f'{path}: invalid JSON: {err}') from None
+            data = parse_json(f.read(), path)
         scores = cls(data, source=path)
         scores.statistic = statistic
         return scores

@@ -13,10 +13,12 @@ least one edge (:meth:`Genotype.concat`).
 import json
 import os
 import os.path as osp
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from .channel_allocation import AllocationError, check_allocation
+from .json_text import parse_json
 from .op_sets import NONE_OP, OP_SETS
 
 FORMAT_NAME = 'mmddarts.genotype'
@@ -27,10 +29,17 @@ FORMAT_NAME = 'mmddarts.genotype'
 FORMAT_VERSION = 2
 PLAIN_VERSION = 1
 READ_VERSIONS = (1, 2)
+# Keys a genotype file must have (``format`` and ``version`` may be left out,
+# with a warning naming the value taken).
+REQUIRED_KEYS = ('op_set', 'steps', 'genes', 'seq', 'reductions')
 
 
 class GenotypeError(ValueError):
     """A genotype that cannot be used; the message names where and why."""
+
+
+class GenotypeWarning(UserWarning):
+    """A genotype file read with a default for a key it leaves out."""
 
 
 def _node_list(value, where):
@@ -247,7 +256,7 @@ class Genotype:
                 f'reductions must be strictly increasing, got {list(red)}')
         try:
             json.dumps(self.meta)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, RecursionError) as err:
             raise GenotypeError(f'meta is not JSON-serialisable: {err}') \
                 from None
 
@@ -350,11 +359,19 @@ class Genotype:
             if not isinstance(data, dict):
                 raise GenotypeError(
                     f'expected a JSON object, got {type(data).__name__}')
+            # a file without 'version' is read as the version its keys need
+            implied = FORMAT_VERSION if 'allocations' in data else PLAIN_VERSION
+            for key, default in (('format', FORMAT_NAME),
+                                 ('version', implied)):
+                if key not in data:  # identifies the file, nothing more
+                    warnings.warn(
+                        f'{source}: no {key!r} key; taking {default!r}',
+                        GenotypeWarning, stacklevel=3)
             fmt = data.get('format', FORMAT_NAME)
             if fmt != FORMAT_NAME:
                 raise GenotypeError(
                     f'format {fmt!r} is not {FORMAT_NAME!r}')
-            version = data.get('version', PLAIN_VERSION)
+            version = data.get('version', implied)
             if version not in READ_VERSIONS:
                 raise GenotypeError(
                     f'format version {version!r} is not supported (this '
@@ -363,10 +380,14 @@ class Genotype:
                 raise GenotypeError(
                     "key 'allocations' (ACA) needs format version 2, the "
                     f'file says version {version}')
-            missing = [k for k in ('genes', 'seq', 'reductions')
-                       if k not in data]
+            # op_set and steps decide the network and the distances: a
+            # default could silently change them (docs: "Genotype format")
+            missing = [k for k in REQUIRED_KEYS if k not in data]
             if missing:
-                raise GenotypeError(f'missing key(s) {missing}')
+                raise GenotypeError(
+                    f'missing key(s) {missing} (op_set: '
+                    f'{" or ".join(repr(k) for k in sorted(OP_SETS))}; steps:'
+                    ' intermediate nodes per cell, 4 in DARTS)')
             known = {'format', 'version', 'op_set', 'steps', 'genes', 'seq',
                      'reductions', 'meta', 'allocations'}
             unknown = sorted(set(data) - known)
@@ -380,8 +401,8 @@ class Genotype:
                 genes=data['genes'],
                 seq=data['seq'],
                 reductions=data['reductions'],
-                steps=data.get('steps', 4),
-                op_set=data.get('op_set', 'darts'),
+                steps=data['steps'],
+                op_set=data['op_set'],
                 meta=meta,
                 allocations=data.get('allocations'))
         except GenotypeError as err:
@@ -389,12 +410,7 @@ class Genotype:
 
     @classmethod
     def from_json(cls, text, source='genotype'):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise GenotypeError(
-                f'{source}: invalid JSON at line {err.lineno}, column '
-                f'{err.colno}: {err.msg}') from None
+        data = parse_json(text, source, error=GenotypeError)
         return cls.from_dict(data, source=source)
 
     def save(self, path):

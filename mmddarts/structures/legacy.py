@@ -127,6 +127,9 @@ def _parse_call(text, source):
         raise GenotypeError(
             f'{source}: not a valid genotype expression (line {err.lineno}, '
             f'column {err.offset}: {err.msg})') from None
+    except (RecursionError, MemoryError):
+        raise GenotypeError(f'{source}: expression nested too deeply to '
+                            'read') from None
     call = tree.body
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
         raise GenotypeError(

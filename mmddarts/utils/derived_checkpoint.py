@@ -46,6 +46,40 @@ def _prefix(path):
     return rest + '.' if rest else ''
 
 
+def _label(genotype):
+    return genotype if isinstance(genotype, str) else 'genotype'
+
+
+def _difference_from_config(node, arch):
+    """First difference (:func:`arch_difference`) between the network the
+    config node builds and the checkpoint's record ``arch``; ``None`` when
+    they are the same network. A config that cannot be read is reported as
+    such (it is replaced by the checkpoint's network anyway)."""
+    import inspect
+
+    from mmddarts.models.backbones.ddarts_net import resolve_genotype
+    from mmddarts.models.backbones.net_arch import arch_difference
+    from mmddarts.registry import MODELS
+    try:
+        cls = MODELS.get(node['type'])
+        defaults = {k: p.default for k, p in
+                    inspect.signature(cls).parameters.items()}
+        arg = dict(defaults, **node)
+        genotype = resolve_genotype(arg['genotype'], arg.get('num_cells'),
+                                    arg.get('reductions'))
+        stem = arg.get('stem')
+        mine = dict(
+            genotype=genotype.to_dict(), num_cells=genotype.num_cells,
+            channels=arg.get('channels'), stem=stem,
+            stem_multiplier=arg.get('stem_multiplier')
+            if stem == 'cifar' else None,
+            in_channels=arg.get('in_channels'),
+            concat_rule=arg.get('concat_rule'))
+        return arch_difference(mine, arch)
+    except Exception as err:  # noqa: B902 (any unreadable config value)
+        return f'the config\'s network could not be read: {err}'
+
+
 def resolve_checkpoint_genotypes(cfg, checkpoint, every=False,
                                  where='tools'):
     """Rebuild derived networks of ``cfg.model`` from ``checkpoint``.
@@ -110,13 +144,17 @@ def resolve_checkpoint_genotypes(cfg, checkpoint, every=False,
                 level=logging.WARNING)
             continue
         before = node.get('genotype')
+        differs = None if before == FROM_CHECKPOINT else \
+            _difference_from_config(node, arch)
         node.update(arch_build_kwargs(arch))
-        print_log(
-            f'{where}: {path} built from the genotype recorded in {name}: '
-            f'{arch_summary(arch)}'
-            + ('' if before == FROM_CHECKPOINT else
-               ' (instead of the config\'s '
-               f'{before if isinstance(before, str) else "genotype"})'),
-            logger='current')
+        if before == FROM_CHECKPOINT or differs:
+            # the checkpoint's network, and how it differs from the
+            # config's; nothing when it is the config's own
+            print_log(
+                f'{where}: {path} built from the genotype recorded in {name}'
+                f': {arch_summary(arch)}' + ('' if not differs else
+                                             f', not the config\'s '
+                                             f'{_label(before)} ({differs})'),
+                logger='current')
         rebuilt.append(path)
     return rebuilt

@@ -1,5 +1,9 @@
-"""Distributed start-up that also works on CPU-only machines."""
+"""Distributed start-up that also works on CPU-only machines, and the
+shut-down every entry point runs at its end."""
+import gc
 import os
+import traceback
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as dist
@@ -27,6 +31,49 @@ def init_cpu_dist_if_needed(launcher: str) -> bool:
             'environment: start it with tools/dist_train.sh (torchrun).')
     dist.init_process_group(backend='gloo')
     return True
+
+
+def shutdown_process_group():
+    """Free the objects that still hold the default process group and
+    destroy it, while the interpreter is fully alive.
+
+    Without it a rank may abort at exit (``terminate called without an
+    active exception``, SIGABRT, exit status 134 on a successful run): the
+    gloo process group is then released during interpreter finalization,
+    from DDP's reducer or from its own worker threads whose finished work
+    still holds tensors with Python references, and releasing those needs a
+    Python that is being torn down (pytorch/pytorch#179291). Measured on a
+    2-rank tiny digits search (tools/dist_train.sh): docs/search.md,
+    "Clean exit".
+    Call it after dropping the Runner (so ``gc`` can free its DDP wrapper);
+    a no-op without a process group. Returns True when one was destroyed.
+    """
+    gc.collect()  # the Runner's DDP reducer holds the group
+    if not (dist.is_available() and dist.is_initialized()):
+        return False
+    dist.destroy_process_group()
+    gc.collect()
+    return True
+
+
+@contextmanager
+def process_group_session(launcher='pytorch'):
+    """Run a tool's body, then :func:`shutdown_process_group` whether it
+    ended normally or with an error (``SystemExit`` included). The error's
+    frames are cleared first so the objects they hold (the Runner and its
+    DDP wrapper) are freed before the group goes; the error itself, and so
+    the exit status, is unchanged. With ``launcher='none'`` nothing is torn
+    down (a caller's own group, e.g. a test calling ``main()``, is kept)."""
+    if launcher == 'none':
+        yield
+        return
+    try:
+        yield
+    except BaseException as err:  # noqa: B902 (re-raised)
+        traceback.clear_frames(err.__traceback__)
+        shutdown_process_group()
+        raise
+    shutdown_process_group()
 
 
 def record_effective_backend(cfg):

@@ -19,6 +19,9 @@ from mmddarts.structures.genotype import Genotype
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _reference_nets import RefNetwork, darts_pairs, randomize  # noqa: E402
 
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _tolerance import assert_rel_close, rel_error  # noqa: E402
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DARTS_V2 = osp.join(ROOT, 'configs/genotypes/darts-v2.json')
 DO2_R18 = osp.join(ROOT, 'configs/genotypes/do2-resnet18_c100.json')
@@ -97,13 +100,12 @@ def test_darts_v2_cifar_with_aux_head(tmp_path):
     with torch.no_grad():
         want, cells = ref(x, return_cells=True)
         got = model(x, mode='tensor')
-        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+        assert_rel_close(got, want)
         # the auxiliary head too (last reduction cell, 8x8)
         aux_ref = ref.auxiliary_head.classifier(
             ref.auxiliary_head.features(cells[5]).flatten(1))
         _, aux_in = model.backbone(x, with_aux_output=True)
-        torch.testing.assert_close(model.aux_head((aux_in, )), aux_ref,
-                                   rtol=1e-5, atol=1e-5)
+        assert_rel_close(model.aux_head((aux_in, )), aux_ref)
 
 
 def test_dco_permuted_concat_and_multi_op_edges(tmp_path):
@@ -118,19 +120,17 @@ def test_dco_permuted_concat_and_multi_op_edges(tmp_path):
     x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         want, cells = ref(x, return_cells=True)
-        torch.testing.assert_close(model(x, mode='tensor'), want,
-                                   rtol=1e-5, atol=1e-5)
+        assert_rel_close(model(x, mode='tensor'), want)
         _, aux_in = model.backbone(x, with_aux_output=True)
         aux_ref = ref.auxiliary_head.classifier(
             ref.auxiliary_head.features(cells[1]).flatten(1))
-        torch.testing.assert_close(model.aux_head((aux_in, )), aux_ref,
-                                   rtol=1e-5, atol=1e-5)
+        assert_rel_close(model.aux_head((aux_in, )), aux_ref)
         # Mapping by name alone (no permutation) computes something else.
         sd, _, _ = convert_reference_state_dict(
             ref.state_dict(), g, respect_concat_order=False)
         naive = _classifier(g, 4, 'cifar', 3, 'mmddarts.AuxiliaryHeadCIFAR')
         naive.load_state_dict(sd, strict=True)
-        assert (naive(x, mode='tensor') - want).abs().max() > 1e-3
+        assert rel_error(naive(x, mode='tensor'), want) > 1e-2
 
 
 def test_do2_resnet18_imagenet_classifier_and_det_backbone(tmp_path):
@@ -151,8 +151,9 @@ def test_do2_resnet18_imagenet_classifier_and_det_backbone(tmp_path):
     x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         want, cells = ref(x, return_cells=True)
-        torch.testing.assert_close(model(x, mode='tensor'), want,
-                                   rtol=1e-5, atol=1e-5)
+        # fan-in scaled weights (randomize): O(1) logits, not ~1e17
+        assert 0.1 < want.abs().max() < 100
+        assert_rel_close(model(x, mode='tensor'), want)
     from mmddarts.registry import MODELS
     det = MODELS.build(dict(
         type='mmddarts.DDartsDetBackbone', genotype=DO2_R18, channels=8,
@@ -164,7 +165,7 @@ def test_do2_resnet18_imagenet_classifier_and_det_backbone(tmp_path):
         feats = det(x)
     assert [f.shape[-1] for f in feats] == [16, 8, 4, 2]  # strides 4..32
     for f, c in zip(feats, cells):
-        torch.testing.assert_close(f, c, rtol=1e-5, atol=1e-5)
+        assert_rel_close(f, c)
 
 
 def _darts_ckpt(tmp_path, stem='imagenet'):
@@ -204,8 +205,7 @@ def test_darts2mmddarts_tool(tmp_path, monkeypatch, capsys):
         dst)
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
-        torch.testing.assert_close(model(x, mode='tensor'), ref(x),
-                                   rtol=1e-5, atol=1e-5)
+        assert_rel_close(model(x, mode='tensor'), ref(x))
 
 
 def test_errors_name_keys_cells_and_edges(tmp_path):
@@ -265,8 +265,7 @@ def test_ddarts2mmddarts_tool(tmp_path, monkeypatch, capsys):
     model = _load_strict(_classifier(g, 4, 'cifar', 3), dst)
     x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(6))
     with torch.no_grad():
-        torch.testing.assert_close(model(x, mode='tensor'), ref(x),
-                                   rtol=1e-5, atol=1e-5)
+        assert_rel_close(model(x, mode='tensor'), ref(x))
     # a genotype of another depth: stops, saying what to do
     g.replace(seq=[0, 1, 0, 0]).save(gpath)
     with pytest.raises(SystemExit, match='checkpoint has 3 cells, the '

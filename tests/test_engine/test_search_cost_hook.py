@@ -32,6 +32,7 @@ from _cpu_ranks import run_cpu_ranks  # noqa: E402
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tests', 'test_search'))
 from _search_runs import experiment_name  # noqa: E402
+from mmddarts.utils.dist_utils import shutdown_process_group  # noqa: E402
 
 N_TRAIN = 48  # digits training images used: two halves of 24
 HALF = N_TRAIN // 2
@@ -240,7 +241,7 @@ def _ddp_worker(out_dir):
     with open(osp.join(out_dir, f'rss{rank}.json'), 'w') as f:
         json.dump(dict(before=before, after=rss_mb()), f)
     del keep
-    dist.destroy_process_group()
+    shutdown_process_group()
 
 
 if __name__ == '__main__' and sys.argv[1:2] == ['--ddp-worker']:

@@ -16,6 +16,7 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, osp.dirname(HERE))
 from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.utils.dist_utils import shutdown_process_group  # noqa: E402
 
 EPOCH = 20
 STABLE = [dict(epoch=e, to_start=0.25) for e in range(1, EPOCH + 1)]
@@ -44,7 +45,7 @@ def worker(stable_rank, out_dir):
                        state_from=state['rank'],
                        recorded=state['stop'] is not None), f)
     dist.barrier()
-    dist.destroy_process_group()
+    shutdown_process_group()
 
 
 @pytest.mark.parametrize('stable_rank', [0, 1])

@@ -200,3 +200,42 @@ def test_load_from_with_from_checkpoint(trained):
     cfg.model.backbone.genotype = 'from_checkpoint'
     with pytest.raises(ValueError, match='needs a checkpoint'):
         resolve_checkpoint_genotypes(cfg, None)
+
+
+def _resolve_logged(monkeypatch, trained, **backbone):
+    import mmddarts.utils.derived_checkpoint as dc
+    said = []
+    monkeypatch.setattr(dc, 'print_log',
+                        lambda msg, **kw: said.append(msg))
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.backbone.update(backbone)
+    rebuilt = resolve_checkpoint_genotypes(cfg, trained['ckpt'], every=True,
+                                           where='tools/test.py')
+    assert rebuilt == ['model.backbone']
+    assert Genotype.from_any(dict(cfg.model.backbone.genotype)) == \
+        trained['genotype']
+    return said
+
+
+def test_test_tool_says_nothing_when_the_config_names_the_same_network(
+        trained, monkeypatch):
+    # the case: the config override names the very network
+    assert _resolve_logged(monkeypatch, trained, genotype=trained['gpath'],
+                           channels=4) == []
+
+
+def test_test_tool_names_the_checkpoint_network_and_the_difference(
+        trained, monkeypatch):
+    said = _resolve_logged(monkeypatch, trained, genotype=SPARSE, channels=4)
+    assert len(said) == 1
+    assert 'built from the genotype recorded in' in said[0]
+    assert '8 cells (reductions [2, 5]), C=4' in said[0]
+    assert f"not the config's {SPARSE} ({trained['text']})" in said[0]
+    # the same genes at another width: the width is the difference
+    said = _resolve_logged(monkeypatch, trained, genotype=trained['gpath'],
+                           channels=8)
+    assert len(said) == 1 and ('channels: checkpoint has 4, the network '
+                               'has 8') in said[0]
+    # genotype='from_checkpoint': named, nothing to compare
+    said = _resolve_logged(monkeypatch, trained, genotype='from_checkpoint')
+    assert len(said) == 1 and 'not the config' not in said[0]

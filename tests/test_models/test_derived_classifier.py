@@ -98,8 +98,19 @@ def test_aux_head_requires_aux_output():
 def test_aux_head_input_size_error():
     model = build_classifier()
     model.train()
-    with pytest.raises(ValueError, match='AuxiliaryHeadCIFAR'):
-        model.loss(torch.randn(2, 3, 16, 16), samples([0, 1]))
+    # 64x64: the last reduction cell (3) is 16x16, too big for DARTS' head
+    with pytest.raises(ValueError, match=r'AuxiliaryHeadCIFAR: input '
+                       r'\(16, 16\) pools to \(4, 4\)'):
+        model.loss(torch.randn(2, 3, 64, 64), samples([0, 1]))
+    # 16x16: 4x4 there, smaller than the 5x5 window: averaged to 2x2, the
+    # same as DARTS' layers on the 2x2 means (checked by hand below)
+    losses = model.loss(torch.randn(2, 3, 16, 16), samples([0, 1]))
+    assert torch.isfinite(losses['aux_loss'])
+    head = model.aux_head.eval()
+    x = torch.randn(2, head.in_channels, 4, 4)
+    means = x.relu().unflatten(2, (2, 2)).unflatten(4, (2, 2)).mean((3, 5))
+    want = head.fc(head.features[2:](means).flatten(1))
+    torch.testing.assert_close(head((x, )), want)
 
 
 def test_drop_path_hook_ramps_linearly():

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from mmddarts.models.backbones import DDartsNet
 from mmddarts.models.derived_cell import DerivedCell, drop_path
+from mmddarts.models.heads import AuxiliaryHeadCIFAR
 from mmddarts.structures import Genotype
 
 # 3 cells, reduction at 1: cell 0 uses nodes 2, 3; cell 1 nodes 2..5;
@@ -29,8 +30,8 @@ def test_toy_net_shapes_and_widths():
     net = DDartsNet(TOY, channels=4, out_indices=(0, 1, 2))
     # cell 0: C=4, 2 nodes; cell 1 reduces: C=8, 4 nodes; cell 2: C=8, 2.
     assert net.out_channels == [8, 32, 16]
-    # DARTS' aux position 2 * 3 // 3
-    assert net.aux_index == 2 and net.aux_channels == 16
+    # 'auto': the last reduction cell (DARTS' 2 * 3 // 3 would say 2)
+    assert net.aux_index == 1 and net.aux_channels == 32
     outs = net(torch.randn(2, 3, 15, 15))
     assert [tuple(o.shape) for o in outs] == [(2, 8, 15, 15), (2, 32, 8, 8),
                                              (2, 16, 8, 8)]
@@ -43,9 +44,9 @@ def test_out_indices_order_and_aux_output():
     x = torch.randn(2, 3, 8, 8)
     outs, aux = net(x, with_aux_output=True)
     assert outs[0].shape == (2, 16, 4, 4) and outs[1].shape == (2, 8, 8, 8)
-    assert aux.shape == (2, 16, 4, 4)
-    net = DDartsNet(TOY, channels=4, aux_index=1)
-    assert net(x, with_aux_output=True)[1].shape == (2, 32, 4, 4)
+    assert aux.shape == (2, 32, 4, 4)  # cell 1
+    net = DDartsNet(TOY, channels=4, aux_index=2)
+    assert net(x, with_aux_output=True)[1].shape == (2, 16, 4, 4)
     with pytest.raises(ValueError, match='out of range'):
         DDartsNet(TOY, channels=4, out_indices=(3, ))
     with pytest.raises(ValueError, match='twice'):
@@ -201,17 +202,34 @@ def test_num_cells_expands_with_algorithm_1():
 
 
 @pytest.mark.parametrize('name,cells,aux,size', [
-    ('do2-resnet18_c100', None, 2, 8),  # reductions 1, 2, 3
-    ('do2-xception_c100', None, 8, 8),  # reductions 1, 2, 11, 12
-    ('ddarts_c10_sparse', None, 5, 8),
-    ('ddarts_c10_sparse', 14, 9, 8),
+    # the authors' rule: the last reduction cell (DARTS' 2n//3 in brackets)
+    ('do2-resnet18_c100', None, 3, 4),  # reductions 1, 2, 3 (2)
+    ('do2-xception_c100', None, 12, 2),  # reductions 1, 2, 11, 12 (8)
+    ('ddarts_c10_sparse', None, 5, 8),  # reductions 2, 5 (5)
+    ('ddarts_c10_sparse', 14, 9, 8),  # Algorithm 1: 4, 9 (9)
+    ('darts-v2', 20, 13, 8),  # DARTS' 20-cell network: 6, 13 (13)
 ])
-def test_auto_aux_position_gives_cifar_head_8x8(name, cells, aux, size):
+def test_auto_aux_position_is_the_last_reduction_cell(name, cells, aux, size):
     net = DDartsNet(f'configs/genotypes/{name}.json', channels=2,
                     num_cells=cells)
-    assert net.aux_index == aux
+    assert net.aux_index == aux == net.genotype.reductions[-1]
+    # the CIFAR head's input at 32x32: 8x8 (DARTS' window) or smaller
     halvings = sum(1 for r in net.genotype.reductions if r <= aux)
     assert 32 // 2**halvings == size
+    x = torch.randn(1, 3, 32, 32)
+    _, aux_in = net.eval()(x, with_aux_output=True)
+    assert aux_in.shape[-1] == size
+    head = AuxiliaryHeadCIFAR(num_classes=3, in_channels=net.aux_channels)
+    assert head.eval()((aux_in, )).shape == (1, 3)
+
+
+def test_auto_aux_position_of_other_layouts():
+    g = Genotype.from_any('configs/genotypes/ddarts_c10_sparse.json')
+    # the released D-DARTS files' reductions 2, 6: the authors' cell 6
+    assert DDartsNet(g, channels=2, reductions=[2, 6]).aux_index == 6
+    # no reduction cell: DARTS' 2n//3
+    flat = g.replace(reductions=[])
+    assert DDartsNet(flat, channels=2).aux_index == 5
 
 
 def test_unused_cell_inputs():

@@ -375,7 +375,9 @@ def test_cli_matrix_csv_and_heatmap(genotype_files, tmp_path):
 
 def test_cli_bad_file_names_it(genotype_files, tmp_path):
     bad = tmp_path / 'bad.json'
-    bad.write_text('{"genes": [[["nope", 2, 0]]], "seq": [0], '
+    bad.write_text('{"format": "mmddarts.genotype", "version": 1, '
+                   '"op_set": "darts", "steps": 4, '
+                   '"genes": [[["nope", 2, 0]]], "seq": [0], '
                    '"reductions": []}')
     res = run_cli(genotype_files[0], str(bad))
     assert res.returncode != 0

@@ -29,6 +29,7 @@ from _search_runs import (experiment_name, run_train,  # noqa: E402
                           split_loader, val_loader)
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.utils.dist_utils import shutdown_process_group  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METHODS = ('sparse', 'edge', 'darts')
@@ -283,7 +284,8 @@ def _ddp_worker(data_root, out_dir):
     cfg.custom_hooks.append(dict(type='SyncBuffersHook'))
     runner = run_train(cfg)
     assert type(runner.model).__name__ == 'DDartsSearchDDP'
-    dist.destroy_process_group()
+    del runner  # its DDP wrapper holds the group: free both before exit
+    shutdown_process_group()
 
 
 if __name__ == '__main__' and sys.argv[1:2] == ['--ddp-worker']:

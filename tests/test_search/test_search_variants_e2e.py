@@ -23,6 +23,8 @@ from _cpu_ranks import run_cpu_ranks  # noqa: E402
 from test_search_e2e import (REPO, alphas_of,  # noqa: E402
                              search_cfg)
 
+from mmddarts.utils.dist_utils import shutdown_process_group  # noqa: E402
+
 VARIANT = dict(arch_strategy=dict(
     type='mmddarts.UnrolledArchStep',
     inner=dict(type='mmddarts.ShapleyArchStep', w01=7.0, w_abl=0.5,
@@ -79,7 +81,8 @@ def _ddp_worker(data_root, out_dir):
     runner = run_train(cfg)
     assert type(runner.model).__name__ == 'DDartsSearchDDP'
     assert isinstance(runner.model.module.arch_strategy, UnrolledArchStep)
-    dist.destroy_process_group()
+    del runner  # its DDP wrapper holds the group: free both before exit
+    shutdown_process_group()
 
 
 if __name__ == '__main__' and sys.argv[1:2] == ['--ddp-worker']:

@@ -16,15 +16,15 @@ model = dict(
         stem='cifar',
         stem_multiplier=3,
         drop_path_mode='node'),
-    neck=dict(type='GlobalAveragePooling'),
+    neck=dict(type='mmpretrain.GlobalAveragePooling'),
     head=dict(
-        type='LinearClsHead',
+        type='mmpretrain.LinearClsHead',
         num_classes=10,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        loss=dict(type='mmpretrain.CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)),
     aux_head=dict(
         type='mmddarts.AuxiliaryHeadCIFAR',
         num_classes=10,
-        loss=dict(type='CrossEntropyLoss', loss_weight=0.4)))
+        loss=dict(type='mmpretrain.CrossEntropyLoss', loss_weight=0.4)))
 
 custom_hooks = [dict(type='mmddarts.DropPathHook', drop_path_rate=0.2)]

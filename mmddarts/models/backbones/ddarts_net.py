@@ -38,6 +38,14 @@ def resolve_genotype(genotype, num_cells=None, reductions=None):
     return genotype
 
 
+def auto_aux_index(genotype):
+    """Cell feeding the auxiliary head for ``aux_index='auto'``: the last
+    reduction cell (the authors' rule), ``2 * n // 3`` without one."""
+    if genotype.reductions:
+        return genotype.reductions[-1]
+    return 2 * genotype.num_cells // 3
+
+
 @MODELS.register_module()
 class DDartsNet(BaseModule):
     """Cells stacked as a genotype says, after a CIFAR or ImageNet stem.
@@ -68,10 +76,13 @@ class DDartsNet(BaseModule):
         out_indices: cells whose outputs are returned (negative indices count
             from the end), as a tuple in this order.
         aux_index: cell whose output feeds an auxiliary head, ``None`` for
-            none. ``'auto'``: DARTS' ``2 * num_cells // 3``, which is the
-            last reduction cell of DARTS-like layouts (13 of 20, 5 of 8, 9
-            of 14) and cell 2 of the 4-cell ResNet genotypes (reductions
-            1, 2, 3), where the CIFAR head still gets its 8x8 input.
+            none. ``'auto'``: the last reduction cell, where the authors'
+            ``model.py`` attaches it (``reduction_indexes[-1]``). It equals
+            DARTS' ``2 * num_cells // 3`` on DARTS-like layouts (13 of 20, 5
+            of 8, 9 of 14) but not elsewhere: cell 3 of the 4-cell DARTOpti
+            ResNet genotypes (reductions 1, 2, 3), cell 12 of the Xception
+            ones, cell 6 of an 8-cell network reducing at 2 and 6. A
+            genotype without reduction cells falls back to ``2 * n // 3``.
         drop_path_mode: ``'node'`` or ``'edge'`` (see :class:`DerivedCell`).
         concat_rule: ``'fed'`` concatenates every node with an input;
             ``'legacy'`` uses ``genotype.meta['legacy_concat']`` (the
@@ -196,7 +207,7 @@ class DDartsNet(BaseModule):
 
         self.out_indices = self._check_indices(out_indices, n)
         if aux_index == 'auto':
-            aux_index = 2 * n // 3
+            aux_index = auto_aux_index(genotype)
         if aux_index is not None:
             aux_index = self._check_indices((aux_index, ), n, 'aux_index')[0]
         self.aux_index = aux_index

@@ -46,7 +46,7 @@ def decode_arch(value, where='checkpoint'):
     elif torch.is_tensor(value) and value.dtype == torch.uint8:
         try:
             arch = json.loads(bytes(value.tolist()).decode('utf-8'))
-        except (UnicodeDecodeError, ValueError) as err:
+        except (UnicodeDecodeError, ValueError, RecursionError) as err:
             raise ValueError(f'{where}: unreadable derived-network record '
                              f'({err})') from None
     else:

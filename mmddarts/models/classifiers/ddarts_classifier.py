@@ -1,5 +1,6 @@
 """Image classifier with DARTS' auxiliary head (training only)."""
 import copy
+import inspect
 
 import torch.nn as nn
 from mmpretrain.models.classifiers import ImageClassifier
@@ -18,6 +19,46 @@ def _fill_in_channels(cfg, channels):
     return cfg
 
 
+def _default_loss(cls):
+    """The ``loss`` default of ``cls`` or of the first base class that has
+    one (mmpretrain heads pass it on through ``**kwargs``)."""
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        param = inspect.signature(init).parameters.get('loss')
+        if param is not None:
+            return klass, param.default
+    return None, None
+
+
+def _scoped_defaults(cfg):
+    """Copy of a head config in which the ``loss`` its class takes by
+    default (an mmpretrain head's ``dict(type='CrossEntropyLoss')``) is
+    written in with its scope (``'mmpretrain.CrossEntropyLoss'``).
+
+    mmengine builds nested modules under the caller's default scope, so
+    under ``init_default_scope('mmddarts')`` an unprefixed default of an
+    mmpretrain class is looked up in mmddarts' registry and not found."""
+    if not isinstance(cfg, dict) or 'loss' in cfg or not isinstance(
+            cfg.get('type'), str):
+        return cfg
+    try:
+        cls = MODELS.get(cfg['type'])
+    except KeyError:  # the build reports it with mmengine's message
+        return cfg
+    if not inspect.isclass(cls):
+        return cfg
+    owner, default = _default_loss(cls)
+    if not isinstance(default, dict) or not isinstance(
+            default.get('type'), str) or '.' in default['type']:
+        return cfg
+    cfg = copy.deepcopy(cfg)
+    cfg['loss'] = dict(copy.deepcopy(default), type=owner.__module__.split(
+        '.')[0] + '.' + default['type'])
+    return cfg
+
+
 @MODELS.register_module()
 class DDartsImageClassifier(ImageClassifier):
     """mmpretrain's ``ImageClassifier`` plus an optional auxiliary head.
@@ -28,7 +69,7 @@ class DDartsImageClassifier(ImageClassifier):
             expose ``out_channels`` (per cell) / ``out_indices`` and
             ``aux_channels`` so heads may omit ``in_channels``.
         aux_head: e.g. ``dict(type='mmddarts.AuxiliaryHeadCIFAR',
-            num_classes=10, loss=dict(type='CrossEntropyLoss',
+            num_classes=10, loss=dict(type='mmpretrain.CrossEntropyLoss',
             loss_weight=0.4))``. Its losses are added with an ``aux_`` prefix
             in training mode only; prediction never uses it.
         Others: as :class:`mmpretrain.models.ImageClassifier`.
@@ -57,6 +98,13 @@ class DDartsImageClassifier(ImageClassifier):
                     'auxiliary output (aux_channels), e.g. DDartsNet with an '
                     'aux_index')
             aux_head = _fill_in_channels(aux_head, backbone.aux_channels)
+        # Defaults scope-prefixed: this class builds under either default
+        # scope (mmpretrain's configs, mmddarts' search configs and users).
+        head, aux_head = _scoped_defaults(head), _scoped_defaults(aux_head)
+        if data_preprocessor is None or isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor or {})
+            data_preprocessor.setdefault('type',
+                                         'mmpretrain.ClsDataPreprocessor')
         super().__init__(
             backbone=backbone,
             neck=neck,
