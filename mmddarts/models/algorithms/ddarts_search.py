@@ -30,6 +30,7 @@ from mmengine.model import BaseModel
 from mmddarts.registry import MODELS
 from mmddarts.utils.op_counter import host_side
 from ..search.compile_cells import compile_cells
+from ..search.supernet_arch import SEARCH_FORMAT, encode_record
 from . import arch_step_variants
 from .batch_transfer import stage_batch
 from .reference_dynamics import carry_weight_step_leak, reference_arch_step
@@ -153,6 +154,27 @@ class DDartsSearch(BaseModel):
         # Seconds / images of preprocessing and of both steps; a real
         # StepTimer is installed by SearchCostHook.
         self.step_timer = NULL_TIMER
+
+    # ------------------------------------------------- parsing record
+    def get_extra_state(self):
+        # the parsing defaults, so tools/export_genotype.py CHECKPOINT
+        # needs no config (the supernet records its own structure)
+        return encode_record(dict(
+            format=SEARCH_FORMAT, type=type(self).__name__,
+            parse_methods=list(self.parse_methods),
+            threshold=self.threshold))
+
+    def set_extra_state(self, state):
+        pass  # the config's parsing defaults stay in force
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        if prefix + '_extra_state' in missing_keys:
+            missing_keys.remove(prefix + '_extra_state')  # older checkpoints
 
     # --------------------------------------------------------- parameters
     def arch_parameters(self):
