@@ -104,7 +104,7 @@ def _supernet_records(model_state, state):
 def _cause(model_state, state, ckpt_kind, model_kind, source):
     """Likely cause and fix of a mismatch (one or two sentences)."""
     from mmddarts.models.search.supernet_arch import (cfg_options_for,
-                                                      record_difference,
+                                                      record_differences,
                                                       record_summary)
     if ckpt_kind == 'search' and model_kind != 'search':
         return ('it is a SEARCH checkpoint (a supernet with alphas) and the '
@@ -120,18 +120,19 @@ def _cause(model_state, state, ckpt_kind, model_kind, source):
     if ckpt_kind == 'search':
         prefix, mine, theirs = _supernet_records(model_state, state)
         if mine is not None and theirs is not None:
-            diff = record_difference(mine, theirs)
-            if diff:
-                field, got, want = diff
+            diffs = record_differences(mine, theirs)
+            if diffs:
+                what = '; '.join(f'{f}: checkpoint {got}, config {want}'
+                                 for f, got, want in diffs)
                 opts = ' '.join(cfg_options_for(
-                    theirs, 'model.' + prefix.rstrip('.')))
-                return (f'it was searched with another supernet ({field}: '
-                        f'checkpoint {got}, config {want}; checkpoint: '
-                        f'{record_summary(theirs)}), i.e. another config or '
-                        'other --cfg-options. Run tools/export_genotype.py '
-                        'CHECKPOINT without a config (it rebuilds the '
-                        'recorded supernet), or pass the search\'s own '
-                        f'--cfg-options, e.g. --cfg-options {opts}')
+                    theirs, 'model.' + prefix.rstrip('.'), mine))
+                fix = (f', e.g. --cfg-options {opts}' if opts else '')
+                return (f'it was searched with another supernet ({what}; '
+                        f'checkpoint: {record_summary(theirs)}), i.e. '
+                        'another config or other --cfg-options. Run '
+                        'tools/export_genotype.py CHECKPOINT without a '
+                        'config (it rebuilds the recorded supernet), or '
+                        f'pass the search\'s own --cfg-options{fix}')
         return ('it was searched with another config or other '
                 '--cfg-options (num_cells, C, reductions, op_set, '
                 'num_classes); pass the config and --cfg-options it was '

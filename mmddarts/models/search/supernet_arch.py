@@ -77,6 +77,16 @@ def record_difference(mine, theirs):
     return None
 
 
+def record_differences(mine, theirs):
+    """Every structure field where two records differ (as
+    :func:`record_difference`), plus the config-level ``op_set``."""
+    out = [(f, theirs.get(f), mine.get(f)) for f in STRUCTURE_FIELDS
+           if mine.get(f) != theirs.get(f)]
+    if mine.get('op_set') != theirs.get('op_set'):
+        out.append(('op_set', theirs.get('op_set'), mine.get('op_set')))
+    return out
+
+
 def record_summary(rec):
     """One line naming a supernet record (for messages)."""
     return (f"{rec.get('type')}: {rec.get('num_cells')} cells (reductions "
@@ -86,9 +96,10 @@ def record_summary(rec):
             f"{rec.get('num_classes')} classes")
 
 
-def cfg_options_for(rec, prefix='model.architecture'):
+def cfg_options_for(rec, prefix='model.architecture', mine=None):
     """``--cfg-options`` that make a config's supernet the recorded one
-    (for the fields a config sets directly)."""
+    (for the fields a config sets directly; with ``mine``, another record,
+    only those that differ from it)."""
     if rec.get('type') == 'DARTOptiSupernet':
         keys = ('C', 'num_classes', 'op_set', 'mixing', 'stem_multiplier',
                 'in_channels')
@@ -97,7 +108,8 @@ def cfg_options_for(rec, prefix='model.architecture'):
                 'op_set', 'mixing', 'stem_multiplier', 'in_channels')
     out = []
     for k in keys:
-        if rec.get(k) is None:
+        if rec.get(k) is None or (mine is not None
+                                  and mine.get(k) == rec.get(k)):
             continue
         v = rec[k]
         text = (f"'{v}'" if isinstance(v, str) else
