@@ -34,7 +34,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (evaluate) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics '
+                        '(default: work_dirs/test/<config name>)')
     parser.add_argument(
         '--out', help='also dump every prediction to this pickle file')
     parser.add_argument(
@@ -71,7 +72,8 @@ def merge_args(cfg: Config, args) -> Config:
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = default_work_dir(cfg, args.config)
+        # not the training's folder: the Runner dumps the config there
+        cfg.work_dir = default_work_dir(cfg, args.config, kind='test')
     cfg.load_from = args.checkpoint
     resolve_checkpoint_genotypes(cfg, args.checkpoint,
                                  every=args.genotype == 'checkpoint',

@@ -6,8 +6,9 @@ and before the Runner writes anything:
 
 1. :func:`default_work_dir`: search and training configs of the same name
    get different folders (``work_dirs/search/<name>`` vs
-   ``work_dirs/train/<name>``), so training the searched genotype never
-   replaces the search's checkpoints;
+   ``work_dirs/train/<name>``; ``tools/test.py``: ``work_dirs/test/<name>``),
+   so training the searched genotype never replaces the search's
+   checkpoints, nor a test the training's config copy;
 2. :func:`resolve_resume`: ``--resume`` with nothing to resume is an error
    (``--resume auto`` keeps mmengine's "resume if there is a checkpoint,
    else start fresh");
@@ -38,10 +39,13 @@ def run_kind(cfg) -> str:
     return 'search' if is_search_cfg(cfg) else 'train'
 
 
-def default_work_dir(cfg, config_path) -> str:
-    """``work_dirs/<search|train>/<config name>``."""
+def default_work_dir(cfg, config_path, kind=None) -> str:
+    """``work_dirs/<kind>/<config name>``; ``kind`` defaults to
+    :func:`run_kind` (``tools/test.py`` passes ``'test'``: its Runner dumps
+    the config into the work dir, which must not replace the training's
+    copy)."""
     name = osp.splitext(osp.basename(config_path))[0]
-    return osp.join('.', WORK_DIRS, run_kind(cfg), name)
+    return osp.join('.', WORK_DIRS, kind or run_kind(cfg), name)
 
 
 def latest_checkpoint(work_dir):

@@ -137,6 +137,21 @@ def _cause(model_state, state, ckpt_kind, model_kind, source):
                 '--cfg-options (num_cells, C, reductions, op_set, '
                 'num_classes); pass the config and --cfg-options it was '
                 'searched with')
+    if ckpt_kind == 'derived':
+        from mmddarts.models.backbones.net_arch import (arch_difference,
+                                                        find_net_archs)
+        theirs = find_net_archs(state)
+        for prefix, mine in sorted(find_net_archs(model_state).items()):
+            if prefix in theirs:
+                diff = arch_difference(mine, theirs[prefix])
+                if diff:
+                    return (f'it was trained with another network '
+                            f'({prefix or "the network"}: {diff}). Build '
+                            'the network the checkpoint records '
+                            '(tools/test.py and pytorch2onnx.py do by '
+                            "default; genotype='from_checkpoint' in a "
+                            'config) or configure the same genotype, '
+                            'num_cells and channels')
     return ('it was trained with another config or other --cfg-options '
             '(e.g. num_classes, channels, cells, a neck or head of another '
             f'size); pass the config it was trained with{source} and the '

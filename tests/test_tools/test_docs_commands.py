@@ -36,8 +36,28 @@ def commands(block):
             yield words
 
 
+def unbracket(words):
+    """``[--flag VALUE]`` (optional parts, as usage lines write them) ->
+    ``--flag VALUE``: the flags inside are checked too."""
+    out, group = [], None
+    for w in words:
+        if group is None and w.startswith('[-'):
+            group, w = [], w[1:]
+        if group is None:
+            out.append(w)
+            continue
+        end = w.endswith(']')
+        group.append(w[:-1] if end else w)
+        if end:
+            if '...' not in group:  # [--cfg-options ...]: a placeholder
+                out += group
+            group = None
+    return out
+
+
 def tool_call(words):
     """(tool script, its argv) of a command line, or None."""
+    words = unbracket(words)
     for i, w in enumerate(words):
         if w in DIST:
             tool, npos = DIST[w]
