@@ -31,6 +31,7 @@ from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 from mmddarts.utils.oom_guard import oom_guard
 from mmddarts.utils.preflight import add_preflight_args, run_preflight
 from mmddarts.utils.run_checks import (check_amp_options, check_data_paths,
+                                       check_stats_files,
                                        check_work_dir_owner,
                                        default_work_dir, resolve_resume)
 from mmddarts.utils.consumed_vars import warn_consumed_variables
@@ -187,6 +188,7 @@ def main(argv=None):
     # cheap checks first: nothing slow has run, nothing is overwritten yet
     check_work_dir_owner(cfg, args.config)
     check_data_paths(cfg)
+    check_stats_files(cfg)
     # search configs: memory check / --auto-batch before any data loader
     run_preflight(cfg, args.no_preflight, args.auto_batch)
     runner = build_runner(cfg)

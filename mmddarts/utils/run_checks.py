@@ -15,7 +15,8 @@ and before the Runner writes anything:
 3. :func:`check_work_dir_owner`: a work dir whose ``last_checkpoint`` was
    written by another config or another kind of model (search vs training)
    is refused, naming both and the fix;
-4. :func:`check_amp_options`, :func:`check_data_paths`;
+4. :func:`check_amp_options`, :func:`check_data_paths`,
+   :func:`check_stats_files`;
 5. :func:`check_model_builds` (search configs, before the preflight): the
    model, its data preprocessor (e.g. a statistics file) and the optimizer
    wrapper are built once, so a config error is reported as itself.
@@ -128,25 +129,38 @@ def check_work_dir_owner(cfg, config_path):
         f'{WORK_DIRS}/{my_kind}/{mine}), or move that folder away first')
 
 
+def _wrappers(node, path):
+    """``(path, wrapper config)`` of a wrapper or a dict of wrappers."""
+    if not isinstance(node, dict):
+        return
+    if 'optimizer' in node:
+        yield path, node
+        return
+    for k, v in node.items():
+        if isinstance(v, dict) and ('optimizer' in v or 'type' in v):
+            yield from _wrappers(v, f'{path}.{k}')
+
+
 def check_amp_options(cfg):
     """``dtype`` / ``loss_scale`` only mean something to an AMP wrapper
     (``--amp``); mmengine's plain OptimWrapper fails on them deep in the
-    build."""
-    def walk(node, path):
-        if not isinstance(node, dict):
-            return
-        typ = str(node.get('type', 'OptimWrapper'))
-        if 'optimizer' in node and 'Amp' not in typ:
-            for key in ('dtype', 'loss_scale'):
-                if key in node:
-                    raise SystemExit(
-                        f'error: {path}.{key} is an AMP option but {path} '
-                        f'is a {typ.split(".")[-1]}: add --amp (needs a '
-                        f'GPU) or drop {path}.{key}')
-        for k, v in node.items():
-            if isinstance(v, dict) and k != 'optimizer':
-                walk(v, f'{path}.{k}')
-    walk(cfg.get('optim_wrapper', None), 'optim_wrapper')
+    build. Set on a wrapper, or at the top of a dict of wrappers (which
+    passes them to its members), they need AMP wrappers."""
+    top = cfg.get('optim_wrapper', None)
+    if not isinstance(top, dict):
+        return
+    for path, node in [('optim_wrapper', top)] + list(
+            _wrappers(top, 'optim_wrapper')):
+        keys = [k for k in ('dtype', 'loss_scale') if k in node]
+        if not keys:
+            continue
+        plain = [p for p, w in _wrappers(node, path)
+                 if 'Amp' not in str(w.get('type', 'OptimWrapper'))]
+        if plain:
+            raise SystemExit(
+                f'error: {path}.{keys[0]} is an AMP option but {plain[0]} '
+                'is not an AmpOptimWrapper: add --amp (needs a GPU) or '
+                f'drop {path}.{keys[0]}')
 
 
 def _datasets(node, path):
@@ -184,6 +198,20 @@ def check_data_paths(cfg, loaders=('train_dataloader', 'arch_dataloader',
             raise SystemExit(
                 f'error: data root not found: {root} ({path}.data_root); '
                 'put the data there or pass --cfg-options data_root=DIR')
+
+
+def check_stats_files(cfg):
+    """The normalisation statistics a ``StatsClsDataPreprocessor`` reads
+    (lazily, at the first batch) exist and parse."""
+    for node in (cfg.get('data_preprocessor', None),
+                 (cfg.get('model', None) or {}).get('data_preprocessor')):
+        path = node.get('stats_file') if isinstance(node, dict) else None
+        if isinstance(path, str):
+            from mmddarts.datasets.image_stats import load_image_stats
+            try:
+                load_image_stats(path)
+            except (OSError, ValueError) as err:
+                raise SystemExit(f'error: {err}') from None
 
 
 def check_model_builds(cfg):

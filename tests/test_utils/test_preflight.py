@@ -88,7 +88,7 @@ def test_cuda_branch_reads_free_memory_and_suggests_amp_first(monkeypatch):
     """No GPU here: the CUDA path with a patched device and free memory."""
     cfg = c100()
     cfg.launcher = 'none'
-    cfg.model.ablation_chunk = 4  # an ablation chunk option, if it exists
+    cfg.model.architecture.ablation_chunk = 4  # the supernet's chunk option
     cfg.preflight = dict(fit=dict(fixed='500MB', per_image='100MB'))
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     monkeypatch.setattr(torch.cuda, 'mem_get_info',
@@ -102,7 +102,7 @@ def test_cuda_branch_reads_free_memory_and_suggests_amp_first(monkeypatch):
     fixes = msg.split('Fixes, in order:')[1]
     assert fixes.index('1. mixed precision: add --amp') < \
         fixes.index('2. run the ablated passes in smaller chunks: lower '
-                    'model.ablation_chunk (now 4)') < \
+                    'model.architecture.ablation_chunk (now 4)') < \
         fixes.index('3. batch 24 fits')  # (3686 - 500) / 100 = 31 -> 24
 
 
@@ -166,5 +166,8 @@ def test_failed_measurement_stops_with_a_message(tmp_path):
     cfg.launcher = 'none'
     cfg.train_cfg = dict(type='mmddarts.SearchEpochBasedTrainLoop')
     cfg.model.architecture.op_set = 'no-such-op-set'
-    with pytest.raises(SystemExit, match='could not measure the memory'):
+    # a config error is itself, not a memory problem (issue 20)
+    with pytest.raises(SystemExit, match="model does not build: .*"
+                       "no-such-op-set") as err:
         pf.run_preflight(cfg)
+    assert 'memory' not in str(err.value)
