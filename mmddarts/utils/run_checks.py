@@ -108,7 +108,9 @@ def _checkpoint_identity(path):
 def check_work_dir_owner(cfg, config_path):
     """Refuse a work dir whose last checkpoint another config or another
     kind of run (search vs training) wrote: this run would replace its
-    checkpoints, ``last_checkpoint`` and config copy."""
+    checkpoints, ``last_checkpoint`` and config copy. A resumed run
+    (``--resume``) continues that checkpoint's run under any config name,
+    but never across kinds (the checkpoint would not fit)."""
     work_dir = cfg.get('work_dir', None)
     last = latest_checkpoint(work_dir) if work_dir else None
     if last is None or not osp.isfile(last):
@@ -119,7 +121,8 @@ def check_work_dir_owner(cfg, config_path):
         return
     mine = osp.splitext(osp.basename(config_path))[0]
     my_kind = run_kind(cfg)
-    if kind == my_kind and (name is None or name == mine):
+    if kind == my_kind and (name is None or name == mine
+                            or cfg.get('resume', False)):
         return
     theirs = f'a {kind} run' + (f' of {name}' if name else '')
     raise SystemExit(

@@ -358,9 +358,9 @@ def main(argv=None):
                                  for d in args.runs_from]
         found = sorted({(r.get('search_epochs'), r.get('train_epochs'))
                         for r in runs_all}, key=str)
-        print(f'no runs of modes {args.modes}, seeds {args.seeds}, '
-              f'search epochs {args.search_epochs}, train epochs '
-              f'{args.train_epochs} recorded in {", ".join(sources)}'
+        print(f'no runs recorded for modes {args.modes}, seeds '
+              f'{args.seeds}, search epochs {args.search_epochs}, train '
+              f'epochs {args.train_epochs} in {", ".join(sources)}'
               + (f'; recorded budgets (search, train epochs): {found}: '
                  'pass --search-epochs / --train-epochs' if found else ''),
               file=sys.stderr)
