@@ -6,8 +6,8 @@
 
 The checkpoint must hold exactly the model's tensors (a missing, unexpected
 or differently shaped one is an error naming it, never a test of a partly
-random model). Derived networks are built with the genotype the checkpoint records
-(``--genotype checkpoint``, default), so a checkpoint trained with
+random model). Derived networks are built with the genotype the checkpoint
+records (``--genotype checkpoint``, default), so a checkpoint trained with
 ``--cfg-options model.backbone.genotype=...`` scores its own network.
 """
 import argparse

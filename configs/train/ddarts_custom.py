@@ -18,7 +18,7 @@ ann_file = '{{$ANN_FILE:none}}'
 ann_file = '' if ann_file == 'none' else ann_file
 num_classes = {{'$NUM_CLASSES:10'}}
 image_size = {{'$IMAGE_SIZE:32'}}
-genotype = '{{$GENOTYPE:work_dirs/search/ddarts_custom/genotype_sparse_final.json}}'
+genotype = '{{$GENOTYPE:work_dirs/search/ddarts_custom/genotype_sparse_final.json}}'  # noqa: E501
 batch_size = 64
 max_epochs = 100
 

@@ -34,7 +34,8 @@ SHRINK_SEARCH = [
     'val_dataloader.dataset.indices=32', 'train_dataloader.batch_size=16',
     'arch_dataloader.batch_size=16'
 ]
-SHRINK_TRAIN = ['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=64',
+SHRINK_TRAIN = ['train_cfg.max_epochs=1',
+                'train_dataloader.dataset.indices=64',
                 'val_dataloader.dataset.indices=32']
 SHRINK_TEST = ['test_dataloader.dataset.indices=32']
 
@@ -135,7 +136,8 @@ def test_export_refuses_another_supernet_and_its_fix_works(sequence):
                      '--out-dir', 'export_wrong'))
     assert 'num_cells: checkpoint 3, config 4' in out
     assert 'C: checkpoint 4, config 8' in out
-    assert not osp.exists(osp.join(cwd, 'export_wrong', 'genotype_sparse.json'))
+    assert not osp.exists(osp.join(cwd, 'export_wrong',
+                                   'genotype_sparse.json'))
     fix = out.split('--cfg-options ')[-1].split('. Nothing')[0].split()
     assert fix == ['model.architecture.num_cells=3', 'model.architecture.C=4']
     ok(tool(cwd, 'export_genotype.py', 'configs/search/ddarts_digits.py',
