@@ -1,6 +1,6 @@
 # DARTOpti from ResNet18 on CIFAR-100 (the paper's DO-2-ResNet18 search): 4
-# cells sharing one gene (one alpha set), reductions 1, 2, 3, C=32, 5 weight-
-# only pretraining epochs + 50 search epochs, distance-based early stop.
+# cells sharing one gene (one alpha set), reductions 1, 2, 3, channels=32, 5
+# weight-only pretraining epochs + 50 search epochs, distance-based early stop.
 _base_ = [
     '../_base_/datasets/cifar100_search.py',
     '../_base_/search/dartopti_supernet.py',
@@ -23,6 +23,6 @@ arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 # 1 - mc / mean(mc) is identically zero, and so is its gradient; skip its
 # extra passes.
 model = dict(
-    architecture=dict(baseline='resnet18', num_classes=100, C=32),
-    ablation='none')
+    architecture=dict(baseline='resnet18', num_classes=100, channels=32),
+    arch_strategy=dict(ablation='none'))
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)

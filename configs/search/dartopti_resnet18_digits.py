@@ -1,5 +1,5 @@
 # Offline DARTOpti demo on scikit-learn's handwritten digits (no download):
-# ResNet18 as the starting point (4 cells, one shared gene), C=8, the
+# ResNet18 as the starting point (4 cells, one shared gene), channels=8, the
 # digits' native 8x8 resolution, 1 weight-only pretraining epoch + 5 search
 # epochs; the distance early stop uses a 3-epoch window of search epochs
 # (counted from epoch 2, so the earliest stop is after epoch 4). About
@@ -42,8 +42,8 @@ val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
 # (Labl = 1 - mc / mean(mc) with a single owner) and so is its gradient:
 # switched off to save its extra passes.
 model = dict(
-    architecture=dict(baseline='resnet18', num_classes=10, C=8),
-    ablation='none')
+    architecture=dict(baseline='resnet18', num_classes=10, channels=8),
+    arch_strategy=dict(ablation='none'))
 
 # Shorter schedule: restate everything derived from the epoch counts.
 pretrain_epochs = 1

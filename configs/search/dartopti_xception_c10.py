@@ -1,6 +1,6 @@
 # DARTOpti from Xception on CIFAR-10 (the paper's DO-1-Xception search): 13
 # cells, reductions 1, 2, 11, 12, genes seq [0,0,0,1 x8,0,2] (3 alpha sets),
-# C=32, 5 pretraining + 50 search epochs, early stop.
+# channels=32, 5 pretraining + 50 search epochs, early stop.
 _base_ = [
     '../_base_/datasets/cifar10_search.py',
     '../_base_/search/dartopti_supernet.py',
@@ -20,5 +20,6 @@ batch_size = 128
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
-model = dict(architecture=dict(baseline='xception', num_classes=10, C=32))
+model = dict(
+    architecture=dict(baseline='xception', num_classes=10, channels=32))
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)

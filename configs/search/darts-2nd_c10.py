@@ -9,8 +9,13 @@
 #   python tools/train.py configs/search/darts-2nd_c10.py
 _base_ = ['./darts_c10.py']
 model = dict(
-    unrolled=True,
-    unroll_lr=None,  # None: the weight optimizer's (scheduled) lr
-    unroll_momentum=None,  # None: its momentum (0.9)
-    unroll_weight_decay=None,  # None: its weight decay (3e-4)
-    unroll_eps=0.01)
+    arch_strategy=dict(
+        _delete_=True,
+        type='mmddarts.UnrolledArchStep',
+        # darts_c10.py's first-order step (CE only), at the virtual weights
+        inner=dict(type='mmddarts.LeaveOneOutArchStep', w01=0.0, w_abl=0.0,
+                   ablation='none'),
+        lr=None,  # None: the weight optimizer's (scheduled) lr
+        momentum=None,  # None: its momentum (0.9)
+        weight_decay=None,  # None: its weight decay (3e-4)
+        eps=0.01))

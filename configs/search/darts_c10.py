@@ -14,7 +14,7 @@
 #   Adam betas (0.5, 0.999)       architect.py Adam(betas=(0.5, 0.999))
 #   alphas wd 1e-3                --arch_weight_decay
 #   alphas grad-norm clip 10      architect.py clip_grad_norm(alphas, 10.)
-#   50 epochs, C=16, 8 cells      --epochs / --init_channels / --layers
+#   50 epochs, channels=16, 8 cells      --epochs / --init_channels / --layers
 #   50/50 train split             --train_portion 0.5 (dataset base config)
 _base_ = [
     '../_base_/datasets/cifar10_search.py',
@@ -34,11 +34,9 @@ train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 model = dict(
     architecture=dict(
-        num_classes=10, C=16, num_cells=8, alpha_mode='shared',
+        num_classes=10, channels=16, num_cells=8, alpha_mode='shared',
         mixing='softmax'),
-    w01=0.0,
-    w_abl=0.0,
-    ablation='none',
+    arch_strategy=dict(w01=0.0, w_abl=0.0, ablation='none'),
     parse_methods=('darts', ))
 optim_wrapper = dict(
     architecture=dict(

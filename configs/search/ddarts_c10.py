@@ -1,5 +1,5 @@
-# D-DARTS search on CIFAR-10: 8 individual cells, C=16, 50 epochs, w01 7,
-# w_abl 0.5 (ablation logged, as the authors' code), both halves of the
+# D-DARTS search on CIFAR-10: 8 individual cells, channels=16, 50 epochs,
+# w01 7, w_abl 0.5 (ablation logged, as the authors' code), both halves of the
 # train split.
 # Batch 128, the paper's (section 5.1: "batch size of 128 ... with AMP"):
 #   python tools/train.py configs/search/ddarts_c10.py --amp
@@ -23,15 +23,16 @@ batch_size = 128
 # estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
 # before starting, --auto-batch picks the largest batch that fits):
 #   reference about 107 MiB per image (measured on ddarts_c100.py): ~13.5
-#   GiB at batch 128; model.ablation=exact 69 MiB + 115 MiB per image:
-#   14.4 GiB at batch 128 (after issue 9, CPU ablation plan).
+#   GiB at batch 128; model.arch_strategy.ablation=exact 69 MiB + 115 MiB
+#   per image: 14.4 GiB at batch 128 (after issue 9, CPU ablation plan).
 #   GPU / AMP figures: not measured yet (no GPU lent so far).
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
-model = dict(architecture=dict(num_classes=10, C=16, num_cells=8),
-             w01=7.0, w_abl=0.5, ablation='reference')
+model = dict(
+    architecture=dict(num_classes=10, channels=16, num_cells=8),
+    arch_strategy=dict(w01=7.0, w_abl=0.5, ablation='reference'))
 # Two searches on 2 GPUs: the effective batch is 2 x 128 (lr unchanged, as
 # the reference); `--auto-scale-lr` rescales from this base.
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)

@@ -1,7 +1,7 @@
-# D-DARTS search on CIFAR-100, the released configuration: 8 cells, C=16,
-# 50 epochs, w01 7, w_abl 0.5 (the released genotype files are named
-# ..._abl0.5_fair7_cifar100_...). Batch 128, the paper's (section 5.1, with
-# AMP): python tools/train.py configs/search/ddarts_c100.py --amp
+# D-DARTS search on CIFAR-100, the released configuration: 8 cells,
+# channels=16, 50 epochs, w01 7, w_abl 0.5 (the released genotype files are
+# named ..._abl0.5_fair7_cifar100_...). Batch 128, the paper's (section 5.1,
+# with AMP): python tools/train.py configs/search/ddarts_c100.py --amp
 # Memory: ~23 GB with --amp (paper section 5.3: 13,000 MB at batch 72 with
 # AMP, scaled to 128; see ddarts_c10.py), ~2x in fp32; smaller GPUs:
 # --cfg-options train_dataloader.batch_size=64 arch_dataloader.batch_size=64.
@@ -18,13 +18,14 @@ batch_size = 128
 # estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
 # before starting, --auto-batch picks the largest batch that fits):
 #   reference 66 MiB + 107 MiB per image: 13.5 GiB at 128; none about the
-#   same; model.ablation=exact 69 MiB + 115 MiB per image: 14.4 GiB at 128
-#   (measured after issue 9, CPU ablation plan).
+#   same; model.arch_strategy.ablation=exact 69 MiB + 115 MiB per image:
+#   14.4 GiB at 128 (measured after issue 9, CPU ablation plan).
 #   GPU / AMP figures: not measured yet (no GPU lent so far).
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
-model = dict(architecture=dict(num_classes=100, C=16, num_cells=8),
-             w01=7.0, w_abl=0.5, ablation='reference')
+model = dict(
+    architecture=dict(num_classes=100, channels=16, num_cells=8),
+    arch_strategy=dict(w01=7.0, w_abl=0.5, ablation='reference'))
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)

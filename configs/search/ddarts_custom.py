@@ -90,5 +90,6 @@ val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
 model = dict(
-    architecture=dict(num_classes=num_classes, C=16, num_cells=8),
+    architecture=dict(num_classes=num_classes, channels=16,
+                      num_cells=8),
     data_preprocessor=data_preprocessor)

@@ -89,8 +89,7 @@ val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, 5))
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
 model = dict(
-    architecture=dict(num_classes=1000, C=16, num_cells=8),
-    w01=7.0,
-    w_abl=0.5,
-    ablation='reference')  # as the authors' DD-7 search (docs/search.md)
+    architecture=dict(num_classes=1000, channels=16, num_cells=8),
+    # as the authors' DD-7 search (docs/search.md)
+    arch_strategy=dict(w01=7.0, w_abl=0.5, ablation='reference'))
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)

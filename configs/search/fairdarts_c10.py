@@ -17,7 +17,7 @@
 #   zero-one weight 10            --aux_loss_weight; loss
 #                                 -mse_loss(cat(sigmoid(a_n), sigmoid(a_r)),
 #                                 0.5) in architect.py
-#   50 epochs, C=16, 8 cells      --epochs / --init_channels / --layers
+#   50 epochs, channels=16, 8 cells      --epochs / --init_channels / --layers
 #   50/50 train split             --train_portion 0.5 (dataset base config)
 _base_ = [
     '../_base_/datasets/cifar10_search.py',
@@ -37,11 +37,9 @@ train_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 arch_dataloader = dict(batch_size=batch_size, persistent_workers=False)
 model = dict(
     architecture=dict(
-        num_classes=10, C=16, num_cells=8, alpha_mode='shared',
+        num_classes=10, channels=16, num_cells=8, alpha_mode='shared',
         mixing='sigmoid', zero_one_reduction='joint'),
-    w01=10.0,
-    w_abl=0.0,
-    ablation='none')
+    arch_strategy=dict(w01=10.0, w_abl=0.0, ablation='none'))
 param_scheduler = dict(
     architecture=[dict(type='ConstantLR', factor=1.0, by_epoch=True)],
     weights=[

@@ -81,8 +81,10 @@ def wrap_for_export(model, backbone_only=False):
 
 
 def export_onnx(module, out, shape, output_names, batch=2,
-                dynamic_batch=False, opset=17, exporter='torchscript'):
-    """Export ``module`` for input ``(batch, 3, H, W)`` to ``out``.
+                dynamic_batch=False, opset=17, exporter='torchscript',
+                in_channels=3):
+    """Export ``module`` for input ``(batch, in_channels, H, W)`` to
+    ``out`` (``in_channels``: 1 for grey images, 3 for RGB).
 
     ``dynamic_batch`` makes axis 0 of the input and of every output the
     symbolic ``batch``. Raises when the graph holds a training-only op.
@@ -91,7 +93,8 @@ def export_onnx(module, out, shape, output_names, batch=2,
         raise ValueError(f'exporter must be one of {EXPORTERS}, got '
                          f'{exporter!r}')
     H, W = shape
-    x = torch.randn(batch, 3, H, W, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(batch, in_channels, H, W,
+                    generator=torch.Generator().manual_seed(0))
     module.eval()
     names = list(output_names)
     if exporter == 'torchscript':

@@ -164,3 +164,19 @@ def apply_cfg_options(cfg, options) -> None:
                     'metrics use that ground truth unless you also set '
                     'them in --cfg-options')
     fix_worker_options(cfg)
+
+
+def input_channels(cfg) -> int:
+    """Image channels a model config takes: ``model.backbone.in_channels``
+    when set, else the length of the data preprocessor's ``mean`` (model's
+    or top-level), else 3 (RGB)."""
+    model = cfg.get('model', None) or {}
+    backbone = model.get('backbone', None) or \
+        model.get('architecture', None) or {}
+    if backbone.get('in_channels', None) is not None:
+        return int(backbone['in_channels'])
+    pre = model.get('data_preprocessor', None) or \
+        cfg.get('data_preprocessor', None) or {}
+    if pre.get('mean', None) is not None:
+        return len(pre['mean'])
+    return 3

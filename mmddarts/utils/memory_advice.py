@@ -8,6 +8,7 @@ channels, and last the cheaper ablation mode (which changes the method).
 from typing import List, Optional
 
 from .memory_budget import fmt_bytes
+from .search_cfg import get_objective, objective_key, width_key
 
 
 def _model_cfg(cfg):
@@ -21,6 +22,9 @@ def chunk_keys(cfg) -> List[str]:
     model, arch = _model_cfg(cfg)
     keys = [f'model.{k}' for k in model if 'chunk' in str(k)]
     keys += [f'model.architecture.{k}' for k in arch if 'chunk' in str(k)]
+    abl = arch.get('ablation_cfg') or {}
+    keys += [f'model.architecture.ablation_cfg.{k}' for k in abl
+             if 'chunk' in str(k)]
     return keys
 
 
@@ -49,19 +53,21 @@ def memory_fixes(cfg, device: str = 'cpu', amp: bool = False,
     else:
         fixes.append('a smaller batch does not help: even one image per '
                      'batch does not fit')
-    cells, channels = arch.get('num_cells'), arch.get('C')
+    width = width_key(arch)
+    cells, channels = arch.get('num_cells'), arch.get(width)
     if cells is not None or channels is not None:
         now = ', '.join(f'{k}={v}' for k, v in (('num_cells', cells),
-                                                 ('C', channels))
+                                                 (width, channels))
                         if v is not None)
         fixes.append('a smaller supernet: --cfg-options '
                      'model.architecture.num_cells=... or '
-                     f'model.architecture.C=... (now {now}); memory grows '
-                     'about linearly with both')
-    if model.get('ablation') == 'exact':
-        fixes.append("model.ablation='reference' needs about half the "
-                     'memory, but its ablation loss is only logged (it no '
-                     'longer moves the alphas): a different method')
+                     f'model.architecture.{width}=... (now {now}); memory '
+                     'grows about linearly with both')
+    if get_objective(model, 'ablation', 'exact') == 'exact':
+        fixes.append(f"{objective_key(model, 'ablation')}='reference' needs "
+                     'about half the memory, but its ablation loss is only '
+                     'logged (it no longer moves the alphas): a different '
+                     'method')
     return fixes
 
 

@@ -43,6 +43,7 @@ from .memory_estimate import (DEFAULT_BATCHES, MeasurementDied,
                               MeasurementError, MemoryFit,
                               estimate_search_memory, search_batch_size,
                               uses_amp)
+from .search_cfg import get_objective
 
 DEFAULTS = dict(enable=True, auto_batch=False, margin=0.1, multiple=8,
                 batches=DEFAULT_BATCHES, budget=None, max_batch=None,
@@ -139,7 +140,8 @@ def _fit(cfg, settings, device):
 
 
 def _mode(cfg, amp, device):
-    ablation = (cfg.get('model', None) or {}).get('ablation', '?')
+    ablation = get_objective(cfg.get('model', None) or {}, 'ablation',
+                             'exact')
     return f'{ablation} ablation, {"AMP" if amp else "fp32"}, {device}'
 
 

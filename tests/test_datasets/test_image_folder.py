@@ -157,7 +157,7 @@ def test_custom_search_then_train(folder, tmp_path, monkeypatch):
     work = str(tmp_path / 'search')
     cfg.work_dir = work
     cfg.experiment_name = experiment_name('custom')
-    cfg.model.architecture.update(C=4, num_cells=3, steps=2)
+    cfg.model.architecture.update(channels=4, num_cells=3, steps=2)
     cfg.train_cfg.max_epochs = 1
     cfg.log_level = 'WARNING'
     for key in ('train_dataloader', 'arch_dataloader', 'val_dataloader'):

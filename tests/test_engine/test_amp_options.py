@@ -29,9 +29,10 @@ def tiny_search():
     torch.manual_seed(0)
     return MODELS.build(dict(
         type='mmddarts.DDartsSearch',
-        architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
-                          num_cells=3, steps=2),
-        ablation='none'))
+        architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
+                          channels=4, num_cells=3, steps=2),
+        arch_strategy=dict(type='mmddarts.LeaveOneOutArchStep',
+                           ablation='none')))
 
 
 def search_wrapper(**top):

@@ -36,8 +36,9 @@ def tiny():
     model = MODELS.build(dict(
         type='mmddarts.DDartsSearch',
         architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
-                          C=4, num_cells=3, steps=2),
-        ablation='exact'))
+                          channels=4, num_cells=3, steps=2),
+        arch_strategy=dict(type='mmddarts.LeaveOneOutArchStep',
+                           ablation='exact')))
     with torch.no_grad():
         for a in model.arch_parameters():
             a.normal_(0, 1)

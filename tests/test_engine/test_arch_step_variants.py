@@ -1,8 +1,9 @@
-"""DDartsSearch with ``unrolled=True`` and ``contribution='shapley'``: the
-options reach the architecture step, the virtual step takes its defaults
-from the weight optimizer (its scheduled lr, momentum, weight decay and
-momentum buffers) without changing that optimizer's state, and bad options
-fail with messages naming the key.
+"""DDartsSearch with the ``UnrolledArchStep`` and ``ShapleyArchStep``
+strategies: the options reach the architecture step, the virtual step takes
+its defaults from the weight optimizer (its scheduled lr, momentum, weight
+decay and momentum buffers) without changing that optimizer's state, and
+bad options fail with messages naming the key (the strategies' own, and the
+flat options of release d025874 that still map onto them).
 
 Expected alpha gradients come from the exact double back-propagation of
 ``tests/test_models/test_unrolled.py`` (an independent computation), fed
@@ -26,15 +27,23 @@ sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(
 import test_unrolled as tu  # noqa: E402
 from test_search_algorithm import make_batch  # noqa: E402
 
-TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
-                num_cells=3, steps=2, in_channels=3, ablation_rel_eps=0.0)
+TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, channels=4,
+                num_cells=3, steps=2, in_channels=3,
+                ablation_cfg=dict(rel_eps=0.0))
 
 
-def make_model(double=True, **kwargs):
+EXACT = dict(type='mmddarts.LeaveOneOutArchStep', w01=7.0, w_abl=0.5,
+             ablation='exact')
+
+
+def unrolled(inner=EXACT, **kwargs):
+    return dict(type='mmddarts.UnrolledArchStep', inner=inner, **kwargs)
+
+
+def make_model(double=True, arch_strategy=EXACT, **legacy):
     torch.manual_seed(0)
-    cfg = dict(architecture=TINY_NET, w01=7.0, w_abl=0.5, ablation='exact')
-    cfg.update(kwargs)
-    model = DDartsSearch(**cfg)
+    model = DDartsSearch(architecture=TINY_NET, arch_strategy=arch_strategy,
+                         **legacy)
     if double:
         model = model.double()
     with torch.no_grad():
@@ -63,7 +72,7 @@ def xy(data):
 
 
 def test_unrolled_step_reads_weight_optimizer_and_leaves_it_alone():
-    model = make_model(unrolled=True, unroll_eps=1e-6)
+    model = make_model(arch_strategy=unrolled(eps=1e-6))
     optim = build_optim(model)
     # one weight step first: momentum buffers exist, as in a search
     model.weight_step(prep(model, make_batch(9)), optim['weights'])
@@ -106,8 +115,9 @@ def test_unrolled_step_reads_weight_optimizer_and_leaves_it_alone():
 
 
 def test_train_step_runs_both_features():
-    model = make_model(double=False, unrolled=True, contribution='shapley',
-                       shapley_permutations=2)
+    shapley = dict(EXACT, type='mmddarts.ShapleyArchStep',
+                   num_permutations=2)
+    model = make_model(double=False, arch_strategy=unrolled(shapley))
     optim = build_optim(model)
     before = [a.detach().clone() for a in model.arch_parameters()]
     logs = model.train_step(dict(weights=make_batch(2), arch=make_batch(1)),
@@ -119,6 +129,25 @@ def test_train_step_runs_both_features():
                for a, b in zip(model.arch_parameters(), before))
 
 
+@pytest.mark.parametrize('strategy,match', [
+    (dict(EXACT, type='mmddarts.ShapleyArchStep', ablation='none'),
+     "ShapleyArchStep needs ablation="),
+    (dict(EXACT, type='mmddarts.ShapleyArchStep', num_permutations=0),
+     'ShapleyArchStep: num_permutations must be >= 1'),
+    (dict(EXACT, type='mmddarts.ShapleyArchStep', truncation=-1),
+     'ShapleyArchStep: truncation must be >= 0'),
+    (unrolled(lr=-0.1), 'UnrolledArchStep: lr must be >= 0'),
+    (unrolled(eps=0), 'UnrolledArchStep: eps must be > 0'),
+    (unrolled(inner=unrolled()), 'inner must be a first-order'),
+    (unrolled(inner=dict(type='mmddarts.ReferenceDynamicsArchStep')),
+     'inner must be a first-order'),
+    (dict(EXACT, ablation='logged'), 'ablation must be one of'),
+])
+def test_bad_options(strategy, match):
+    with pytest.raises(ValueError, match=match):
+        make_model(arch_strategy=strategy)
+
+
 @pytest.mark.parametrize('kwargs,match', [
     (dict(contribution='banzhaf'), 'contribution must be one of'),
     (dict(contribution='shapley', ablation='none'), "needs ablation="),
@@ -127,9 +156,10 @@ def test_train_step_runs_both_features():
     (dict(unroll_lr=-0.1), 'unroll_lr'),
     (dict(unroll_eps=0), 'unroll_eps'),
 ])
-def test_bad_options(kwargs, match):
+def test_bad_legacy_options(kwargs, match):
+    """The flat options of release d025874, validated under their names."""
     with pytest.raises(ValueError, match=match):
-        make_model(**kwargs)
+        make_model(arch_strategy=None, **kwargs)
 
 
 @pytest.mark.parametrize('name,mixing', [('darts-2nd_c10.py', 'softmax'),
@@ -141,24 +171,28 @@ def test_second_order_configs_use_the_weight_optimizer(repo_root, name,
     r = 0.01 / ||v||."""
     from mmengine.config import Config
 
-    from mmddarts.models.algorithms.arch_step_variants import unroll_hparams
+    from mmddarts.models.arch_steps import UnrolledArchStep
     from mmddarts.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(osp.join(repo_root, 'configs/search', name))
-    assert cfg.model.unrolled is True and cfg.model.unroll_eps == 0.01
+    strategy = cfg.model.arch_strategy
+    assert strategy.type == 'mmddarts.UnrolledArchStep'
+    assert strategy.eps == 0.01 and strategy.lr is None
     model_cfg = cfg.model.to_dict()
     model_cfg.pop('type')
     model_cfg.pop('data_preprocessor', None)
-    model_cfg['architecture'].update(C=4, num_cells=3, steps=2)
+    model_cfg['architecture'].update(channels=4, num_cells=3, steps=2)
     model_cfg['architecture'].pop('type')
     model_cfg['architecture'] = dict(type='mmddarts.DDartsSupernet',
                                      **model_cfg['architecture'])
     model = DDartsSearch(**model_cfg)
-    assert model.unrolled and model.architecture.mixing == mixing
+    assert isinstance(model.arch_strategy, UnrolledArchStep)
+    assert model.architecture.mixing == mixing
     optim_cfg = cfg.optim_wrapper.to_dict()
     optim_cfg.pop('constructor')
     optim = SearchOptimWrapperConstructor(optim_cfg)(model)
-    lr, mom, wd, bufs = unroll_hparams(model, optim['weights'])
+    lr, mom, wd, bufs = model.arch_strategy.hparams(model.architecture,
+                                                    optim['weights'])
     want_lr = 0.025 if name.startswith('darts') else 0.005
     assert (lr, mom, wd) == (want_lr, 0.9, 3e-4)
     assert all(b is None for b in bufs)  # no weight step yet

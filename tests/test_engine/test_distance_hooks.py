@@ -454,10 +454,11 @@ def test_with_the_real_search_model(tmp_path):
         alphas.append(a)
     torch.manual_seed(0)
     model = DDartsSearch(
-        architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
-                          num_cells=3, steps=2, op_set='extended',
+        architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
+                          channels=4, num_cells=3, steps=2, op_set='extended',
                           init_alphas=alphas),
-        w01=7.0, w_abl=0.0, ablation='none')
+        arch_strategy=dict(type='mmddarts.LeaveOneOutArchStep', w01=7.0,
+                           w_abl=0.0, ablation='none'))
     runner = FakeRunner(model, [ArchDistanceHook(start=start,
                                                  plot_file=None)], tmp_path)
     runner.call('before_train')

@@ -55,7 +55,7 @@ def make_runner(tmp_path):
     a1 = torch.full((5, 7), logit(0.1))
     a1[edge_index(2, 1), DARTS_OPS.index('max_pool_3x3')] = logit(0.95)
     torch.manual_seed(0)
-    net = DDartsSupernet(num_classes=3, C=4, num_cells=3, steps=2,
+    net = DDartsSupernet(num_classes=3, channels=4, num_cells=3, steps=2,
                          alpha_owners=[1, 0, 1], init_alphas=[a0, a1])
     model = _Model(net)
     scalars = {}

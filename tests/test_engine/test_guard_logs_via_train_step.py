@@ -35,8 +35,11 @@ def test_guarded_step_reaches_the_hook(tmp_path):
     torch.manual_seed(0)
     model = DDartsSearch(
         architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
-                          C=4, num_cells=3, steps=2, ablation_rel_eps=0.0),
-        w01=7.0, w_abl=0.5, ablation='exact', parse_methods=('darts', ))
+                          channels=4, num_cells=3, steps=2,
+                          ablation_cfg=dict(rel_eps=0.0)),
+        arch_strategy=dict(type='mmddarts.LeaveOneOutArchStep', w01=7.0,
+                           w_abl=0.5, ablation='exact'),
+        parse_methods=('darts', ))
     model.train()
     optim = SearchOptimWrapperConstructor(dict(
         architecture=dict(optimizer=dict(type='Adam', lr=3e-3)),
@@ -51,7 +54,7 @@ def test_guarded_step_reaches_the_hook(tmp_path):
     # step 1: the absolute guard certainly fires (|mean mc| <= 1e9);
     # steps 2 and 3: it cannot (eps 0, rel_eps 0, mean mc != 0)
     for i, eps in enumerate((1e9, 0.0, 0.0)):
-        net.ablation_eps = eps
+        net.ablation_cfg['eps'] = eps
         logs = model.train_step(
             dict(weights=make_batch(10 + i), arch=make_batch(20 + i)), optim)
         assert float(logs['arch_abl_guarded']) == float(eps > 0)

@@ -24,15 +24,18 @@ W01, ARCH_LR, W_LR, CLIP = 7.0, 3e-3, 0.05, 5.0
 
 
 def make_model(alpha_owners=None, reference_dynamics=True):
+    """The authors' dynamics, or (False) the plain reference-mode step."""
     torch.manual_seed(0)
-    net = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
+    net = dict(type='mmddarts.DDartsSupernet', num_classes=3, channels=4,
                num_cells=3, steps=2, in_channels=3)
     if alpha_owners is not None:
         net['alpha_owners'] = alpha_owners
     model = DDartsSearch(
         architecture=net, data_preprocessor=BaseDataPreprocessor(),
-        w01=W01, w_abl=0.5, ablation='reference',
-        reference_dynamics=reference_dynamics).double()
+        arch_strategy=dict(
+            type='mmddarts.' + ('ReferenceDynamicsArchStep' if
+                                reference_dynamics else 'LeaveOneOutArchStep'),
+            w01=W01, w_abl=0.5, ablation='reference')).double()
     with torch.no_grad():
         for a in model.arch_parameters():
             a.normal_(0, 0.5)
@@ -132,8 +135,12 @@ def test_matches_the_authors_loop(owners, flags):
 
 
 def test_requires_reference_ablation():
+    net = dict(type='mmddarts.DDartsSupernet', num_classes=3, channels=4,
+               num_cells=3, steps=2)
     with pytest.raises(ValueError, match="ablation='reference'"):
-        DDartsSearch(architecture=dict(type='mmddarts.DDartsSupernet',
-                                       num_classes=3, C=4, num_cells=3,
-                                       steps=2),
-                     ablation='exact', reference_dynamics=True)
+        DDartsSearch(architecture=net, arch_strategy=dict(
+            type='mmddarts.ReferenceDynamicsArchStep', ablation='exact'))
+    # the flat options of release d025874 map onto the same strategy
+    with pytest.raises(ValueError, match="ablation='reference'"):
+        DDartsSearch(architecture=net, ablation='exact',
+                     reference_dynamics=True)

@@ -21,15 +21,16 @@ from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
 from _search_batch import make_batch  # noqa: E402
 
 
-TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
+TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, channels=4,
                 num_cells=3, steps=2, in_channels=3)
 
 
-def make_model(**kwargs):
+def make_model(architecture=TINY_NET, **objective):
     torch.manual_seed(0)
-    cfg = dict(architecture=TINY_NET, w01=7.0, w_abl=0.0, ablation='none')
-    cfg.update(kwargs)
-    model = DDartsSearch(**cfg)
+    strategy = dict(type='mmddarts.LeaveOneOutArchStep', w01=7.0, w_abl=0.0,
+                    ablation='none')
+    strategy.update(objective)
+    model = DDartsSearch(architecture=architecture, arch_strategy=strategy)
     # Non-trivial alphas so the sigmoid weights differ between ops.
     with torch.no_grad():
         for a in model.arch_parameters():
@@ -217,19 +218,19 @@ def _cpu_amp_wrapper(monkeypatch, params, scale, enabled):
 
 
 def test_amp_arch_step_scales_and_unscales(monkeypatch):
-    """fp16-style loss scaling: the supernet gets loss_scale = the scaler's
-    scale, the wrapper unscales before Adam (same update as unscaled), and
-    an overflow skips the step."""
+    """fp16-style loss scaling: the architecture-step strategy gets
+    loss_scale = the scaler's scale, the wrapper unscales before Adam (same
+    update as unscaled), and an overflow skips the step."""
     model = make_model()
     ref = copy.deepcopy(model)
     seen = []
-    orig = model.architecture.arch_step_grads
+    orig = model.arch_strategy.grads
 
     def spy(*args, **kwargs):
         seen.append(kwargs['loss_scale'])
         return orig(*args, **kwargs)
 
-    model.architecture.arch_step_grads = spy
+    model.arch_strategy.grads = spy
     amp = _cpu_amp_wrapper(monkeypatch, model.arch_parameters(), 1024.,
                            True)
     plain = _cpu_amp_wrapper(monkeypatch, ref.arch_parameters(), 1024.,
@@ -246,7 +247,7 @@ def test_amp_arch_step_scales_and_unscales(monkeypatch):
         model.architecture.alphas[0].grad[0, 0] = float('inf')
         return out
 
-    model.architecture.arch_step_grads = overflow
+    model.arch_strategy.grads = overflow
     before = [a.detach().clone() for a in model.arch_parameters()]
     model.arch_step(data, amp)
     for a0, a in zip(before, model.arch_parameters()):

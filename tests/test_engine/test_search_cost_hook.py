@@ -42,7 +42,7 @@ def digits_cfg(work, max_epochs=1, batch=BATCH):
     cfg = Config.fromfile(osp.join(REPO, 'configs/search/ddarts_digits.py'))
     cfg.work_dir = work
     cfg.experiment_name = experiment_name('cost')
-    cfg.model.architecture.update(C=4, num_cells=3, steps=2)
+    cfg.model.architecture.update(channels=4, num_cells=3, steps=2)
     cfg.train_cfg.max_epochs = max_epochs
     for key in ('train_dataloader', 'arch_dataloader'):
         cfg[key].batch_size = batch
@@ -107,7 +107,8 @@ def test_one_epoch_digits_search(tmp_path, monkeypatch):
     work = str(tmp_path / 'work')
     rss_before = rss_mb()
     cfg = digits_cfg(work)
-    cfg.model.ablation = 'exact'  # the config's 'reference' costs less
+    # the config's 'reference' costs less
+    cfg.model.arch_strategy.ablation = 'exact'
     runner, outer = train(cfg)
     r = read(work)
     assert r['final'] is True

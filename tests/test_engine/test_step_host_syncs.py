@@ -28,9 +28,11 @@ def build(ablation, eps, clip=5.0):
     torch.manual_seed(0)
     model = DDartsSearch(
         architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
-                          C=4, num_cells=3, steps=2, ablation_eps=eps,
-                          alpha_mode='individual'),
-        w01=7.0, w_abl=0.5, ablation=ablation, parse_methods=('darts', ))
+                          channels=4, num_cells=3, steps=2,
+                          ablation_cfg=dict(eps=eps), alpha_mode='individual'),
+        arch_strategy=dict(type='mmddarts.LeaveOneOutArchStep', w01=7.0,
+                           w_abl=0.5, ablation=ablation),
+        parse_methods=('darts', ))
     model.train()
     weights = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
                                   weight_decay=3e-4))
@@ -121,10 +123,14 @@ def test_logs_to_host_is_one_copy_per_dtype():
         assert out[k].item() == log_vars[k].item()
 
 
+EXACT = dict(type='mmddarts.LeaveOneOutArchStep', ablation='exact')
+
+
 @pytest.mark.parametrize('options', [
-    dict(ablation='reference', reference_dynamics=True),
-    dict(ablation='exact', unrolled=True),
-    dict(ablation='exact', contribution='shapley', shapley_permutations=2),
+    dict(arch_strategy=dict(type='mmddarts.ReferenceDynamicsArchStep')),
+    dict(arch_strategy=dict(type='mmddarts.UnrolledArchStep', inner=EXACT)),
+    dict(arch_strategy=dict(EXACT, type='mmddarts.ShapleyArchStep',
+                            num_permutations=2)),
 ])
 def test_no_syncs_in_the_variants(options):
     """The authors' dynamics (a fused Adam skips non-finite owner steps
@@ -133,7 +139,7 @@ def test_no_syncs_in_the_variants(options):
     torch.manual_seed(0)
     model = DDartsSearch(
         architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
-                          C=4, num_cells=3, steps=2),
+                          channels=4, num_cells=3, steps=2),
         parse_methods=('darts', ), **options)
     model.train()
     optim = SearchOptimWrapperConstructor(dict(

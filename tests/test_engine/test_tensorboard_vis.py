@@ -54,7 +54,7 @@ def test_search_curves_and_drawings_in_tensorboard(tiny_cifar10, tmp_path):
         model=dict(
             type='mmddarts.DDartsSearch',
             architecture=dict(type='mmddarts.DDartsSupernet', num_classes=10,
-                              C=4, num_cells=3, steps=2),
+                              channels=4, num_cells=3, steps=2),
             data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor',
                                    num_classes=10, mean=[127.5] * 3,
                                    std=[64.0] * 3),

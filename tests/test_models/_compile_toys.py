@@ -15,7 +15,7 @@ from _search_batch import make_batch  # noqa: E402
 # FactorizedReduce skip are compiled too.
 # compile is for GPUs: the ablations run as on one (one batch with the full
 # network in it, checkpointed cells: the graphs a GPU run compiles)
-TOY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
+TOY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, channels=4,
                num_cells=2, steps=2, reductions=(1, ), in_channels=3,
                ablation_defaults='cuda')
 
@@ -39,8 +39,9 @@ def make_search(compile=None, ablation='exact', seed=0, **net):
     arch = dict(TOY_NET, **net)
     if compile is not None:
         arch['compile'] = compile
-    model = DDartsSearch(architecture=arch, w01=7.0, w_abl=0.5,
-                         ablation=ablation)
+    model = DDartsSearch(architecture=arch, arch_strategy=dict(
+        type='mmddarts.LeaveOneOutArchStep', w01=7.0, w_abl=0.5,
+        ablation=ablation))
     with torch.no_grad():
         for a in model.arch_parameters():
             a.normal_(0, 0.5)

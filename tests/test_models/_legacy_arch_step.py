@@ -147,9 +147,9 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         generator (torch.Generator, optional): on the alphas' device; draws
             the ablation values (owner 0 first). Default: torch's global RNG.
         eps (float, optional): absolute ablation guard; default
-            ``net.ablation_eps``.
+            ``net.ablation_cfg['eps']``.
         rel_eps (float, optional): relative ablation guard (see
-            :func:`ablation_guard`); default ``net.ablation_rel_eps``.
+            :func:`ablation_guard`); default ``net.ablation_cfg['rel_eps']``.
         reduce (callable, optional): data parallel: averages a list of
             tensors over ranks in place. The search objective is then the
             mean over ranks of every loss, so ``CE``, the ``L_j``, ``g`` and
@@ -172,9 +172,9 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     if ablation not in ABLATION_MODES:
         raise ValueError(f'arch_step_grads: unknown ablation mode '
                          f'{ablation!r}; expected one of {ABLATION_MODES}')
-    eps = net.ablation_eps if eps is None else eps
+    eps = net.ablation_cfg['eps'] if eps is None else eps
     if rel_eps is None:
-        rel_eps = getattr(net, 'ablation_rel_eps', 0.0)
+        rel_eps = net.ablation_cfg['rel_eps']
     alphas = net.arch_parameters()
 
     weights = net.position_weights()

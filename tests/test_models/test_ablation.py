@@ -25,7 +25,8 @@ SEED = 1234
 def make_net(seed=0, **kwargs):
     torch.manual_seed(seed)
     # the formula tests need the term on whatever the default guard says
-    cfg = dict(num_classes=4, C=4, num_cells=3, ablation_rel_eps=0.0)
+    cfg = dict(num_classes=4, channels=4, num_cells=3,
+               ablation_cfg=dict(rel_eps=0.0))
     cfg.update(kwargs)
     net = DDartsSupernet(**cfg).double().train()
     with torch.no_grad():  # spread alphas so contributions differ per cell
@@ -125,7 +126,7 @@ def test_reference_and_none_add_no_ablation_gradient(mode):
 
 def test_guard_zeroes_ablation_term():
     net = make_net()
-    net.ablation_eps = 1e9  # |m| is always below: guard fires
+    net.ablation_cfg['eps'] = 1e9  # |m| is always below: guard fires
     x, y = batch()
     expected, _ = brute_force(net, x, y, 'reference')
     logs = net.arch_step_grads(x, y, ablation='exact',
@@ -145,7 +146,7 @@ def test_relative_guard_fires_exactly_at_its_threshold(cfg):
     ratio = float(mc.mean().abs() / mc.abs().mean())
     assert 0 < ratio < 1
     for rel_eps, guarded in ((ratio * 1.001, True), (ratio * 0.999, False)):
-        net = make_net(ablation_rel_eps=rel_eps, **cfg)
+        net = make_net(ablation_cfg=dict(rel_eps=rel_eps), **cfg)
         expected, _ = brute_force(net, x, y,
                                   'reference' if guarded else 'exact')
         logs = net.arch_step_grads(
@@ -165,8 +166,9 @@ def test_relative_guard_on_hand_values():
     assert not bool(ablation_guard(mc)[1])  # the absolute floor alone
     labl, _, guarded = ablation_loss(mc, rel_eps=0.05)
     assert guarded and torch.equal(labl, torch.zeros(3))
-    with pytest.raises(ValueError, match='ablation_rel_eps'):
-        DDartsSupernet(num_classes=2, C=4, num_cells=3, ablation_rel_eps=1.0)
+    with pytest.raises(ValueError, match=r'ablation_cfg\.rel_eps'):
+        DDartsSupernet(num_classes=2, channels=4, num_cells=3,
+                       ablation_cfg=dict(rel_eps=1.0))
 
 
 def test_loss_scale_and_accumulation():

@@ -30,6 +30,7 @@ pytest.importorskip('mmpretrain')
 from mmddarts.engine.loops.runner_compile import \
     adopt_runner_compile  # noqa: E402
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
+from mmddarts.models.arch_steps import LeaveOneOutArchStep  # noqa: E402
 from mmddarts.models.backbones.ddarts_net import DDartsNet  # noqa: E402
 from mmddarts.models.derived_cell import drop_path  # noqa: E402
 from mmddarts.models.search.compile_cells import (  # noqa: E402
@@ -140,7 +141,7 @@ def test_compiled_search_matches_eager_and_stops_recompiling():
     assert graphs[0] > 0 and graphs[2] == graphs[0], graphs
     # 'reference' ablations run without grad: new graphs once, then none
     for model in (eager, compiled):
-        model.ablation = 'reference'
+        model.arch_strategy = LeaveOneOutArchStep(ablation='reference')
     logs_e += run_search(eager, batches[3:])
     logs_c += run_search(compiled, batches[3:],
                          lambda i: graphs.append(counter.graphs))

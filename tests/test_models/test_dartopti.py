@@ -17,7 +17,7 @@ BASELINES = ('resnet18', 'resnet50', 'xception')
 
 def build(baseline, **kwargs):
     torch.manual_seed(0)
-    cfg = dict(baseline=baseline, num_classes=5, C=4)
+    cfg = dict(baseline=baseline, num_classes=5, channels=4)
     cfg.update(kwargs)
     return DARTOptiSupernet(**cfg)
 
@@ -98,7 +98,7 @@ def test_init_values_configurable_and_softmax_none_column():
 
 def test_registry_and_genotype_sources(tmp_path, repo_root):
     net = MODELS.build(dict(type='mmddarts.DARTOptiSupernet',
-                            baseline='ResNet18', num_classes=3, C=4))
+                            baseline='ResNet18', num_classes=3, channels=4))
     assert isinstance(net, DARTOptiSupernet)
     assert isinstance(net, DDartsSupernet)
     # a user genotype as a file (the shipped JSON), a dict, a Genotype

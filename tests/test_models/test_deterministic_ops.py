@@ -78,8 +78,9 @@ def test_search_step_is_deterministic_capable(ablation):
     torch.manual_seed(0)
     model = DDartsSearch(
         architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
-                          C=4, num_cells=3, steps=2),
-        w01=7.0, w_abl=0.5, ablation=ablation)
+                          channels=4, num_cells=3, steps=2),
+        arch_strategy=dict(type='mmddarts.LeaveOneOutArchStep', w01=7.0,
+                           w_abl=0.5, ablation=ablation))
     optim = SearchOptimWrapperConstructor(dict(
         architecture=dict(optimizer=dict(type='Adam', lr=3e-3)),
         weights=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9),

@@ -204,10 +204,8 @@ def test_member_batch_refuses_to_update_statistics():
 def _arch_step(fn, net, mode, chunk=None, eps=None, checkpoint=None,
                prefix=None, defaults='cuda'):
     net = copy.deepcopy(net)
-    net.ablation_chunk = chunk
-    net.ablation_checkpoint = checkpoint
-    net.ablation_prefix_member = prefix
-    net.ablation_defaults = defaults
+    net.ablation_cfg.update(chunk=chunk, checkpoint=checkpoint,
+                            prefix_member=prefix, defaults=defaults)
     for a in net.arch_parameters():
         a.grad = None
     x, y = batch()
@@ -265,26 +263,26 @@ def test_ablation_plan_by_device_and_option():
     cpu = (dict(chunk=1, checkpoint=False), False)
     assert ablation_plan(net, torch.device('cuda', 0)) == gpu
     assert ablation_plan(net, 'cpu') == cpu
-    net.ablation_defaults = 'cuda'  # whatever the inputs' device
+    opts = net.ablation_cfg
+    opts['defaults'] = 'cuda'  # whatever the inputs' device
     assert ablation_plan(net, 'cpu') == gpu
-    net.ablation_defaults = 'cpu'
+    opts['defaults'] = 'cpu'
     assert ablation_plan(net, 'cuda') == cpu
-    net.ablation_defaults = None
-    net.ablation_chunk = 2  # two batches: checkpointed, never a member
+    opts['defaults'] = None
+    opts['chunk'] = 2  # two batches: checkpointed, never a member
     assert ablation_plan(net, 'cuda') == (dict(chunk=2, checkpoint=True),
                                           False)
-    net.ablation_chunk, net.ablation_prefix_member = None, True
-    net.ablation_checkpoint = False
+    opts.update(chunk=None, prefix_member=True, checkpoint=False)
     assert ablation_plan(net, 'cpu') == (dict(chunk=1, checkpoint=False),
                                          False)
-    net.ablation_chunk = 3  # one batch of all three
+    opts['chunk'] = 3  # one batch of all three
     assert ablation_plan(net, 'cpu') == (dict(chunk=3, checkpoint=False),
                                          True)
-    for bad in (dict(ablation_prefix_member='yes'),
-                dict(ablation_checkpoint=1),
-                dict(ablation_defaults='gpu')):
-        with pytest.raises(ValueError, match=next(iter(bad))):
-            make_net(**bad)
+    for bad in (dict(prefix_member='yes'), dict(checkpoint=1),
+                dict(defaults='gpu'), dict(chunk=0)):
+        with pytest.raises(ValueError,
+                           match=rf'ablation_cfg\.{next(iter(bad))}'):
+            make_net(ablation_cfg=bad)
 
 
 @pytest.mark.parametrize('state', ['train', 'eval', 'frozen_train',

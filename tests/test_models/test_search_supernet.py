@@ -18,13 +18,13 @@ from mmddarts.structures.op_sets import DARTS_OPS, EXTENDED_OPS, NONE_OP
 
 def tiny(**kwargs):
     torch.manual_seed(0)
-    cfg = dict(num_classes=5, C=4, num_cells=3)
+    cfg = dict(num_classes=5, channels=4, num_cells=3)
     cfg.update(kwargs)
     return DDartsSupernet(**cfg)
 
 
 def test_registered_and_shapes():
-    net = MODELS.build(dict(type='DDartsSupernet', num_classes=5, C=4,
+    net = MODELS.build(dict(type='DDartsSupernet', num_classes=5, channels=4,
                             num_cells=3))
     assert isinstance(net, DDartsSupernet)
     x = torch.randn(2, 3, 8, 8)
@@ -40,7 +40,7 @@ def test_registered_and_shapes():
 
 
 def test_eight_cell_layout():
-    net = DDartsSupernet(num_classes=10, C=2, num_cells=8)
+    net = DDartsSupernet(num_classes=10, channels=2, num_cells=8)
     assert net.reductions == (2, 5)
     assert net.alpha_owners == list(range(8))
     assert [c.reduction for c in net.cells] == [k in (2, 5) for k in range(8)]

@@ -35,7 +35,8 @@ def test_every_trainable_parameter_gets_a_gradient(path, monkeypatch):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).train()
     size = 224 if 'in1k' in osp.basename(path) else 32
-    x = torch.randn(2, 3, size, size)
+    # 1 channel for grey data sets (Fashion-MNIST)
+    x = torch.randn(2, cfg.model.backbone.get('in_channels', 3), size, size)
     samples = [DataSample().set_gt_label(0), DataSample().set_gt_label(1)]
     losses = model(x, samples, mode='loss')
     sum(losses.values()).backward()

@@ -270,7 +270,7 @@ def test_weight_swap_is_seen_under_autocast():
     region; swapping ``.data`` must not leave the old copy in use."""
     from mmddarts.models.search.unrolled import _swap
     torch.manual_seed(0)
-    net = DDartsSupernet(num_classes=4, C=4, num_cells=3).train()
+    net = DDartsSupernet(num_classes=4, channels=4, num_cells=3).train()
     x = torch.randn(2, 3, 8, 8)
     params = net.weight_parameters()
     orig = [p.data for p in params]

@@ -25,7 +25,7 @@ def hand_alphas(n, shape=(5, 7)):
 
 def tiny(**kw):
     torch.manual_seed(0)
-    net = DDartsSupernet(num_classes=3, C=4, num_cells=3, steps=2,
+    net = DDartsSupernet(num_classes=3, channels=4, num_cells=3, steps=2,
                          mixing='sigmoid', **kw)
     return net.double().train()
 

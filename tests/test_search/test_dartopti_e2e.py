@@ -31,12 +31,12 @@ DIGITS_CFG = osp.join(REPO, 'configs/search/dartopti_resnet18_digits.py')
 
 
 def tiny_cfg(data_root, work_dir, max_epochs=2):
-    """The digits DARTOpti config on tiny generated data, C=4."""
+    """The digits DARTOpti config on tiny generated data, channels=4."""
     cfg = Config.fromfile(DIGITS_CFG)
     cfg.train_dataloader = split_loader(data_root, 'first')
     cfg.arch_dataloader = split_loader(data_root, 'second')
     cfg.val_dataloader = val_loader(data_root, batch_size=10)
-    cfg.model.architecture.C = 4
+    cfg.model.architecture.channels = 4
     cfg.train_cfg.max_epochs = max_epochs
     for group in cfg.param_scheduler.values():
         group[0]['end'] = max_epochs
@@ -198,12 +198,12 @@ def test_search_configs(name):
     arch = cfg.model.architecture
     assert arch.type == 'mmddarts.DARTOptiSupernet'
     assert arch.baseline == baseline and arch.num_classes == classes
-    assert arch.C == 32 and arch.op_set == 'extended'
+    assert arch.channels == 32 and arch.op_set == 'extended'
     assert arch.init_high == 10.0 and arch.init_low == 0.0
     # one alpha set (ResNet18): the ablation loss is identically 0; the
     # others log it as the authors' code did (docs/search.md)
-    assert cfg.model.ablation == ('none' if baseline == 'resnet18'
-                                  else 'reference')
+    assert cfg.model.arch_strategy.ablation == (
+        'none' if baseline == 'resnet18' else 'reference')
     assert cfg.optim_wrapper.architecture.optimizer.lr == 3e-3
     assert cfg.data_preprocessor.num_classes == classes
     data = cfg.train_dataloader.dataset.dataset.type

@@ -63,7 +63,7 @@ def test_strict_is_an_error_naming_the_cell():
 def test_supernet_genotype_strict():
     from mmddarts.models.search import DDartsSupernet
     a = [torch.as_tensor(w).logit().float() for w in two_owners()]
-    net = DDartsSupernet(num_classes=3, C=4, num_cells=3, steps=2,
+    net = DDartsSupernet(num_classes=3, channels=4, num_cells=3, steps=2,
                          alpha_owners=[0, 1, 1], init_alphas=a)
     with pytest.warns(EmptyGeneWarning, match='dil_conv_3x3'):
         net.genotype('sparse')
@@ -74,8 +74,9 @@ def test_supernet_genotype_strict():
 CONFIG = """
 model = dict(
     type='mmddarts.DDartsSearch',
-    architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
-                      num_cells=3, steps=2, alpha_owners=[0, 1, 1]),
+    architecture=dict(type='mmddarts.DDartsSupernet', num_classes=3,
+                      channels=4, num_cells=3, steps=2,
+                      alpha_owners=[0, 1, 1]),
     parse_methods=('sparse', ), threshold=0.85)
 """
 

@@ -32,6 +32,8 @@ import pytest
 pytest.importorskip('mmengine')
 from mmengine.config import Config  # noqa: E402
 
+from mmddarts.utils.search_cfg import get_objective  # noqa: E402
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEARCH = osp.join(ROOT, 'configs', 'search')
 
@@ -122,10 +124,10 @@ def actual(cfg):
         betas=tuple(a_opt.optimizer.betas),
         arch_wd=a_opt.optimizer.weight_decay,
         arch_clip=None if a_clip is None else a_clip.max_norm,
-        epochs=cfg.train_cfg.max_epochs, C=arch.C,
-        cells=arch.get('num_cells'), w01=cfg.model.w01,
-        w_abl=cfg.model.w_abl, mixing=mixing, zero_one=zero_one,
-        ablation=cfg.model.get('ablation'))
+        epochs=cfg.train_cfg.max_epochs, C=arch.channels,
+        cells=arch.get('num_cells'), w01=get_objective(cfg.model, 'w01'),
+        w_abl=get_objective(cfg.model, 'w_abl'), mixing=mixing,
+        zero_one=zero_one, ablation=get_objective(cfg.model, 'ablation'))
 
 
 def test_every_search_config_has_a_published_row():

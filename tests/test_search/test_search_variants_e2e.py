@@ -13,6 +13,9 @@ import torch
 
 pytest.importorskip('mmpretrain')
 
+from mmddarts.models.arch_steps import (ShapleyArchStep,  # noqa: E402
+                                        UnrolledArchStep)
+
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _search_runs import run_train  # noqa: E402
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -20,7 +23,10 @@ from _cpu_ranks import run_cpu_ranks  # noqa: E402
 from test_search_e2e import (REPO, alphas_of,  # noqa: E402
                              search_cfg)
 
-VARIANT = dict(unrolled=True, contribution='shapley', shapley_permutations=2)
+VARIANT = dict(arch_strategy=dict(
+    type='mmddarts.UnrolledArchStep',
+    inner=dict(type='mmddarts.ShapleyArchStep', w01=7.0, w_abl=0.5,
+               ablation='exact', num_permutations=2)))
 
 
 def variant_cfg(data_root, work_dir):
@@ -34,7 +40,8 @@ def test_search_with_unrolled_shapley_step(tiny_cifar10, tmp_path):
     torch.manual_seed(0)
     runner = run_train(cfg)
     model = runner.model
-    assert model.unrolled and model.contribution == 'shapley'
+    assert isinstance(model.arch_strategy, UnrolledArchStep)
+    assert isinstance(model.arch_strategy.inner, ShapleyArchStep)
     with open(osp.join(str(tmp_path), 'search_history.jsonl')) as f:
         hist = [json.loads(ln) for ln in f]
     assert len(hist) == 1

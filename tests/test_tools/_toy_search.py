@@ -40,10 +40,12 @@ data_preprocessor = dict(type='mmpretrain.ClsDataPreprocessor',
                          num_classes=10, mean=[127.5] * 3, std=[64.0] * 3)
 model = dict(
     type='mmddarts.DDartsSearch',
-    architecture=dict(type='mmddarts.DDartsSupernet', num_classes=10, C=4,
-                      num_cells=3, steps=2),
+    architecture=dict(type='mmddarts.DDartsSupernet', num_classes=10,
+                      channels=4, num_cells=3, steps=2),
     data_preprocessor=data_preprocessor,
-    w01=7.0, w_abl=0.5, ablation='exact', threshold=0.5)
+    arch_strategy=dict(type='mmddarts.LeaveOneOutArchStep', w01=7.0,
+                       w_abl=0.5, ablation='exact'),
+    threshold=0.5)
 train_cfg = dict(max_epochs=2)
 default_hooks = dict(logger=dict(interval=1))
 custom_hooks = [

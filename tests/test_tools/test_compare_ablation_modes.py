@@ -71,8 +71,8 @@ def test_commands(tool, tmp_path):
                        'configs/search/ddarts_digits.py']
     assert cmd[cmd.index('--work-dir') + 1] == 'W'
     opts = cmd[cmd.index('--cfg-options') + 1:]
-    assert sorted(opts) == ['model.ablation=reference', 'randomness.seed=4',
-                            'train_cfg.max_epochs=2']
+    assert sorted(opts) == ['model.arch_strategy.ablation=reference',
+                            'randomness.seed=4', 'train_cfg.max_epochs=2']
     cmd = tool.train_cmd(args, 'g.json', 4, 9, 'T', python='PY')
     assert cmd[2] == 'configs/train/ddarts_digits.py'
     opts = cmd[cmd.index('--cfg-options') + 1:]

@@ -70,7 +70,7 @@ def test_phases_match_steps_counted_alone(tool, toy_cfg):
     # the tool counts the GPU's path (ablations in one batch)
     model, wrappers, data = tool._bench_tool().build_search(
         toy_cfg, 'reference', batch=2, img=8,
-        architecture=dict(C=4, ablation_defaults='cuda'))
+        architecture=dict(channels=4, ablation_cfg=dict(defaults='cuda')))
     model.train_step(data, wrappers)  # the same warm-up
     counter = OpCounter(track_host=True)
     counter.host.mark_optimizer_steps(

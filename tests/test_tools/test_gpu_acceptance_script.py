@@ -52,7 +52,7 @@ def test_stage_a_benchmark_runs_on_cpu(tmp_path):
          'configs/search/ddarts_c10.py', '--device', 'cpu', '--batch', '2',
          '--img', '8', '--iters', '1', '--warmup', '1', '--precisions',
          'fp32', '--json', str(out), '--cfg-options',
-         'model.architecture.num_cells=3', 'model.architecture.C=4',
+         'model.architecture.num_cells=3', 'model.architecture.channels=4',
          'model.architecture.steps=2'],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1'))

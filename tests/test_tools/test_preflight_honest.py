@@ -98,7 +98,7 @@ def test_missing_resume_file_first(tmp_path, monkeypatch, no_measurement):
 
 def toy_cfg(tmp_path):
     from test_memory_estimate import toy_search_cfg
-    cfg = toy_search_cfg(C=4)
+    cfg = toy_search_cfg(channels=4)
     cfg.launcher = 'none'
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg = dict(type='mmddarts.SearchEpochBasedTrainLoop')
@@ -183,7 +183,7 @@ def test_each_suggested_fix_works(config, monkeypatch):
                     peaks=(120 * MiB, 140 * MiB))
     budget = 400 * MiB
     cfg = Config.fromfile(osp.join(REPO, config))
-    cfg.model.ablation = 'exact'
+    cfg.model.arch_strategy.ablation = 'exact'
     settings = dict(pf.DEFAULTS)
     d = pf.decide(cfg, settings, fit, budget, 'cpu')
     assert d['action'] == 'refuse'
@@ -196,7 +196,7 @@ def test_each_suggested_fix_works(config, monkeypatch):
     args = tool.parse_args([osp.join(REPO, config), '--cfg-options', *opts,
                             '--auto-scale-lr'])
     fixed = tool.merge_args(Config.fromfile(osp.join(REPO, config)), args)
-    fixed.model.ablation = 'exact'
+    fixed.model.arch_strategy.ablation = 'exact'
     again = pf.decide(fixed, settings, fit, budget, 'cpu')
     assert again['action'] == 'ok' and again['batch'] == batch
     assert fixed.auto_scale_lr.enable is True
@@ -204,7 +204,7 @@ def test_each_suggested_fix_works(config, monkeypatch):
     auto_cfg = Config.fromfile(osp.join(REPO, config))
     base = pf._apply_auto_batch(auto_cfg, auto, world_size=1)
     assert fixed.auto_scale_lr.base_batch_size == base
-    for key in ('num_cells', 'C'):
+    for key in ('num_cells', 'channels'):
         if f'model.architecture.{key}=' in msg:
             assert key in cfg.model.architecture
     if '--auto-scale-lr' in msg and 'auto_scale_lr' not in cfg:

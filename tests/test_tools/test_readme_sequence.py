@@ -1,5 +1,5 @@
 """The README's command sequence (search -> train -> test -> export) with the
-default work dirs, shrunk to seconds with --cfg-options (3-cell C=4 digits
+default work dirs, shrunk to seconds with --cfg-options (3-cell, 4-channel digits
 search, 64 images, one epoch each), run as a user runs it: every output of
 an earlier step is still there, unchanged, at the end. Then issue 20's
 reproductions on those outputs: a checkpoint that does not fit the config
@@ -28,7 +28,7 @@ SEARCH = 'work_dirs/search/ddarts_digits'
 TRAIN = 'work_dirs/train/ddarts_digits'
 SHRINK_SEARCH = [
     '--no-preflight', '--cfg-options', 'train_cfg.max_epochs=1',
-    'model.architecture.num_cells=3', 'model.architecture.C=4',
+    'model.architecture.num_cells=3', 'model.architecture.channels=4',
     'train_dataloader.dataset.dataset.indices=64',
     'arch_dataloader.dataset.dataset.indices=64',
     'val_dataloader.dataset.indices=32', 'train_dataloader.batch_size=16',
@@ -135,11 +135,12 @@ def test_export_refuses_another_supernet_and_its_fix_works(sequence):
                      'configs/search/ddarts_digits.py', ckpt,
                      '--out-dir', 'export_wrong'))
     assert 'num_cells: checkpoint 3, config 4' in out
-    assert 'C: checkpoint 4, config 8' in out
+    assert 'channels: checkpoint 4, config 8' in out
     assert not osp.exists(osp.join(cwd, 'export_wrong',
                                    'genotype_sparse.json'))
     fix = out.split('--cfg-options ')[-1].split('. Nothing')[0].split()
-    assert fix == ['model.architecture.num_cells=3', 'model.architecture.C=4']
+    assert fix == ['model.architecture.num_cells=3',
+                   'model.architecture.channels=4']
     ok(tool(cwd, 'export_genotype.py', 'configs/search/ddarts_digits.py',
             ckpt, '--cfg-options', *fix, '--methods', 'sparse',
             '--out-dir', 'export_fixed'))

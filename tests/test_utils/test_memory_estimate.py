@@ -64,7 +64,7 @@ def test_input_shape_override_and_error():
         search_input_shape(cfg)
 
 
-def toy_search_cfg(C=8, cells=3):
+def toy_search_cfg(channels=8, cells=3):
     """A search model + optimizers config, no data (the estimate makes its
     own images): 3 cells, 2 steps, 16x16 images."""
     sched = Config.fromfile(
@@ -74,11 +74,13 @@ def toy_search_cfg(C=8, cells=3):
         model=dict(
             type='mmddarts.DDartsSearch',
             architecture=dict(type='mmddarts.DDartsSupernet', num_classes=10,
-                              C=C, num_cells=cells, steps=2),
+                              channels=channels, num_cells=cells,
+                              steps=2),
             data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor',
                                    num_classes=10, mean=[127.5] * 3,
                                    std=[64.0] * 3),
-            w01=7.0, w_abl=0.5, ablation='exact'),
+            arch_strategy=dict(type='mmddarts.LeaveOneOutArchStep',
+                               w01=7.0, w_abl=0.5, ablation='exact')),
         optim_wrapper=sched.optim_wrapper.to_dict(),
         train_dataloader=dict(batch_size=32, dataset=dict(pipeline=[
             dict(type='mmpretrain.Resize', scale=(16, 16))])),

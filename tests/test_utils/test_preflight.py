@@ -21,7 +21,7 @@ def c100():
     worked out for it; the shipped config searches at the paper's 128 with
     ablation='reference', for which the 'reference' fix is not offered)."""
     cfg = Config.fromfile(osp.join(REPO, 'configs/search/ddarts_c100.py'))
-    cfg.model.ablation = 'exact'
+    cfg.model.arch_strategy.ablation = 'exact'
     cfg.train_dataloader.batch_size = 96
     cfg.arch_dataloader.batch_size = 96
     cfg.auto_scale_lr.base_batch_size = 96
@@ -49,9 +49,9 @@ def test_refusal_numbers_and_fix_order_on_cpu():
     # no AMP on CPU; no chunk option in this model: batch first
     assert fixes.index('1. batch 24 fits (estimated peak 340 MiB)') < \
         fixes.index('2. a smaller supernet') < \
-        fixes.index("3. model.ablation='reference'")
+        fixes.index("3. model.arch_strategy.ablation='reference'")
     assert '--auto-batch' in fixes and '--auto-scale-lr' in fixes
-    assert 'num_cells=8, C=16' in fixes
+    assert 'num_cells=8, channels=16' in fixes
     assert '--no-preflight' in msg
 
 
@@ -88,7 +88,7 @@ def test_cuda_branch_reads_free_memory_and_suggests_amp_first(monkeypatch):
     """No GPU here: the CUDA path with a patched device and free memory."""
     cfg = c100()
     cfg.launcher = 'none'
-    cfg.model.architecture.ablation_chunk = 4  # the supernet's chunk option
+    cfg.model.architecture.ablation_cfg.chunk = 4
     cfg.preflight = dict(fit=dict(fixed='500MB', per_image='100MB'))
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     monkeypatch.setattr(torch.cuda, 'mem_get_info',
@@ -102,7 +102,7 @@ def test_cuda_branch_reads_free_memory_and_suggests_amp_first(monkeypatch):
     fixes = msg.split('Fixes, in order:')[1]
     assert fixes.index('1. mixed precision: add --amp') < \
         fixes.index('2. run the ablated passes in smaller chunks: lower '
-                    'model.architecture.ablation_chunk (now 4)') < \
+                    'model.architecture.ablation_cfg.chunk (now 4)') < \
         fixes.index('3. batch 24 fits')  # (3686 - 500) / 100 = 31 -> 24
 
 
@@ -142,7 +142,7 @@ def test_real_check_keeps_every_random_stream(tmp_path):
     """A measured preflight of a toy search: its verdict, and torch's,
     numpy's and python's RNG states exactly as before."""
     from test_memory_estimate import toy_search_cfg
-    cfg = toy_search_cfg(C=4)
+    cfg = toy_search_cfg(channels=4)
     cfg.launcher = 'none'
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg = dict(type='mmddarts.SearchEpochBasedTrainLoop')
@@ -162,7 +162,7 @@ def test_real_check_keeps_every_random_stream(tmp_path):
 
 def test_failed_measurement_stops_with_a_message(tmp_path):
     from test_memory_estimate import toy_search_cfg
-    cfg = toy_search_cfg(C=4)
+    cfg = toy_search_cfg(channels=4)
     cfg.launcher = 'none'
     cfg.train_cfg = dict(type='mmddarts.SearchEpochBasedTrainLoop')
     cfg.model.architecture.op_set = 'no-such-op-set'

@@ -17,7 +17,7 @@ from mmddarts.utils.strict_load import (CheckpointMismatchError,
 
 
 def toy_supernet(**kw):
-    args = dict(num_classes=5, C=2, num_cells=3, steps=2)
+    args = dict(num_classes=5, channels=2, num_cells=3, steps=2)
     args.update(kw)
     torch.manual_seed(0)
     return DDartsSupernet(**args)
@@ -94,19 +94,19 @@ def test_search_vs_training_checkpoints_are_named():
 
 
 def test_other_supernet_names_fields_and_cfg_options():
-    ckpt = dict(state_dict=Search(toy_supernet(num_cells=3, C=2))
+    ckpt = dict(state_dict=Search(toy_supernet(num_cells=3, channels=2))
                 .state_dict())
     with pytest.raises(CheckpointMismatchError) as err:
-        check_checkpoint(Search(toy_supernet(num_cells=4, C=3)), ckpt)
+        check_checkpoint(Search(toy_supernet(num_cells=4, channels=3)), ckpt)
     msg = str(err.value)
     assert 'num_cells: checkpoint 3, config 4' in msg
-    assert 'C: checkpoint 2, config 3' in msg
+    assert 'channels: checkpoint 2, config 3' in msg
     # only the differing fields (both have reductions [1, 2])
     assert msg.endswith('--cfg-options model.architecture.num_cells=3 '
-                        'model.architecture.C=2. Nothing was loaded (no '
+                        'model.architecture.channels=2. Nothing was loaded (no '
                         'partial load).')
     # the suggested options build a supernet the checkpoint fits
-    check_checkpoint(Search(toy_supernet(num_cells=3, C=2)), ckpt)
+    check_checkpoint(Search(toy_supernet(num_cells=3, channels=2)), ckpt)
 
 
 def test_alpha_shape_mismatch_alone_is_caught():
@@ -142,7 +142,7 @@ def test_supernet_rebuilt_from_its_record(kw):
 def test_dartopti_rebuilt_from_its_record():
     from mmddarts.models.search.dartopti import DARTOptiSupernet
     torch.manual_seed(0)
-    net = DARTOptiSupernet('resnet18', num_classes=4, C=2)
+    net = DARTOptiSupernet('resnet18', num_classes=4, channels=2)
     rec = decode_record(net.state_dict()['_extra_state'], SUPERNET_FORMAT)
     twin = build_supernet_from_record(rec)
     assert type(twin) is DARTOptiSupernet

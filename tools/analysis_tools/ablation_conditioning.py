@@ -5,7 +5,7 @@ its gradient divides by ``m^2``. On fresh alphas the contributions have both
 signs and ``m`` can nearly cancel. For each of ``--batches`` digits batches
 this prints ``m``, ``mean|mc|``, their ratio, the norms of the CE and of the
 ablation part of the alpha gradient, and whether the guard
-(``--rel-eps``, the supernet's ``ablation_rel_eps``) would switch the term
+(``--rel-eps``, the supernet's ``ablation_cfg.rel_eps``) would switch the term
 off. Offline: scikit-learn's digits, no download. Example::
 
     python tools/analysis_tools/ablation_conditioning.py --cells 8 --C 8
@@ -54,8 +54,9 @@ def main(argv=None):
     x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 255.
     x = (x - x.mean()) / x.std()
     y = torch.from_numpy(labels)
-    net = DDartsSupernet(num_classes=10, C=args.C, num_cells=args.cells,
-                         steps=args.steps, ablation_rel_eps=0.0).train()
+    net = DDartsSupernet(num_classes=10, channels=args.C,
+                         num_cells=args.cells, steps=args.steps,
+                         ablation_cfg=dict(rel_eps=0.0)).train()
     rel_eps = REL_EPS_DEFAULT if args.rel_eps is None else args.rel_eps
     gen = torch.Generator().manual_seed(args.seed)
     print(f'{args.cells} cells, C={args.C}, batch {args.batch}, '
@@ -72,7 +73,7 @@ def main(argv=None):
             generator=torch.Generator().manual_seed(seed))
         abl = [f - c for f, c in zip(full, ce)]
         mc = logs['mc']
-        m, guarded = ablation_guard(mc, net.ablation_eps, rel_eps)
+        m, guarded = ablation_guard(mc, net.ablation_cfg['eps'], rel_eps)
         ratio = float(m.abs() / mc.abs().mean())
         n_ce, n_abl = _norm(ce), _norm(abl)
         print(f'{b},{float(m):+.3e},{float(mc.abs().mean()):.3e},'

@@ -69,13 +69,14 @@ def parse_args(argv=None):
                    choices=ALL_MODES)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--ablation-chunk', type=int, default=None,
-                   help='ablations per batched pass (DDartsSupernet.'
-                   'ablation_chunk); default: the supernet default')
+                   help='ablations per batched pass (DDartsSupernet '
+                   'ablation_cfg.chunk); default: the supernet default')
     p.add_argument('--ablation-checkpoint', type=int, choices=(0, 1),
-                   default=None, help='DDartsSupernet.ablation_checkpoint')
+                   default=None,
+                   help='DDartsSupernet ablation_cfg.checkpoint')
     p.add_argument('--ablation-defaults', choices=('cuda', 'cpu'),
                    default=None,
-                   help='DDartsSupernet.ablation_defaults: run the '
+                   help='DDartsSupernet ablation_cfg.defaults: run the '
                    'ablations as that device kind would (default: the '
                    '--device\'s own)')
     p.add_argument('--json', help='also write the results to this file')
@@ -108,15 +109,15 @@ def run_child(args):
     device = torch.device(args.device)
     cuda = device.type == 'cuda'
     torch.manual_seed(args.seed)
-    extra = {} if args.ablation_chunk is None else dict(
-        ablation_chunk=args.ablation_chunk)
+    abl_cfg = {} if args.ablation_chunk is None else dict(
+        chunk=args.ablation_chunk)
     if args.ablation_checkpoint is not None:
-        extra['ablation_checkpoint'] = bool(args.ablation_checkpoint)
+        abl_cfg['checkpoint'] = bool(args.ablation_checkpoint)
     if args.ablation_defaults is not None:
-        extra['ablation_defaults'] = args.ablation_defaults
-    net = DDartsSupernet(num_classes=args.classes, C=args.C,
+        abl_cfg['defaults'] = args.ablation_defaults
+    net = DDartsSupernet(num_classes=args.classes, channels=args.C,
                          num_cells=args.cells, op_set=args.op_set,
-                         **extra).to(device).train()
+                         ablation_cfg=abl_cfg).to(device).train()
     g = torch.Generator(device=device).manual_seed(args.seed)
     x = torch.randn(args.batch, 3, args.img, args.img, device=device,
                     generator=g)

@@ -6,8 +6,9 @@
         [--aggregate-only]
 
 For every mode and seed it runs the offline digits search
-(``configs/search/ddarts_digits.py`` with ``model.ablation=<mode>`` and
-``randomness.seed=<seed>``) through ``tools/train.py``, trains the searched
+(``configs/search/ddarts_digits.py`` with
+``model.arch_strategy.ablation=<mode>`` and ``randomness.seed=<seed>``)
+through ``tools/train.py``, trains the searched
 ``sparse`` genotype with ``configs/train/ddarts_digits.py`` (all its cells,
 same seed) and reads the test accuracy of the last epoch (the digits
 ``val_dataloader`` is the held-out test split, evaluated after every epoch;
@@ -104,8 +105,15 @@ def run_dir(work_dir, mode, seed):
 
 
 def search_cmd(args, mode, seed, out_dir, python=sys.executable):
+    from mmengine.config import Config
+
+    from mmddarts.utils.search_cfg import objective_key
+    path = args.search_config
+    if not osp.isabs(path) and not osp.exists(path):
+        path = osp.join(ROOT, path)  # the commands run from ROOT
+    key = objective_key(Config.fromfile(path).model, 'ablation')
     cmd = [python, 'tools/train.py', args.search_config,
-           '--work-dir', out_dir, '--cfg-options', f'model.ablation={mode}',
+           '--work-dir', out_dir, '--cfg-options', f'{key}={mode}',
            f'randomness.seed={seed}']
     if args.search_epochs:
         cmd.append(f'train_cfg.max_epochs={args.search_epochs}')

@@ -127,9 +127,16 @@ def count_iteration(cfg, mode, C=4, batch=2, img=16, seed=0, top=15,
     ``cpu_path``: where the step picks a path by device, take the CPU's
     (default: the CUDA one, see the module docstring)."""
     from mmddarts.utils.op_counter import DEFAULT_PHASE, OpCounter
-    over = dict(C=C)
-    if cfg.model['architecture'].get('ablation_defaults') is None:
-        over['ablation_defaults'] = 'cpu' if cpu_path else 'cuda'
+    from mmddarts.utils.search_cfg import width_key
+    arch = cfg.model['architecture']
+    over = {width_key(arch): C}
+    kind = 'cpu' if cpu_path else 'cuda'
+    if 'ablation_defaults' in arch:  # a d025874-style config
+        if arch['ablation_defaults'] is None:
+            over['ablation_defaults'] = kind
+    elif (arch.get('ablation_cfg') or {}).get('defaults') is None:
+        over['ablation_cfg'] = dict(arch.get('ablation_cfg') or {},
+                                    defaults=kind)
     model, wrappers, data = _bench_tool().build_search(
         cfg, mode, 'cpu', 'fp32', seed, batch, img, architecture=over)
     counter = OpCounter(trace_syncs=sync_sites, track_host=True)

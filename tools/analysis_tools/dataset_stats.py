@@ -1,7 +1,8 @@
 """Normalisation statistics of your own image data set, computed once.
 
     python tools/analysis_tools/dataset_stats.py DATA_ROOT \
-        [--ann-file FILE] [--data-prefix DIR] [--out FILE] [--force]
+        [--ann-file FILE] [--data-prefix DIR] [--out FILE] [--force] \
+        [--channels 1] [--dataset fashion-mnist]
 
 Reads the data set the way ``configs/search/ddarts_custom.py`` does
 (``mmddarts.ImageFolderDataset``: a folder per class, or an annotation file
@@ -11,6 +12,10 @@ RGB mean / std over every pixel (0..255, population std) and writes them
 with the class names to ``DATA_ROOT/dataset_stats.json`` (or ``--out``).
 An existing file is kept unless ``--force``: the statistics are computed
 once, and ``mmddarts.StatsClsDataPreprocessor`` reads them at every run.
+``--channels 1`` gives one grey mean / std (models with ``in_channels=1``).
+``--dataset fashion-mnist`` reads the training idx files in DATA_ROOT
+instead of an image folder (one channel; the file goes to ``--out``, by
+default ``./dataset_stats.json``: the Debian folder is read-only).
 """
 import argparse
 import json
@@ -30,13 +35,33 @@ def parse_args(argv=None):
     p.add_argument('--out', help='default: DATA_ROOT/dataset_stats.json')
     p.add_argument('--force', action='store_true',
                    help='recompute an existing file')
+    p.add_argument('--channels', type=int, choices=[1, 3], default=3,
+                   help='3: RGB statistics; 1: one grey value')
+    p.add_argument('--dataset', choices=['image-folder', 'fashion-mnist'],
+                   default='image-folder',
+                   help='fashion-mnist: the idx files in DATA_ROOT')
     return p.parse_args(argv)
+
+
+def fashion_mnist_stats(data_root):
+    """Grey statistics of Fashion-MNIST's 60,000 training images."""
+    from mmddarts.datasets.fashion_mnist import (CLASSES,
+                                                 load_fashion_mnist_arrays)
+    from mmddarts.datasets.image_stats import compute_array_stats
+    images, _ = load_fashion_mnist_arrays(data_root, 'train')
+    stats = compute_array_stats(images)
+    stats.update(classes=list(CLASSES), num_classes=len(CLASSES),
+                 data_root=osp.abspath(data_root), ann_file=None)
+    return stats
 
 
 def main(argv=None):
     args = parse_args(argv)
     from mmddarts.datasets.image_stats import STATS_FILE, compute_image_stats
-    out = args.out or osp.join(args.data_root, STATS_FILE)
+    if args.dataset == 'fashion-mnist':
+        out = args.out or STATS_FILE
+    else:
+        out = args.out or osp.join(args.data_root, STATS_FILE)
     if osp.isfile(out) and not args.force:
         print(f'{out} exists (statistics are computed once; --force '
               'recomputes them)')
@@ -44,12 +69,18 @@ def main(argv=None):
     if not osp.isdir(args.data_root):
         raise SystemExit(f'{args.data_root}: no such directory')
     from mmddarts.datasets import ImageFolderDataset
+    if args.dataset == 'fashion-mnist':
+        try:
+            stats = fashion_mnist_stats(args.data_root)
+        except (ValueError, FileNotFoundError) as err:
+            raise SystemExit(f'error: {err}')
+        return _write(stats, out)
     try:
         ds = ImageFolderDataset(
             data_root=args.data_root, data_prefix=args.data_prefix,
             ann_file=args.ann_file, check_images=False)
         paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
-        stats = compute_image_stats(paths)
+        stats = compute_image_stats(paths, channels=args.channels)
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         raise SystemExit(f'error: {err}')
     stats.update(
@@ -57,6 +88,10 @@ def main(argv=None):
         num_classes=len(ds.metainfo['classes']),
         data_root=osp.abspath(args.data_root),
         ann_file=args.ann_file or None)
+    return _write(stats, out)
+
+
+def _write(stats, out):
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with open(out, 'w') as f:
         json.dump(stats, f, indent=1)

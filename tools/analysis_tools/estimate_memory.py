@@ -35,6 +35,8 @@ from mmddarts.utils.memory_estimate import (  # noqa: E402
     MemoryFit, estimate_search_memory, measure_search_peaks,
     search_batch_size)
 from mmddarts.utils.preflight import DEFAULTS  # noqa: E402
+from mmddarts.utils.search_cfg import (get_objective,  # noqa: E402
+                                       set_ablation_mode)
 
 
 def parse_args(argv=None):
@@ -79,11 +81,11 @@ def main(argv=None):
     if device == 'cuda':
         device = 'cuda:0'
     batch = args.batch or search_batch_size(cfg)
-    modes = args.modes or [cfg.model.get('ablation', 'exact')]
+    modes = args.modes or [get_objective(cfg.model, 'ablation', 'exact')]
     precision = 'AMP' if args.amp else 'fp32'
     rows = []
     for mode in modes:
-        cfg.model.ablation = mode
+        set_ablation_mode(cfg.model, mode)
         fit = estimate_search_memory(cfg, batches=args.batches,
                                      device=device, threads=args.threads)
         row = dict(mode=mode, precision=precision, device=device,

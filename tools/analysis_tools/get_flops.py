@@ -3,7 +3,8 @@
     python tools/analysis_tools/get_flops.py CONFIG [--shape 224 224]
 
 Without ``--shape`` the input is 224x224 for a backbone with an ImageNet
-stem and 32x32 otherwise (CIFAR).
+stem and 32x32 otherwise (CIFAR); its channels are the backbone's
+``in_channels`` (1 for the Fashion-MNIST configs).
 
 Parameters are counted without the auxiliary head (it only serves training),
 as DARTS' ``utils.count_parameters_in_MB`` and the papers' tables do. FLOPs
@@ -74,10 +75,12 @@ def main(argv=None):
         cfg.merge_from_dict(args.cfg_options)
     if args.shape is None:
         args.shape = default_shape(cfg)
+    from mmddarts.utils.config_utils import input_channels
+    c = input_channels(cfg)  # 1 for grey images (Fashion-MNIST)
     if len(args.shape) == 1:
-        shape = (3, args.shape[0], args.shape[0])
+        shape = (c, args.shape[0], args.shape[0])
     else:
-        shape = (3, ) + tuple(args.shape)
+        shape = (c, ) + tuple(args.shape)
     model = build_model(cfg)
     model.eval()
     params = count_parameters(model)

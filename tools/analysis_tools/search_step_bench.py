@@ -81,14 +81,15 @@ def build_search(cfg, mode, device='cpu', precision='fp32', seed=0,
     """The config's search model in ablation ``mode`` on ``device``, its
     optimizer wrappers (AMP ones for fp16/bf16) and one random two-half
     batch: ``(model, wrappers, data)``. ``architecture``: overrides merged
-    into ``model.architecture`` (e.g. ``dict(C=4)``)."""
+    into ``model.architecture`` (e.g. ``dict(channels=4)``)."""
     import torch
     from mmengine.optim import build_optim_wrapper
 
     from mmddarts.registry import MODELS
+    from mmddarts.utils.search_cfg import set_ablation_mode
     torch.manual_seed(seed)
     model_cfg = copy.deepcopy(cfg.model)
-    model_cfg['ablation'] = mode
+    set_ablation_mode(model_cfg, mode)
     model_cfg['architecture'].update(architecture or {})
     if 'data_preprocessor' in cfg and 'data_preprocessor' not in model_cfg:
         model_cfg['data_preprocessor'] = cfg.data_preprocessor

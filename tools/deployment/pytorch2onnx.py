@@ -88,7 +88,8 @@ def main(argv=None):
                                      export_onnx, graph_op_types,
                                      onnx_input_shape, wrap_for_export)
     from mmddarts.utils.cli_inputs import load_config, require_file
-    from mmddarts.utils.config_utils import apply_cfg_options
+    from mmddarts.utils.config_utils import (apply_cfg_options,
+                                             input_channels)
     from mmddarts.utils.derived_checkpoint import \
         resolve_checkpoint_genotypes
     from mmddarts.utils.strict_load import (CheckpointMismatchError,
@@ -126,6 +127,7 @@ def main(argv=None):
     if shape is None:
         stem = (cfg.model.get('backbone') or {}).get('stem', 'cifar')
         shape = [224, 224] if stem in IMAGENET_STEMS else [32, 32]
+    in_channels = input_channels(cfg)
     try:
         module, names = wrap_for_export(model, args.backbone_only)
     except ValueError as err:
@@ -133,10 +135,11 @@ def main(argv=None):
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     export_onnx(module, args.out, shape, names, batch=2,
                 dynamic_batch=args.dynamic_batch, opset=args.opset,
-                exporter=args.exporter)
+                exporter=args.exporter, in_channels=in_channels)
     gen = torch.Generator().manual_seed(1)
     batches = [2, 3] if args.dynamic_batch else [2]
-    inputs = [torch.randn(b, 3, *shape, generator=gen) for b in batches]
+    inputs = [torch.randn(b, in_channels, *shape, generator=gen)
+              for b in batches]
     print(f'{args.out}: input {onnx_input_shape(args.out)}, opset '
           f'{args.opset}, {len(graph_op_types(args.out))} op types')
     pre = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')

@@ -1,32 +1,38 @@
 # D-DARTS search model: every cell owns its alpha (sigmoid mixing, 7 DARTS ops
 # without 'none'), per-cell loss CE + w01 * L01 + w_abl * Labl, the ablation
 # term measured and logged as in the authors' code (docs/search.md, "Which
-# ablation mode"). Released CIFAR-100 run: w01 7, w_abl 0.5, C 16, 8 cells.
+# ablation mode"). Released CIFAR-100 run: w01 7, w_abl 0.5, 16 channels, 8
+# cells.
 model = dict(
     type='mmddarts.DDartsSearch',
     architecture=dict(
         type='mmddarts.DDartsSupernet',
         num_classes=10,
-        C=16,
+        channels=16,
         num_cells=8,
         steps=4,
         alpha_mode='individual',
         mixing='sigmoid',
         op_set='darts',
-        # How the ablations run (ablation_chunk / ablation_checkpoint /
-        # ablation_prefix_member, unset here): by device. On a GPU all in
+        # How the ablations run (ablation_cfg chunk / checkpoint /
+        # prefix_member, unset here): by device. On a GPU all in
         # one batch with the full network, checkpointed: one search
         # iteration launches 10,043 (none) / 12,452 (reference) / 17,550
         # (exact) aten ops and no host sync inside the step; on a CPU one
         # by one without recompute. Peak memory about a weight step's
         # either way (docs/search.md, "Speed"; count_step_ops.py).
-        ablation_defaults=None),
+        ablation_cfg=dict(defaults=None)),
     # The dataset base config's data_preprocessor (normalisation) is used
     # by the search configs: model.data_preprocessor = data_preprocessor.
-    w01=7.0,
-    w_abl=0.5,
-    # as the published runs (Labl logged, no gradient); digits, 5 seeds: 98.44
-    # +- 0.61 % vs exact 95.11 +- 2.67 % (docs/search.md, Which ablation mode)
-    ablation='reference',
+    # How the alphas are stepped (mmddarts.models.arch_steps): leave-one-out
+    # contributions, per-cell objective CE + w01 * L01 + w_abl * Labl.
+    arch_strategy=dict(
+        type='mmddarts.LeaveOneOutArchStep',
+        w01=7.0,
+        w_abl=0.5,
+        # as the published runs (Labl logged, no gradient); digits, 5 seeds:
+        # 98.44 +- 0.61 % vs exact 95.11 +- 2.67 % (docs/search.md, Which
+        # ablation mode)
+        ablation='reference'),
     parse_methods=('sparse', 'edge', 'darts'),
     threshold=0.85)

@@ -6,10 +6,15 @@ optimizers live in an ``OptimWrapperDict`` with keys ``'architecture'`` and
 ``'weights'``; the search loop hands both batches in one
 ``dict(weights=batch_w, arch=batch_a)``.
 
+How the alphas are updated is the architecture-step strategy's
+(``arch_strategy``, built from config as mmrazor builds its mutator; see
+:mod:`mmddarts.models.arch_steps`): leave-one-out (default), Shapley,
+unrolled second order, or the authors' reference dynamics.
+
 Gradient hygiene (the reference code and mmrazor leak both ways):
 
-- before the arch step only the alphas' grads are cleared; the supernet's
-  ``arch_step_grads`` accumulates into alphas only;
+- before the arch step only the alphas' grads are cleared; the strategy
+  accumulates into alphas only;
 - before the weight step the weights' grads are cleared, the weight loss is
   back-propagated into the weights only (``backward(inputs=weights)``), and
   the alphas' grads are cleared again afterwards, so no optimizer ever sees a
@@ -28,12 +33,12 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmddarts.registry import MODELS
-from mmddarts.utils.op_counter import host_side
+from ..arch_steps import BaseArchStep, arch_strategy_cfg
+from ..arch_steps.base import clear_grads as _clear_grads
 from ..search.compile_cells import compile_cells
+from ..search.contract import check_supernet
 from ..search.supernet_arch import SEARCH_FORMAT, encode_record
-from . import arch_step_variants
 from .batch_transfer import stage_batch
-from .reference_dynamics import carry_weight_step_leak, reference_arch_step
 from .step_timer import NULL_TIMER
 
 OPTIM_KEYS = ('architecture', 'weights')
@@ -42,48 +47,33 @@ OPTIM_KEYS = ('architecture', 'weights')
 HOOK_FLAGS = ('abl_guarded', )
 
 
-def _clear_grads(params):
-    for p in params:
-        p.grad = None
-
-
 @MODELS.register_module()
 class DDartsSearch(BaseModel):
     """Search algorithm wrapping a supernet (``mmddarts.DDartsSupernet``).
 
     Args:
-        architecture (dict | nn.Module): the supernet (config or module). It
-            must provide ``arch_parameters()``, ``weight_parameters()``,
-            ``named_arch_parameters()``, ``forward(x) -> logits``,
-            ``arch_step_grads(...)`` and ``genotype(method, threshold)``.
+        architecture (dict | nn.Module): the supernet (config or module), a
+            :class:`~mmddarts.models.search.contract.BaseSearchSupernet`.
         data_preprocessor (dict, optional): defaults to mmpretrain's
             ``ClsDataPreprocessor`` (ImageNet-free: no normalisation unless
             configured).
-        w01 (float): weight of the zero-one loss (D-DARTS: 7, FairDARTS: 10,
-            DARTS: 0).
-        w_abl (float): weight of the ablation loss (0 disables it).
-        ablation (str): ``'exact'`` | ``'reference'`` | ``'none'``.
+        arch_strategy (dict | BaseArchStep, optional): how the alphas are
+            stepped (:mod:`mmddarts.models.arch_steps`), e.g.
+            ``dict(type='mmddarts.LeaveOneOutArchStep', w01=7.0, w_abl=0.5,
+            ablation='exact')`` (the default), ``ShapleyArchStep``,
+            ``UnrolledArchStep(inner=...)`` or
+            ``ReferenceDynamicsArchStep``. The objective's weights ``w01``,
+            ``w_abl`` and the ``ablation`` mode are the strategy's.
         parse_methods (sequence of str): genotype parsing methods exported by
             :class:`GenotypeExportHook`.
         threshold (float): op-weight threshold of the ``sparse`` and ``edge``
             parsings.
-        reference_dynamics (bool): with ``ablation='reference'`` only:
-            step the alphas as the authors' released code does (per-cell
-            stepping with accumulating CE gradients, the weight step's
-            alpha gradient carried into the next architecture step; see
-            :mod:`mmddarts.models.algorithms.reference_dynamics`), to
-            reproduce their published searches. Default False: one
-            gradient per owner, no leaks.
-        contribution (str): ``'loo'`` (leave-one-out, default) or
-            ``'shapley'`` (Monte-Carlo permutation Shapley values,
-            :mod:`mmddarts.models.search.shapley`), with
-            ``shapley_permutations`` (K) and ``shapley_truncation``.
-        unrolled (bool): DARTS' second-order step
-            (:mod:`mmddarts.models.search.unrolled`); ``unroll_lr``,
-            ``unroll_momentum``, ``unroll_weight_decay`` default (None) to
-            the weight optimizer's; ``unroll_eps``: the finite-difference
-            step is ``unroll_eps / ||v||``.
         init_cfg (dict, optional): mmengine init config.
+        **legacy: the flat options of release d025874 (``w01``, ``w_abl``,
+            ``ablation``, ``reference_dynamics``, ``contribution``,
+            ``shapley_*``, ``unrolled``, ``unroll_*``), mapped onto
+            ``arch_strategy`` with a deprecation warning
+            (:mod:`mmddarts.models.arch_steps.legacy`).
 
     ``architecture`` may hold ``compile`` (bool or dict of ``torch.compile``
     arguments): the supernet's cells are then compiled, the rest of the
@@ -95,14 +85,14 @@ class DDartsSearch(BaseModel):
     def __init__(self,
                  architecture,
                  data_preprocessor: Optional[dict] = None,
-                 w01: float = 7.0,
-                 w_abl: float = 0.5,
-                 ablation: str = 'exact',
+                 arch_strategy=None,
                  parse_methods: Sequence[str] = ('sparse', 'edge', 'darts'),
                  threshold: float = 0.85,
-                 reference_dynamics: bool = False,
                  init_cfg: Optional[dict] = None,
-                 **arch_step_options):
+                 **legacy):
+        # before anything is built: bad options fail fast
+        arch_strategy = arch_strategy_cfg(arch_strategy, legacy,
+                                          type(self).__name__)
         if data_preprocessor is None:
             data_preprocessor = dict(type='mmpretrain.ClsDataPreprocessor')
         super().__init__(
@@ -113,35 +103,21 @@ class DDartsSearch(BaseModel):
             architecture = dict(architecture)
             compile_cfg = architecture.pop('compile', None)
             architecture = MODELS.build(architecture)
+        check_supernet(architecture, type(self).__name__)
         self.architecture = architecture
         self.compile_options = compile_cells(
             getattr(architecture, 'cells', ()), compile_cfg,
             'model.architecture.compile')
-        if ablation not in ('exact', 'reference', 'none'):
-            raise ValueError(f'DDartsSearch: ablation must be one of '
-                             f"'exact', 'reference', 'none', got {ablation!r}")
-        if reference_dynamics and ablation != 'reference':
-            raise ValueError(
-                "DDartsSearch: reference_dynamics=True reproduces the "
-                "authors' code, which only logs the ablation: it needs "
-                f"ablation='reference', got {ablation!r}")
-        self.reference_dynamics = bool(reference_dynamics)
-        # alpha grads the weight steps left behind (reference_dynamics)
-        self.carried_alpha_grads = None
-        self.carried_weight_grads = None  # and the arch step left in w
-        self.w01 = float(w01)
-        self.w_abl = float(w_abl)
-        self.ablation = ablation
+        if isinstance(arch_strategy, dict):
+            arch_strategy = MODELS.build(arch_strategy)
+        if not isinstance(arch_strategy, BaseArchStep):
+            raise TypeError(
+                f'{type(self).__name__}: arch_strategy must build a '
+                'mmddarts.models.arch_steps.BaseArchStep, got '
+                f'{type(arch_strategy).__name__}')
+        self.arch_strategy = arch_strategy
         self.parse_methods = tuple(parse_methods)
         self.threshold = float(threshold)
-        arch_step_variants.configure(self, **arch_step_options)
-        if self.reference_dynamics and (self.unrolled or
-                                        self.contribution != 'loo'):
-            raise ValueError(
-                'DDartsSearch: reference_dynamics=True reproduces the '
-                "authors' first-order leave-one-out loop; it cannot be "
-                f'combined with unrolled={self.unrolled} / '
-                f'contribution={self.contribution!r}')
         # Switched by ArchStepScheduleHook (warm-up / interval); a plain
         # attribute, not state: the hook recomputes it from the iteration.
         self.arch_update = True
@@ -175,6 +151,19 @@ class DDartsSearch(BaseModel):
                                       error_msgs)
         if prefix + '_extra_state' in missing_keys:
             missing_keys.remove(prefix + '_extra_state')  # older checkpoints
+
+    # the objective lives in the strategy; read-only views for hooks/tools
+    @property
+    def w01(self):
+        return self.arch_strategy.w01
+
+    @property
+    def w_abl(self):
+        return self.arch_strategy.w_abl
+
+    @property
+    def ablation(self):
+        return self.arch_strategy.ablation
 
     # --------------------------------------------------------- parameters
     def arch_parameters(self):
@@ -246,10 +235,11 @@ class DDartsSearch(BaseModel):
         log_vars = {}
         if self.arch_update:
             with timer.time('arch', images=len(batch_a['inputs'])):
+                unroll = ((batch_w, optim_wrapper['weights'])
+                          if self.arch_strategy.needs_weights_batch else None)
                 log_vars.update(
                     self.arch_step(batch_a, optim_wrapper['architecture'],
-                                   reduce, unroll=(batch_w, optim_wrapper[
-                                       'weights']) if self.unrolled else None))
+                                   reduce, unroll=unroll))
         with timer.time('weights', images=len(batch_w['inputs'])):
             log_vars.update(
                 self.weight_step(batch_w, optim_wrapper['weights'], reduce))
@@ -264,27 +254,14 @@ class DDartsSearch(BaseModel):
         logs come out identical on every rank. ``unroll``: ``(weights batch,
         weight optim wrapper)`` for the unrolled step.
         """
-        if self.reference_dynamics:
-            return reference_arch_step(self, batch, optim_wrapper, reduce)
-        alphas = self.arch_parameters()
-        _clear_grads(alphas)
         inputs = batch['inputs']
         targets = self._targets(batch['data_samples'], inputs.device)
-        with optim_wrapper.optim_context(self):
-            loss_scale = _loss_scale(optim_wrapper, inputs.device)
-            if unroll is not None:
-                unroll = (unroll[0]['inputs'], self._targets(
-                    unroll[0]['data_samples'], inputs.device), unroll[1])
-            logs = arch_step_variants.arch_grads(
-                self, inputs, targets, loss_scale,
-                self._ablation_generator(inputs.device), reduce, unroll)
-        # An fp16 overflow shows in the scaled gradients, not in the
-        # forward losses: this is the GradScaler's own skip criterion.
-        grads = [a.grad for a in alphas if a.grad is not None]
-        finite = torch.stack([torch.isfinite(g).all() for g in grads]).all() \
-            if grads else torch.ones((), dtype=torch.bool)
-        optim_wrapper.step()
-        _clear_grads(alphas)
+        if unroll is not None:
+            unroll = (unroll[0]['inputs'], self._targets(
+                unroll[0]['data_samples'], inputs.device), unroll[1])
+        logs, finite = self.arch_strategy.step(
+            self.architecture, inputs, targets, optim_wrapper, reduce,
+            unroll, model=self)
         log_vars = self._arch_log_vars(logs)
         self.latest_arch_grads_finite = finite.detach()
         log_vars['arch_grads_finite'] = finite.detach().float()
@@ -301,10 +278,12 @@ class DDartsSearch(BaseModel):
             loss = F.cross_entropy(logits.float(), targets)
         # inputs=weights: the alphas get no gradient from the weights batch
         # (and autograd skips their branches).
-        optim_wrapper.backward(loss, inputs=weights + (
-            self.arch_parameters() if self.reference_dynamics else []))
-        if self.reference_dynamics:  # the authors' leaks, both ways
-            carry_weight_step_leak(self, optim_wrapper, reduce)
+        strategy = self.arch_strategy
+        optim_wrapper.backward(loss, inputs=weights + list(
+            strategy.weight_backward_params(self.architecture)))
+        # the reference dynamics' leaks, both ways; nothing otherwise
+        strategy.after_weight_backward(self.architecture, optim_wrapper,
+                                       reduce)
         _clear_grads(self.arch_parameters())
         if reduce is not None:
             reduce([p.grad for p in weights if p.grad is not None])
@@ -320,19 +299,6 @@ class DDartsSearch(BaseModel):
         if norm is not None:
             log_vars['grad_norm'] = norm
         return log_vars
-
-    def _ablation_generator(self, device):
-        """A generator for the random op weights of ablated cells, seeded from
-        the global torch RNG: reproducible under the loop's per-epoch seeding
-        (so a resumed search replays the same draws) and identical on every
-        rank unless ``diff_rank_seed`` is set."""
-        if self.ablation == 'none':
-            return None
-        with host_side():  # the CPU RNG: no device to wait for
-            seed = int(torch.randint(0, 2**62, (1, )).item())
-        gen = torch.Generator(device=device)
-        gen.manual_seed(seed)
-        return gen
 
     def _arch_log_vars(self, logs):
         """Scalars for the logger; per-owner vectors and the
@@ -393,20 +359,6 @@ def _as_tensor(value):
         return torch.stack([torch.as_tensor(v).float().reshape(())
                             for v in value])
     return None
-
-
-def _loss_scale(optim_wrapper, device):
-    """The current fp16 loss scale of an ``AmpOptimWrapper`` (1.0 otherwise):
-    a 0-d float32 tensor on ``device`` (reading it on the host would wait
-    for the device).
-
-    ``GradScaler`` creates its scale lazily in ``scale()``; calling it on a
-    unit tensor initialises it exactly as a ``backward`` through the wrapper
-    would, so the wrapper's ``step`` can unscale the alphas' grads."""
-    scaler = getattr(optim_wrapper, 'loss_scaler', None)
-    if scaler is None or not scaler.is_enabled():
-        return 1.0
-    return scaler.scale(torch.ones((), device=device))
 
 
 def logs_to_host(log_vars):

@@ -26,7 +26,8 @@ from ..backbones.net_arch import EXTRA_STATE, encode_arch
 from ..ops import FactorizedReduce
 from .op_keys import source_op_suffix, source_preprocess_suffix
 from .source_checkpoint import (LAYOUTS, ConversionError, detect_layout,
-                                detect_stem, infer_channels, num_source_cells,
+                                detect_stem, infer_channels,
+                                infer_in_channels, num_source_cells,
                                 parse_op_key)
 
 MAX_LISTED = 12
@@ -220,6 +221,7 @@ def convert_reference_state_dict(state, genotype, stem=None, layout='auto',
         raise ConversionError(f'layout must be one of {LAYOUTS} or auto, '
                               f'got {layout!r}')
     C = infer_channels(state, src_stem)
+    in_channels = infer_in_channels(state, src_stem)  # 1 for grey images
     if channels is not None and channels != C:
         raise ConversionError(f'channels={channels}, but the checkpoint\'s '
                               f'stem gives C={C}')
@@ -227,7 +229,8 @@ def convert_reference_state_dict(state, genotype, stem=None, layout='auto',
         _check_cell_structure(genotype, cell, layout)
 
     with torch.device('meta'):
-        net = DDartsNet(genotype, channels=C, stem=stem, aux_index=None)
+        net = DDartsNet(genotype, channels=C, stem=stem, aux_index=None,
+                        in_channels=in_channels)
     mapper = _Mapper(state)
     # Old files (torch < 0.4.1, e.g. DARTS' released weights) have no
     # BatchNorm num_batches_tracked; eval never reads it: filled with 0.
@@ -293,6 +296,7 @@ def convert_reference_state_dict(state, genotype, stem=None, layout='auto',
         stem=stem,
         num_cells=genotype.num_cells,
         channels=C,
+        in_channels=in_channels,
         num_classes=num_classes,
         source_layout=layout)
     report = dict(

@@ -93,6 +93,16 @@ def infer_channels(state, stem, stem_multiplier=3):
     return state['stem0.3.weight'].shape[0]
 
 
+def infer_in_channels(state, stem):
+    """Image channels (1 grey, 3 RGB, ...) from the stem's first conv."""
+    key = 'stem.0.weight' if stem == 'cifar' else 'stem0.0.weight'
+    weight = state[key]
+    if len(weight.shape) != 4:
+        raise ConversionError(f'{key} has shape {tuple(weight.shape)}, not '
+                              'a 2-d convolution weight')
+    return int(weight.shape[1])
+
+
 def num_source_cells(state):
     cells = {int(m.group(1)) for m in map(_CELL_KEY.match, state) if m}
     if not cells:

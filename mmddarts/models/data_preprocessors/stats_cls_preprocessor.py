@@ -19,7 +19,8 @@ class StatsClsDataPreprocessor(ClsDataPreprocessor):
     that writes it.
 
     Args:
-        stats_file (str): the JSON file (``mean``, ``std``: RGB, 0..255).
+        stats_file (str): the JSON file (``mean``, ``std``: RGB, or one
+            grey value for ``in_channels=1`` models; 0..255).
         **kwargs: ``ClsDataPreprocessor``'s (``num_classes``, ``to_rgb``
             (default True: images load as BGR, the statistics are RGB)...).
     """
@@ -42,7 +43,10 @@ class StatsClsDataPreprocessor(ClsDataPreprocessor):
         stats = load_image_stats(self.stats_file)
         for key in ('mean', 'std'):
             buf = getattr(self, key)
-            buf.copy_(torch.tensor(stats[key], dtype=buf.dtype).view_as(buf))
+            # a new buffer: the file may hold 1 (grey) value where the
+            # placeholder had 3
+            setattr(self, key, torch.tensor(
+                stats[key], dtype=buf.dtype, device=buf.device).view(-1, 1, 1))
         self.stats_loaded = True
 
     def forward(self, data, training=False):

@@ -28,11 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmddarts.models.losses.ablation_loss import (ablation_loss,
-                                                   ablation_loss_grads)
-from mmddarts.models.losses.zero_one_loss import (zero_one_loss,
-                                                   zero_one_loss_joint)
+from mmddarts.models.losses.ablation_loss import ablation_loss_grads
 from .ablation_batch import chunk_losses, member_order, split_chunks
+from .grad_assembly import (accumulate, ce_grads, contribution_logs,
+                            objective_loss, zero_one_terms)
 
 ABLATION_MODES = ('exact', 'reference', 'none')
 
@@ -52,16 +51,6 @@ def frozen_bn_stats(module):
     finally:
         for m in bns:
             m.track_running_stats = True
-
-
-def _grads(loss, params, retain_graph=False):
-    """d loss / d params with zeros for params the loss does not reach."""
-    if not loss.requires_grad:
-        return [torch.zeros_like(p) for p in params]
-    grads = torch.autograd.grad(loss, params, retain_graph=retain_graph,
-                                allow_unused=True)
-    return [torch.zeros_like(p) if g is None else g
-            for g, p in zip(grads, params)]
 
 
 def ablated_losses(net, feats, weights, targets, generator=None,
@@ -147,26 +136,26 @@ def ablation_plan(net, device):
     :func:`ablated_losses` and whether the exact step runs the full network
     as a member of the ablation batch.
 
-    Unset (None) supernet options take the defaults of the device kind
-    (``net.ablation_defaults``, else ``device``'s type). An accelerator is
-    bound by kernel launches: all ablations in one batch, the full network
-    in it, the batched cells checkpointed. A CPU is bound by arithmetic:
-    ablations one by one (``chunk=1``) from graph-free records, with no
-    recompute (one ablation's graph is never larger than the full pass',
-    and the two never coexist). ``checkpoint`` unset: on whenever a batch
+    Unset (None) ``net.ablation_cfg`` options take the defaults of the
+    device kind (``net.ablation_cfg['defaults']``, else ``device``'s type).
+    An accelerator is bound by kernel launches: all ablations in one batch,
+    the full network in it, the batched cells checkpointed. A CPU is bound
+    by arithmetic: ablations one by one (``chunk=1``) from graph-free
+    records, with no recompute (one ablation's graph is never larger than
+    the full pass', and the two never coexist). ``checkpoint`` unset: on whenever a batch
     holds more than one ablation. Same numbers in every case.
     """
-    kind = getattr(net, 'ablation_defaults', None) or torch.device(
-        device).type
+    opts = net.ablation_cfg
+    kind = opts['defaults'] or torch.device(device).type
     launch_bound = kind != 'cpu'
-    chunk = getattr(net, 'ablation_chunk', None)
+    chunk = opts['chunk']
     if chunk is None and not launch_bound:
         chunk = 1
     batches = split_chunks(member_order(net), chunk)
-    checkpoint = getattr(net, 'ablation_checkpoint', None)
+    checkpoint = opts['checkpoint']
     if checkpoint is None:
         checkpoint = max(len(b) for b in batches) > 1
-    prefix = getattr(net, 'ablation_prefix_member', None)
+    prefix = opts['prefix_member']
     if prefix is None:
         prefix = launch_bound
     return (dict(chunk=chunk, checkpoint=bool(checkpoint)),
@@ -203,9 +192,9 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         generator (torch.Generator, optional): on the alphas' device; draws
             the ablation values (owner 0 first). Default: torch's global RNG.
         eps (float, optional): absolute ablation guard; default
-            ``net.ablation_eps``.
+            ``net.ablation_cfg['eps']``.
         rel_eps (float, optional): relative ablation guard (see
-            :func:`ablation_guard`); default ``net.ablation_rel_eps``.
+            :func:`ablation_guard`); default ``net.ablation_cfg['rel_eps']``.
         reduce (callable, optional): data parallel: averages a list of
             tensors over ranks in place. The search objective is then the
             mean over ranks of every loss, so ``CE``, the ``L_j``, ``g`` and
@@ -228,9 +217,9 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     if ablation not in ABLATION_MODES:
         raise ValueError(f'arch_step_grads: unknown ablation mode '
                          f'{ablation!r}; expected one of {ABLATION_MODES}')
-    eps = net.ablation_eps if eps is None else eps
+    eps = net.ablation_cfg['eps'] if eps is None else eps
     if rel_eps is None:
-        rel_eps = getattr(net, 'ablation_rel_eps', 0.0)
+        rel_eps = net.ablation_cfg['rel_eps']
     alphas = net.arch_parameters()
 
     weights = net.position_weights()
@@ -268,25 +257,9 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     feats = [stem]
     net.cells_forward(stem, stem, weights, record=feats)
     ce = F.cross_entropy(net.head_forward(feats[-1]), targets)
-    l01 = torch.stack([zero_one_loss(a) for a in alphas])
-
-    # L01_i depends on alpha_i only: the gradient of the sum holds every
-    # owner's own term. Shared sets (FairDARTS) have ONE objective whose
-    # zero-one loss is one mean over all alphas (net.zero_one_reduction).
-    total = [torch.zeros_like(a) for a in alphas]
-    if w01:
-        l01_obj = (zero_one_loss_joint(alphas)
-                   if getattr(net, 'zero_one_reduction', 'owner') == 'joint'
-                   else l01.sum())
-        for t, g in zip(total, _grads(l01_obj * (w01 * loss_scale),
-                                      alphas)):
-            t += g
-
-    wps = [] if weight_grads is None else net.weight_parameters()
-    g = _grads(ce * loss_scale, alphas + wps, retain_graph=bool(cot))
-    if wps:
-        weight_grads.extend(g[len(alphas):])
-        g = g[:len(alphas)]
+    l01, total = zero_one_terms(net, alphas, w01, loss_scale)
+    g = ce_grads(net, ce, alphas, loss_scale, weight_grads,
+                 retain_graph=bool(cot))
     if cot:  # the ablations' share of S through the prefix
         keys = sorted(cot)
         grads = torch.autograd.grad([feats[k] for k in keys], alphas,
@@ -308,26 +281,10 @@ def arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         reduce([ce] + ([] if losses is None else [losses]) + g +
                ([] if S is None else S))
 
-    logs = dict(ce=ce, l01=l01.detach())
-    labl_mean = 0.0
-    if losses is not None:
-        mc = ce - losses
-        labl, m, guarded = ablation_loss(mc, eps, rel_eps)
-        labl_mean = labl.mean()
-        logs.update(mc=mc, labl=labl, abl_m=m,
-                    abl_guarded=guarded.float())
-    for t, gi in zip(total, g):
-        t += gi
-    if S is not None:
-        for t, d in zip(total, ablation_loss_grads(mc.to(g[0].dtype), g, S,
-                                                   eps, rel_eps)):
-            t += w_abl * d
-
-    for a, t in zip(alphas, total):
-        if a.grad is None:
-            a.grad = t.detach()
-        else:
-            a.grad.add_(t.detach())
-    logs['loss'] = (ce + w01 * l01.detach().mean() +
-                    w_abl * labl_mean)
+    mc = None if losses is None else ce - losses
+    logs, labl = contribution_logs(ce, l01, mc, eps, rel_eps)
+    abl_grads = None if S is None else ablation_loss_grads(
+        mc.to(g[0].dtype), g, S, eps, rel_eps)
+    accumulate(alphas, total, g, abl_grads, w_abl)
+    logs['loss'] = objective_loss(ce, l01, labl, w01, w_abl)
     return logs

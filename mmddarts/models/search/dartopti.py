@@ -26,6 +26,7 @@ from mmddarts.search.baselines import BASELINE_NAMES, get_baseline
 from mmddarts.search.parsing import edge_index
 from mmddarts.structures.genotype import Genotype
 from mmddarts.structures.op_sets import NONE_OP, get_op_names
+from mmddarts.utils.deprecation import pop_renamed
 from .supernet import DDartsSupernet
 
 
@@ -77,7 +78,8 @@ class DARTOptiSupernet(DDartsSupernet):
             ``'xception'``, or the user's own genotype (file path, dict,
             :class:`Genotype`).
         num_classes (int): classifier outputs.
-        C (int): initial channels (32 while searching, as in the paper).
+        channels (int): initial channels (32 while searching, as in the
+            paper); the old name ``C`` is accepted with a warning.
         init_high (float): alpha of the baseline's ops (reference: 10).
         init_low (float): alpha of every other op (0 -> weight 0.5).
         op_set (str): candidate ops; ``'extended'`` (the 12 ops DARTOpti
@@ -97,7 +99,7 @@ class DARTOptiSupernet(DDartsSupernet):
     def __init__(self,
                  baseline='resnet18',
                  num_classes=10,
-                 C=32,
+                 channels=32,
                  init_high=10.0,
                  init_low=0.0,
                  op_set='extended',
@@ -110,6 +112,8 @@ class DARTOptiSupernet(DDartsSupernet):
                 raise TypeError(
                     f'DARTOptiSupernet: {key!r} comes from the baseline '
                     'genotype and cannot be set')
+        channels = pop_renamed(kwargs, 'C', 'channels', type(self).__name__,
+                               channels)
         genotype = load_baseline(baseline)
         name = genotype.meta.get('baseline', baseline
                                  if isinstance(baseline, str) else 'custom')
@@ -149,7 +153,7 @@ class DARTOptiSupernet(DDartsSupernet):
             get_op_names(op_set))
         super().__init__(
             num_classes=num_classes,
-            C=C,
+            channels=channels,
             num_cells=genotype.num_cells,
             steps=genotype.steps,
             reductions=genotype.reductions,

@@ -49,10 +49,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from mmddarts.models.losses.ablation_loss import (ablation_guard,
-                                                   ablation_loss)
-from mmddarts.models.losses.zero_one_loss import zero_one_loss
-from .ablation import _grads, frozen_bn_stats
+from mmddarts.models.losses.ablation_loss import ablation_guard
+from .ablation import frozen_bn_stats
+from .grad_assembly import (accumulate, ce_grads, contribution_logs,
+                            objective_loss, zero_one_terms)
 
 SHAPLEY_ABLATIONS = ('exact', 'reference')
 
@@ -256,9 +256,9 @@ def shapley_arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         raise ValueError('shapley_arch_step_grads: truncation decisions are '
                          'per rank; set shapley_truncation=0 under data '
                          'parallel')
-    eps = net.ablation_eps if eps is None else eps
+    eps = net.ablation_cfg['eps'] if eps is None else eps
     if rel_eps is None:
-        rel_eps = getattr(net, 'ablation_rel_eps', 0.0)
+        rel_eps = net.ablation_cfg['rel_eps']
     alphas = net.arch_parameters()
     n = len(alphas)
     rnd = [net.draw_ablation_weights(j, generator) for j in range(n)]
@@ -278,17 +278,10 @@ def shapley_arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
     feats = [stem]
     net.cells_forward(stem, stem, weights, record=feats)
     ce = F.cross_entropy(net.head_forward(feats[-1]), targets)
-    l01 = torch.stack([zero_one_loss(a) for a in alphas])
-    total = [torch.zeros_like(a) for a in alphas]
-    if w01:
-        for t, gi in zip(total, _grads(l01.sum() * (w01 * loss_scale),
-                                       alphas)):
-            t += gi
-    wps = [] if weight_grads is None else net.weight_parameters()
-    g = _grads(ce * loss_scale, alphas + wps)  # frees the full graph
-    if wps:
-        weight_grads.extend(g[n:])
-        g = g[:n]
+    # one zero-one mean per owner whatever net.zero_one_reduction (as
+    # released; the joint FairDARTS objective has no contributions)
+    l01, total = zero_one_terms(net, alphas, w01, loss_scale, 'owner')
+    g = ce_grads(net, ce, alphas, loss_scale, weight_grads)  # frees it
     feats = [f.detach() for f in feats]
     del stem, weights
 
@@ -308,26 +301,17 @@ def shapley_arch_step_grads(net, inputs, targets, w01=7.0, w_abl=0.5,
         reduce([ce, losses] + g + ([] if T is None else T + Dtr))
     losses[:, 0] = ce  # L(A_0) is the (reduced) full loss
 
-    marg = marginals_from_losses(perms, losses)
-    phi, se = shapley_estimate(marg)
-    labl, m, guarded = ablation_loss(phi, eps, rel_eps)
-    logs = dict(ce=ce, l01=l01.detach(), mc=phi, labl=labl, abl_m=m,
-                abl_guarded=guarded.float())
+    phi, se = shapley_estimate(marginals_from_losses(perms, losses))
+    logs, labl = contribution_logs(ce, l01, phi, eps, rel_eps)
     if se is not None:
         logs['mc_se'] = se
     if truncation:
         logs['shapley_truncated'] = torch.tensor(n_trunc / k)
-    for t, gi in zip(total, g):
-        t += gi
+    abl_grads = None
     if with_grad:
         D = [(gi - d) / n for gi, d in zip(g, Dtr)]
-        for t, d in zip(total, shapley_loss_grads(phi.to(g[0].dtype), T, D,
-                                                  eps, rel_eps)):
-            t += w_abl * d
-    for a, t in zip(alphas, total):
-        if a.grad is None:
-            a.grad = t.detach()
-        else:
-            a.grad.add_(t.detach())
-    logs['loss'] = ce + w01 * l01.detach().mean() + w_abl * labl.mean()
+        abl_grads = shapley_loss_grads(phi.to(g[0].dtype), T, D, eps,
+                                       rel_eps)
+    accumulate(alphas, total, g, abl_grads, w_abl)
+    logs['loss'] = objective_loss(ce, l01, labl, w01, w_abl)
     return logs

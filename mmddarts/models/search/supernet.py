@@ -1,13 +1,14 @@
 """The D-DARTS search supernet (also DARTS / FairDARTS / DARTOpti)."""
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from mmddarts.registry import MODELS
+from mmddarts.utils.deprecation import pop_renamed, warn_deprecated
 from mmddarts.search.parsing import parse_genotype
 from mmddarts.structures.genotype import default_reductions
 from mmddarts.structures.op_sets import NONE_OP, get_op_names
 from .ablation import arch_step_grads
+from .contract import BaseSearchSupernet
 from .mixed_op import MIXINGS, mix
 from .search_cell import SearchCell, cell_num_edges
 from .supernet_arch import (SUPERNET_FORMAT, decode_record, encode_record,
@@ -20,21 +21,66 @@ REL_EPS_DEFAULT = 0.1
 ALPHA_MODES = ('individual', 'shared')
 # How the zero-one loss reduces over alpha owners (see arch_step_grads).
 ZERO_ONE_REDUCTIONS = ('owner', 'joint')
+# ``ablation_cfg`` keys and defaults (release d025874: flat ``ablation_<key>``
+# arguments, still accepted with a warning).
+ABLATION_CFG_DEFAULTS = dict(eps=1e-8, rel_eps=REL_EPS_DEFAULT, chunk=None,
+                             checkpoint=None, prefix_member=None,
+                             defaults=None)
+
+
+def resolve_ablation_cfg(ablation_cfg, legacy, owner):
+    """The full, validated ablation options: the defaults updated with
+    ``ablation_cfg`` and the old flat ``ablation_<key>`` entries popped from
+    ``legacy`` (a kwargs dict; warned)."""
+    given = dict(ablation_cfg or {})
+    unknown = sorted(set(given) - set(ABLATION_CFG_DEFAULTS))
+    if unknown:
+        raise ValueError(f'{owner}: unknown ablation_cfg key(s) {unknown}; '
+                         f'expected {sorted(ABLATION_CFG_DEFAULTS)}')
+    for key in ABLATION_CFG_DEFAULTS:
+        old = f'ablation_{key}'
+        if old not in legacy:
+            continue
+        if key in given:
+            raise TypeError(f'{owner}: got both ablation_cfg.{key} and its '
+                            f'old name {old!r}; keep ablation_cfg.{key}')
+        warn_deprecated(f'{owner}: {old!r} is deprecated, use '
+                        f'ablation_cfg=dict({key}=...)', stacklevel=4)
+        given[key] = legacy.pop(old)
+    cfg = dict(ABLATION_CFG_DEFAULTS, **given)
+    if not 0. <= cfg['rel_eps'] < 1.:
+        raise ValueError(f'{owner}: ablation_cfg.rel_eps must lie in '
+                         f'[0, 1), got {cfg["rel_eps"]}')
+    chunk = cfg['chunk']
+    if chunk is not None and (isinstance(chunk, bool)
+                              or not isinstance(chunk, int) or chunk < 1):
+        raise ValueError(f'{owner}: ablation_cfg.chunk must be a '
+                         f'positive int or None, got {chunk!r}')
+    for key in ('checkpoint', 'prefix_member'):
+        if cfg[key] is not None and not isinstance(cfg[key], bool):
+            raise ValueError(f'{owner}: ablation_cfg.{key} must be True, '
+                             f'False or None, got {cfg[key]!r}')
+    if cfg['defaults'] not in (None, 'cuda', 'cpu'):
+        raise ValueError(f"{owner}: ablation_cfg.defaults must be 'cuda', "
+                         f"'cpu' or None, got {cfg['defaults']!r}")
+    return cfg
 
 
 @MODELS.register_module()
-class DDartsSupernet(BaseModule):
+class DDartsSupernet(BaseSearchSupernet):
     """Search supernet: a CIFAR stem, ``num_cells`` search cells, global
     pooling and a linear classifier. Architecture weights (alpha) belong to
     *alpha owners*; each cell reads the alpha of its owner.
 
     Args:
         num_classes (int): classifier outputs.
-        C (int): channels of each node in the first cells (doubled at every
-            reduction cell).
+        channels (int): channels of each node in the first cells (doubled
+            at every reduction cell); the old name ``C`` is accepted with a
+            warning.
         num_cells (int): cells N (8 by default).
         steps (int): intermediate nodes per cell (4 -> 14 edges).
-        stem_multiplier (int): the stem outputs ``stem_multiplier * C``.
+        stem_multiplier (int): the stem outputs ``stem_multiplier *
+            channels``.
         in_channels (int): image channels.
         reductions (list[int], optional): reduction cell positions; default
             ``N//3, 2N//3``.
@@ -51,13 +97,6 @@ class DDartsSupernet(BaseModule):
         op_set (str): ``'darts'`` (7 ops) or ``'extended'`` (12 ops).
         with_none (bool, optional): add DARTS' ``'none'`` op as the first
             column; default: with softmax only.
-        ablation_eps (float): ``|mean(mc)|`` at or below which the ablation
-            loss and its gradient are set to 0.
-        ablation_rel_eps (float): the same guard relative to the
-            contributions' scale: it fires when ``|mean(mc)| <=
-            ablation_rel_eps * mean(|mc|)``, in [0, 1) (see
-            :func:`mmddarts.models.losses.ablation_loss.ablation_guard`).
-            Defaults to 0.1; 0 keeps the absolute guard only.
         zero_one_reduction (str, optional): ``'owner'``: one zero-one mean
             per alpha owner, each owner's gradient carrying the full
             ``w01`` (D-DARTS' per-cell objective; the authors' DARTOpti
@@ -67,53 +106,53 @@ class DDartsSupernet(BaseModule):
             objective is ``-mse(cat(sigmoid(a_normal),
             sigmoid(a_reduce)), 0.5)``). Default: ``'joint'`` with
             ``alpha_mode='shared'``, else ``'owner'``.
-        ablation_chunk (int, optional): ablations per batched pass of the
-            architecture step (:mod:`.ablation_batch`): fewer kernel
-            launches with more, less memory with fewer; ``1`` runs them one
-            by one.
-        ablation_checkpoint (bool, optional): keep only each batched
-            ablated cell's inputs and recompute the cell during the
-            backward (``'exact'`` mode; one more forward of the ablations).
-        ablation_prefix_member (bool, optional): in ``'exact'`` mode with
-            one ablation batch, run the full network as one more member of
-            it: fewer launches, one more batched forward (and recompute)
-            of arithmetic. Otherwise the ablations start from graph-free
-            records of the full pass (one more forward without a graph)
-            and their cotangents go through the full pass' graph after the
-            CE backward.
-        ablation_defaults (str, optional): ``'cuda'`` or ``'cpu'``: the
-            device kind whose defaults the three options above take when
-            unset; None (default): the kind of the step's inputs. An
-            accelerator (launch-bound): all ablations in one batch, the
-            full network in it, checkpointed; a CPU (arithmetic-bound):
-            one by one, no recompute. Peak memory stays about that of a
-            weight step either way (:func:`.ablation.ablation_plan`). All
-            choices give the same numbers.
+        ablation_cfg (dict, optional): how the ablations are guarded and
+            run (each key optional; the flat ``ablation_<key>`` arguments of
+            release d025874 are accepted with a warning):
 
-    The contract used by the search algorithm:
+            - ``eps`` (float, 1e-8): ``|mean(mc)|`` at or below which the
+              ablation loss and its gradient are set to 0.
+            - ``rel_eps`` (float, 0.1): the same guard relative to the
+              contributions' scale: it fires when ``|mean(mc)| <= rel_eps
+              * mean(|mc|)``, in [0, 1) (see
+              :func:`mmddarts.models.losses.ablation_loss.ablation_guard`);
+              0 keeps the absolute guard only.
+            - ``chunk`` (int, optional): ablations per batched pass of the
+              architecture step (:mod:`.ablation_batch`): fewer kernel
+              launches with more, less memory with fewer; ``1`` runs them
+              one by one.
+            - ``checkpoint`` (bool, optional): keep only each batched
+              ablated cell's inputs and recompute the cell during the
+              backward (``'exact'`` mode; one more forward of the
+              ablations).
+            - ``prefix_member`` (bool, optional): in ``'exact'`` mode with
+              one ablation batch, run the full network as one more member
+              of it: fewer launches, one more batched forward (and
+              recompute) of arithmetic. Otherwise the ablations start from
+              graph-free records of the full pass (one more forward without
+              a graph) and their cotangents go through the full pass' graph
+              after the CE backward.
+            - ``defaults`` (str, optional): ``'cuda'`` or ``'cpu'``: the
+              device kind whose defaults the three options above take when
+              unset; None (default): the kind of the step's inputs. An
+              accelerator (launch-bound): all ablations in one batch, the
+              full network in it, checkpointed; a CPU (arithmetic-bound):
+              one by one, no recompute. Peak memory stays about that of a
+              weight step either way (:func:`.ablation.ablation_plan`). All
+              choices give the same numbers.
 
-    - ``arch_parameters()`` -> list of ``nn.Parameter`` (one per owner, named
-      ``alphas.<owner>`` in ``state_dict``); ``named_arch_parameters()``;
-      ``weight_parameters()`` -> every other parameter.
-    - ``forward(x, weights=None)`` -> logits; ``weights`` optionally gives
-      the op weights ``[edges, ops]`` of every cell position (tests, probes).
-    - ``cell_weights(owner)`` -> ``mixing(alpha_owner)``.
-    - ``arch_step_grads(inputs, targets, w01=7.0, w_abl=0.5,
-      ablation='exact'|'reference'|'none', loss_scale=1.0, generator=None,
-      reduce=None)``
-      -> dict of detached logs (``loss``, ``ce``, ``l01`` [K], and ``mc``,
-      ``labl`` [K], ``abl_m``, ``abl_guarded`` unless ablation is 'none');
-      it ACCUMULATES ``loss_scale`` times every owner's gradient
-      ``g_i + w01 dL01_i/da_i + w_abl dLabl_i/da_i`` into ``alpha.grad``
-      and never touches a weight's ``.grad``. See
-      :func:`mmddarts.models.search.ablation.arch_step_grads`.
-    - ``genotype(method='sparse'|'edge'|'darts', threshold=0.85)`` ->
-      :class:`Genotype` (one gene per owner, ``seq`` = owner of each cell).
+    The contract used by the search algorithm and the architecture-step
+    strategies is :class:`~.contract.BaseSearchSupernet` (checked with
+    ``isinstance``). Besides it, ``arch_step_grads(...)`` runs the
+    leave-one-out step on this supernet (a shortcut for
+    :func:`mmddarts.models.search.ablation.arch_step_grads`; the search
+    algorithm goes through its strategy,
+    :class:`~mmddarts.models.arch_steps.LeaveOneOutArchStep`).
     """
 
     def __init__(self,
                  num_classes=10,
-                 C=16,
+                 channels=16,
                  num_cells=8,
                  steps=4,
                  stem_multiplier=3,
@@ -125,14 +164,16 @@ class DDartsSupernet(BaseModule):
                  mixing='sigmoid',
                  op_set='darts',
                  with_none=None,
-                 ablation_eps=1e-8,
-                 ablation_rel_eps=REL_EPS_DEFAULT,
+                 ablation_cfg=None,
                  zero_one_reduction=None,
-                 ablation_chunk=None,
-                 ablation_checkpoint=None,
-                 ablation_prefix_member=None,
-                 ablation_defaults=None,
-                 init_cfg=None):
+                 init_cfg=None,
+                 **deprecated):
+        owner = type(self).__name__
+        channels = pop_renamed(deprecated, 'C', 'channels', owner, channels)
+        abl_cfg = resolve_ablation_cfg(ablation_cfg, deprecated, owner)
+        if deprecated:
+            raise TypeError(f'{owner}: unexpected keyword argument(s) '
+                            f'{sorted(deprecated)}')
         super().__init__(init_cfg=init_cfg)
         if mixing not in MIXINGS:
             raise ValueError(f'DDartsSupernet: unknown mixing {mixing!r}; '
@@ -146,11 +187,8 @@ class DDartsSupernet(BaseModule):
         self.num_cells = num_cells
         self.steps = steps
         self.num_edges = cell_num_edges(steps)
-        self.ablation_eps = ablation_eps
-        if not 0. <= ablation_rel_eps < 1.:
-            raise ValueError(f'DDartsSupernet: ablation_rel_eps must lie in '
-                             f'[0, 1), got {ablation_rel_eps}')
-        self.ablation_rel_eps = ablation_rel_eps
+        self.channels = int(channels)
+        self.ablation_cfg = abl_cfg
         if reductions is None:
             reductions = default_reductions(num_cells)
         self.reductions = tuple(int(r) for r in reductions)
@@ -169,39 +207,21 @@ class DDartsSupernet(BaseModule):
                 f'{zero_one_reduction!r}; expected one of '
                 f'{ZERO_ONE_REDUCTIONS}')
         self.zero_one_reduction = zero_one_reduction
-        if ablation_chunk is not None and (
-                isinstance(ablation_chunk, bool)
-                or not isinstance(ablation_chunk, int) or ablation_chunk < 1):
-            raise ValueError(f'DDartsSupernet: ablation_chunk must be a '
-                             f'positive int or None, got {ablation_chunk!r}')
-        self.ablation_chunk = ablation_chunk
-        for name, value in (('ablation_checkpoint', ablation_checkpoint),
-                            ('ablation_prefix_member',
-                             ablation_prefix_member)):
-            if value is not None and not isinstance(value, bool):
-                raise ValueError(f'DDartsSupernet: {name} must be True, '
-                                 f'False or None, got {value!r}')
-        if ablation_defaults not in (None, 'cuda', 'cpu'):
-            raise ValueError(f'DDartsSupernet: ablation_defaults must be '
-                             f"'cuda', 'cpu' or None, got "
-                             f'{ablation_defaults!r}')
-        self.ablation_checkpoint = ablation_checkpoint
-        self.ablation_prefix_member = ablation_prefix_member
-        self.ablation_defaults = ablation_defaults
         self.num_owners = max(self.alpha_owners) + 1
         # cells of each owner, in position order (ablation j randomises all)
         self.owner_cells = [[k for k, o in enumerate(self.alpha_owners)
                              if o == j] for j in range(self.num_owners)]
 
         # recorded in the state dict with the structure (supernet_arch)
-        self.shape_args = dict(C=int(C), stem_multiplier=int(stem_multiplier),
+        self.shape_args = dict(channels=int(channels),
+                               stem_multiplier=int(stem_multiplier),
                                in_channels=int(in_channels),
                                num_classes=int(num_classes))
-        C_stem = stem_multiplier * C
+        C_stem = stem_multiplier * channels
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, C_stem, 3, padding=1, bias=False),
             nn.BatchNorm2d(C_stem))
-        C_pp, C_p, C_curr = C_stem, C_stem, C
+        C_pp, C_p, C_curr = C_stem, C_stem, channels
         self.cells = nn.ModuleList()
         reduction_prev = False
         for k in range(num_cells):

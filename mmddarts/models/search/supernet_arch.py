@@ -20,12 +20,13 @@ SUPERNET_FORMAT = 'mmddarts.supernet'
 SEARCH_FORMAT = 'mmddarts.search'
 # Fields compared by record_difference, in the order a user thinks of them.
 STRUCTURE_FIELDS = ('type', 'num_cells', 'reductions', 'alpha_owners',
-                    'steps', 'op_names', 'C', 'stem_multiplier',
+                    'steps', 'op_names', 'channels', 'stem_multiplier',
                     'in_channels', 'num_classes', 'mixing')
 # The config key that sets each field (for the suggested --cfg-options).
 CONFIG_KEYS = dict(num_cells='num_cells', reductions='reductions',
                    alpha_owners='alpha_owners', steps='steps', op_names=(
-                       'op_set'), C='C', stem_multiplier='stem_multiplier',
+                       'op_set'), channels='channels',
+                   stem_multiplier='stem_multiplier',
                    in_channels='in_channels', num_classes='num_classes',
                    mixing='mixing')
 
@@ -90,7 +91,7 @@ def record_differences(mine, theirs):
 def record_summary(rec):
     """One line naming a supernet record (for messages)."""
     return (f"{rec.get('type')}: {rec.get('num_cells')} cells (reductions "
-            f"{rec.get('reductions')}), C={rec.get('C')}, "
+            f"{rec.get('reductions')}), channels={rec.get('channels')}, "
             f"{len(set(rec.get('alpha_owners') or ()))} alpha owner(s), "
             f"{len(rec.get('op_names') or ())} ops ({rec.get('op_set')}), "
             f"{rec.get('num_classes')} classes")
@@ -101,11 +102,12 @@ def cfg_options_for(rec, prefix='model.architecture', mine=None):
     (for the fields a config sets directly; with ``mine``, another record,
     only those that differ from it)."""
     if rec.get('type') == 'DARTOptiSupernet':
-        keys = ('C', 'num_classes', 'op_set', 'mixing', 'stem_multiplier',
-                'in_channels')
+        keys = ('channels', 'num_classes', 'op_set', 'mixing',
+                'stem_multiplier', 'in_channels')
     else:
-        keys = ('num_cells', 'reductions', 'C', 'steps', 'num_classes',
-                'op_set', 'mixing', 'stem_multiplier', 'in_channels')
+        keys = ('num_cells', 'reductions', 'channels', 'steps',
+                'num_classes', 'op_set', 'mixing', 'stem_multiplier',
+                'in_channels')
     out = []
     for k in keys:
         if rec.get(k) is None or (mine is not None
@@ -123,7 +125,7 @@ def build_supernet_from_record(rec):
     """A supernet with the recorded structure (random weights, to be loaded
     from the same checkpoint)."""
     from mmddarts.registry import MODELS
-    common = dict(num_classes=rec['num_classes'], C=rec['C'],
+    common = dict(num_classes=rec['num_classes'], channels=rec['channels'],
                   stem_multiplier=rec['stem_multiplier'],
                   in_channels=rec['in_channels'], mixing=rec['mixing'],
                   op_set=rec['op_set'],

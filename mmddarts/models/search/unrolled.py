@@ -43,7 +43,8 @@ gradients and the loss scaler skips the step.
 import torch
 import torch.nn.functional as F
 
-from .ablation import _grads, arch_step_grads, frozen_bn_stats
+from .ablation import arch_step_grads, frozen_bn_stats
+from .grad_assembly import grads_or_zeros
 
 
 def _swap(params, tensors):
@@ -111,7 +112,7 @@ def unrolled_arch_step_grads(net, inputs, targets, train_inputs,
                          f'momentum buffers for {len(weights)} weights')
     orig = [p.data for p in weights]
     with frozen_bn_stats(net):
-        gw = _grads(
+        gw = grads_or_zeros(
             F.cross_entropy(net(train_inputs), train_targets) * loss_scale,
             weights)
         if not _unit(loss_scale):
@@ -176,6 +177,6 @@ def _train_alpha_grads(net, weights, orig, v, r, x, y, loss_scale):
                        for w, d in zip(orig, v)]
         _swap(weights, shifted)
         loss = F.cross_entropy(net(x), y) * loss_scale
-        out.append(_grads(loss, alphas))
+        out.append(grads_or_zeros(loss, alphas))
         del loss, shifted
     return [p - m for p, m in zip(*out)]

@@ -1,0 +1,1 @@
+"""Analysis logic behind tools/analysis_tools (torch-free where it can)."""
