@@ -73,6 +73,14 @@ def parse_args():
     return args
 
 
+def fallback_genes(geno):
+    """Genes of a genotype dict that are empty-gene fallbacks."""
+    value = (geno.get('meta') or {}).get('empty_fallback') or []
+    value = value if isinstance(value, list) else [value]
+    return {int(v['owner']) if isinstance(v, dict) else int(v)
+            for v in value}
+
+
 def run(cmd, log_path):
     """Run a tool, teeing its output to ``log_path``; stop on failure."""
     print('$', ' '.join(cmd), flush=True)
@@ -121,11 +129,14 @@ def main():
     with open(genotype) as f:
         geno = json.load(f)
     print(f'searched genotype ({args.method}): {genotype}')
+    fallback = fallback_genes(geno)
     for cell, gene in enumerate(geno['seq']):
         kind = 'reduction' if cell in geno['reductions'] else 'normal'
         edges = ', '.join(f'{op} {to}<-{src}'
                           for op, to, src in geno['genes'][gene])
-        print(f'  cell {cell} ({kind}): {edges}')
+        mark = ('  [empty-gene fallback: no op passed the threshold]'
+                if gene in fallback else '')
+        print(f'  cell {cell} ({kind}): {edges}{mark}')
 
     t1 = time.time()
     cmd = [py, 'tools/train.py', train_cfg,

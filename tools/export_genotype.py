@@ -2,8 +2,18 @@
 
 Usage::
 
-    python tools/export_genotype.py CONFIG CHECKPOINT \
+    python tools/export_genotype.py [CONFIG] CHECKPOINT \
         [--methods sparse edge] [--threshold 0.85] [--out-dir DIR] [--strict]
+        [--cfg-options k=v ...]
+
+Without CONFIG the supernet is rebuilt from the structure the checkpoint
+records (``architecture._extra_state``; checkpoints written before it was
+recorded need the config). With CONFIG (and the ``--cfg-options`` of the
+search) the config's supernet is built and the checkpoint must fit it
+exactly: a missing, unexpected or differently shaped tensor is an error
+naming the mismatch and the fix, never a genotype parsed from partly
+untrained alphas. A training checkpoint is refused (its genotype is already
+recorded in it).
 
 Writes ``genotype_<method>.json`` for each parsing method (default: the
 model's ``parse_methods``) into ``--out-dir`` (default: the checkpoint's
@@ -20,10 +30,8 @@ import warnings
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.runner import load_checkpoint  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
-from mmddarts.registry import MODELS  # noqa: E402
 from mmddarts.search.parsing import (EmptyGeneError,  # noqa: E402
                                      EmptyGeneWarning)
 from mmddarts.utils import register_all_modules  # noqa: E402
@@ -32,8 +40,9 @@ from mmddarts.utils import register_all_modules  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Export the genotypes of a search checkpoint.')
-    parser.add_argument('config', help='the search config')
-    parser.add_argument('checkpoint', help='a search checkpoint (.pth)')
+    parser.add_argument('inputs', nargs='+', metavar='[CONFIG] CHECKPOINT',
+                        help='a search checkpoint (.pth), optionally after '
+                        'the search config it was written with')
     parser.add_argument('--methods', nargs='+', default=None,
                         help="parsing methods (default: the model's)")
     parser.add_argument('--threshold', type=float, default=None,
@@ -43,17 +52,90 @@ def parse_args(argv=None):
     parser.add_argument('--strict', action='store_true',
                         help='a cell with no op above the threshold is an '
                         'error instead of a warned fallback')
-    return parser.parse_args(argv)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of CONFIG (the search\'s '
+                        'own --cfg-options)')
+    args = parser.parse_args(argv)
+    if len(args.inputs) > 2:
+        parser.error('give [CONFIG] CHECKPOINT')
+    args.config = args.inputs[0] if len(args.inputs) == 2 else None
+    args.checkpoint = args.inputs[-1]
+    if args.cfg_options and args.config is None:
+        parser.error('--cfg-options needs CONFIG')
+    return args
+
+
+def _from_config(args, checkpoint):
+    """(supernet, parse defaults) of CONFIG, loaded strictly."""
+    from mmddarts.registry import MODELS
+    from mmddarts.utils.cli_inputs import load_config
+    from mmddarts.utils.config_utils import apply_cfg_options
+    from mmddarts.utils.strict_load import load_strict
+    cfg = load_config(args.config)
+    apply_cfg_options(cfg, args.cfg_options)
+    model = MODELS.build(cfg.model)
+    if not hasattr(model, 'architecture'):
+        raise SystemExit(f'error: {args.config} is not a search config '
+                         f'(its model is a {type(model).__name__}); give '
+                         'the search config, or no config')
+    load_strict(model, checkpoint, where='export_genotype.py',
+                ckpt_name=args.checkpoint, config=args.config)
+    return model.architecture, dict(parse_methods=model.parse_methods,
+                                    threshold=model.threshold)
+
+
+def _from_record(args, checkpoint, state):
+    """(supernet, parse defaults) rebuilt from the checkpoint's records."""
+    from mmddarts.models.search.supernet_arch import (
+        SEARCH_FORMAT, SUPERNET_FORMAT, build_supernet_from_record,
+        decode_record)
+    from mmddarts.utils.strict_load import load_strict
+    rec = decode_record(state.get('architecture._extra_state'),
+                        SUPERNET_FORMAT)
+    if rec is None:
+        raise SystemExit(
+            f'error: {args.checkpoint} records no supernet structure '
+            '(written before mmddarts recorded it): give the search config '
+            'and the --cfg-options it was searched with: python '
+            'tools/export_genotype.py CONFIG CHECKPOINT [--cfg-options ...]')
+    net = build_supernet_from_record(rec)
+    sub = {k[len('architecture.'):]: v for k, v in state.items()
+           if k.startswith('architecture.')}
+    load_strict(net, dict(state_dict=sub), where='export_genotype.py',
+                ckpt_name=args.checkpoint)
+    search = decode_record(state.get('_extra_state'), SEARCH_FORMAT) or {}
+    return net, dict(
+        parse_methods=search.get('parse_methods', ('sparse', 'edge',
+                                                   'darts')),
+        threshold=search.get('threshold', 0.85))
 
 
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
-    methods = args.methods or list(model.parse_methods)
-    thr = model.threshold if args.threshold is None else args.threshold
+    from mmddarts.utils.cli_inputs import require_file
+    from mmddarts.utils.strict_load import (CheckpointMismatchError,
+                                            read_checkpoint, state_dict_of,
+                                            state_kind)
+    require_file(args.checkpoint, 'checkpoint')
+    checkpoint = read_checkpoint(args.checkpoint)
+    state = state_dict_of(checkpoint)
+    if state_kind(state) != 'search':
+        raise SystemExit(
+            f'error: {args.checkpoint} is not a search checkpoint (no '
+            'supernet alphas): a training checkpoint already records its '
+            'genotype (tools/test.py reads it); export from the search\'s '
+            'checkpoint, e.g. work_dirs/search/<config>/epoch_N.pth')
+    try:
+        if args.config:
+            arch, defaults = _from_config(args, checkpoint)
+        else:
+            arch, defaults = _from_record(args, checkpoint, state)
+    except CheckpointMismatchError as err:
+        raise SystemExit(f'error: {err}') from None
+    methods = args.methods or list(defaults['parse_methods'])
+    thr = defaults['threshold'] if args.threshold is None else \
+        args.threshold
     out_dir = args.out_dir or osp.dirname(osp.abspath(args.checkpoint))
     os.makedirs(out_dir, exist_ok=True)
     failed = False
@@ -61,7 +143,7 @@ def main(argv=None):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always', EmptyGeneWarning)
             try:
-                geno = model.architecture.genotype(
+                geno = arch.genotype(
                     method=method, threshold=thr, strict=args.strict)
             except EmptyGeneError as err:
                 print(f'error: {method}: {err}', file=sys.stderr)

@@ -4,13 +4,14 @@
         [--genotype {checkpoint,config}] [--cfg-options k=v ...]
         [--launcher pytorch]
 
-Derived networks are built with the genotype the checkpoint records
-(``--genotype checkpoint``, default), so a checkpoint trained with
+The checkpoint must hold exactly the model's tensors (a missing, unexpected
+or differently shaped one is an error naming it, never a test of a partly
+random model). Derived networks are built with the genotype the checkpoint
+records (``--genotype checkpoint``, default), so a checkpoint trained with
 ``--cfg-options model.backbone.genotype=...`` scores its own network.
 """
 import argparse
 import os
-import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
@@ -25,13 +26,17 @@ from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 from mmddarts.utils.dist_utils import (describe_devices,
                                        process_group_session,
                                        record_effective_backend)
+from mmddarts.utils.run_checks import default_work_dir
+from mmddarts.utils.strict_load import (CheckpointMismatchError,
+                                        check_checkpoint)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (evaluate) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics '
+                        '(default: work_dirs/test/<config name>)')
     parser.add_argument(
         '--out', help='also dump every prediction to this pickle file')
     parser.add_argument(
@@ -68,8 +73,8 @@ def merge_args(cfg: Config, args) -> Config:
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        # not the training's folder: the Runner dumps the config there
+        cfg.work_dir = default_work_dir(cfg, args.config, kind='test')
     cfg.load_from = args.checkpoint
     resolve_checkpoint_genotypes(cfg, args.checkpoint,
                                  every=args.genotype == 'checkpoint',
@@ -100,6 +105,13 @@ def run_test(cfg, args):
         from mmengine.registry import RUNNERS
         runner = RUNNERS.build(cfg)
     runner.logger.info(describe_devices(configured_backend))
+    # the Runner's load_from skips what does not fit; refuse it instead
+    if '://' not in args.checkpoint:
+        try:
+            check_checkpoint(runner.model, args.checkpoint,
+                             where='tools/test.py', config=args.config)
+        except CheckpointMismatchError as err:
+            raise SystemExit(f'error: {err}') from None
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

@@ -1,12 +1,18 @@
 """Train a model (search or derived network) with an mmengine Runner.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--auto-scale-lr] [--cfg-options k=v ...] [--launcher pytorch]
-        [--no-preflight] [--auto-batch]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT|auto]]
+        [--amp] [--auto-scale-lr] [--cfg-options k=v ...]
+        [--launcher pytorch] [--no-preflight] [--auto-batch]
+
+The default work dir is ``work_dirs/search/<config name>`` for a search
+config and ``work_dirs/train/<config name>`` for every other one, and a work
+dir whose last checkpoint another config or kind of run wrote is refused
+(:mod:`mmddarts.utils.run_checks`). ``--resume`` alone resumes the work
+dir's last checkpoint and is an error when there is none; ``--resume auto``
+resumes it if there is one and starts fresh otherwise.
 """
 import argparse
 import os
-import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
@@ -24,6 +30,10 @@ from mmddarts.utils.gpu_checks import (check_torch_sees_gpus,
 from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 from mmddarts.utils.oom_guard import oom_guard
 from mmddarts.utils.preflight import add_preflight_args, run_preflight
+from mmddarts.utils.run_checks import (check_amp_options, check_data_paths,
+                                       check_stats_files,
+                                       check_work_dir_owner,
+                                       default_work_dir, resolve_resume)
 from mmddarts.utils.consumed_vars import warn_consumed_variables
 from mmddarts.utils.dist_utils import (describe_devices,
                                        process_group_session,
@@ -40,9 +50,10 @@ def parse_args(argv=None):
         '--resume',
         nargs='?',
         type=str,
-        const='auto',
-        help='resume from the given checkpoint; without a path, resume from '
-        'the latest checkpoint in the work dir')
+        const='latest',
+        help='resume from the given checkpoint; without a path, from the '
+        'work dir\'s last checkpoint (an error when there is none); '
+        '"auto": that checkpoint if there is one, else start fresh')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -122,12 +133,11 @@ def merge_args(cfg: Config, args) -> Config:
     apply_cfg_options(cfg, args.cfg_options)
 
     cfg.launcher = args.launcher
-    # work_dir: command line > config > ./work_dirs/<config name>
+    # work_dir: command line > config > ./work_dirs/<search|train>/<name>
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(cfg, args.config)
 
     if args.amp:
         if not has_accelerator():
@@ -135,13 +145,9 @@ def merge_args(cfg: Config, args) -> Config:
                 'Error: --amp needs a GPU (or NPU/MLU): mmengine cannot build '
                 'an AmpOptimWrapper on a CPU-only machine. Run without --amp.')
         _set_amp(cfg.optim_wrapper)
+    check_amp_options(cfg)  # dtype / loss_scale without --amp
 
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+    resolve_resume(cfg, args.resume)  # nothing to resume: an error
 
     if args.no_validate:
         cfg.val_cfg = None
@@ -188,6 +194,10 @@ def train(cfg, args):
     cfg = merge_args(cfg, args)
     prepare_deterministic(cfg)
     configured_backend = record_effective_backend(cfg)
+    # cheap checks first: nothing slow has run, nothing is overwritten yet
+    check_work_dir_owner(cfg, args.config)
+    check_data_paths(cfg)
+    check_stats_files(cfg)
     # search configs: memory check / --auto-batch before any data loader
     run_preflight(cfg, args.no_preflight, args.auto_batch)
     runner = build_runner(cfg)

@@ -9,7 +9,7 @@
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
 # ImageNet checkpoint of DDartsNet(darts-v2, C=48, 14 cells, imagenet stem).
-pretrained = 'work_dirs/darts-v2_14cells_in1k/epoch_250.pth'
+pretrained = 'work_dirs/train/darts-v2_14cells_in1k/epoch_250.pth'
 
 model = dict(
     backbone=dict(

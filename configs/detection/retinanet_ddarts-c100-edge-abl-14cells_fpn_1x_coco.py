@@ -10,7 +10,7 @@
 # (tests/test_detection/test_det_configs.py checks them against the network).
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
-pretrained = 'work_dirs/ddarts-c100-edge-abl_14cells_in1k/epoch_250.pth'
+pretrained = 'work_dirs/train/ddarts-c100-edge-abl_14cells_in1k/epoch_250.pth'
 
 model = dict(
     backbone=dict(

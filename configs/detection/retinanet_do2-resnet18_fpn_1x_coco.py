@@ -13,7 +13,7 @@ _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 # An ImageNet DDartsImageClassifier checkpoint of the same genotype, C and
 # stem ("backbone." keys are used, heads ignored). Train from scratch with
 # --cfg-options model.backbone.init_cfg=None
-pretrained = 'work_dirs/do2-resnet18_in1k/epoch_250.pth'
+pretrained = 'work_dirs/train/do2-resnet18_in1k/epoch_250.pth'
 
 model = dict(
     backbone=dict(

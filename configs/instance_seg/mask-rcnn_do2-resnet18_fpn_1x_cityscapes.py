@@ -7,7 +7,7 @@
 # 4..64) and RoI extractors (strides 4..32) are used unchanged.
 _base_ = 'mmdet::cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py'
 
-pretrained = 'work_dirs/do2-resnet18_in1k/epoch_250.pth'
+pretrained = 'work_dirs/train/do2-resnet18_in1k/epoch_250.pth'
 
 model = dict(
     backbone=dict(

@@ -7,7 +7,7 @@
 # scalars.json); the PNG files and JSON outputs of the hooks are unchanged.
 #   pip install -r requirements/optional.txt   # tensorboard
 #   python tools/train.py configs/search/ddarts_digits_tensorboard.py
-#   tensorboard --logdir work_dirs/ddarts_digits_tensorboard
+#   tensorboard --logdir work_dirs/search/ddarts_digits_tensorboard
 # Without a config file, `--cfg-options
 # visualizer.vis_backends.0.type=TensorboardVisBackend` swaps the local
 # backend of any search config for TensorBoard.

@@ -13,7 +13,7 @@ _base_ = ['./ddarts_digits.py']
 
 model = dict(
     backbone=dict(
-        genotype='work_dirs/dartopti_resnet18_digits/'
+        genotype='work_dirs/search/dartopti_resnet18_digits/'
         'genotype_sparse_final.json',
         channels=16,
         num_cells=None))

@@ -2,7 +2,7 @@
 # released genotype configs/genotypes/do1-xception_c10.json), trained at C=64
 # as in the paper (searched at C=32) on CIFAR-10: 600 epochs, batch 128,
 # cutout, auxiliary head, drop path 0.2. To train your own search instead:
-#   GENO=work_dirs/<search>/genotype_sparse_final.json
+#   GENO=work_dirs/search/<search config>/genotype_sparse_final.json
 #   python tools/train.py configs/train/dartopti_xception_c10.py \
 #       --cfg-options model.backbone.genotype=$GENO
 _base_ = [

@@ -6,7 +6,7 @@
 # (stratified, seed 0) into training and validation; GENOTYPE defaults to
 # the search's sparse result:
 #   DATA_ROOT=data/flowers NUM_CLASSES=5 IMAGE_SIZE=32 \
-#   GENOTYPE=work_dirs/ddarts_custom/genotype_sparse_final.json \
+#   GENOTYPE=work_dirs/search/ddarts_custom/genotype_sparse_final.json \
 #       python tools/train.py configs/train/ddarts_custom.py
 _base_ = [
     '../_base_/models/ddarts_cifar.py',
@@ -18,7 +18,7 @@ ann_file = '{{$ANN_FILE:none}}'
 ann_file = '' if ann_file == 'none' else ann_file
 num_classes = {{'$NUM_CLASSES:10'}}
 image_size = {{'$IMAGE_SIZE:32'}}
-genotype = '{{$GENOTYPE:work_dirs/ddarts_custom/genotype_sparse_final.json}}'
+genotype = '{{$GENOTYPE:work_dirs/search/ddarts_custom/genotype_sparse_final.json}}'  # noqa: E501
 batch_size = 64
 max_epochs = 100
 

@@ -63,6 +63,12 @@ def wrap_for_export(model, backbone_only=False):
     from mmpretrain.models.classifiers import BaseClassifier
     is_classifier = isinstance(model, BaseClassifier)
     if backbone_only or not is_classifier:
+        if not hasattr(backbone, 'out_indices'):
+            raise ValueError(
+                f'{type(model).__name__} is not an image classifier and has '
+                'no multi-scale backbone to export (a search supernet? '
+                'export its genotype, train it, and export the trained '
+                'checkpoint)')
         if not backbone_only:
             raise ValueError(
                 f'{type(model).__name__} is not an image classifier; pass '

@@ -137,10 +137,15 @@ def resolve_checkpoint_genotypes(cfg, checkpoint, every=False,
                     f"model's checkpoint); set {path}.genotype to the "
                     "genotype it was trained with instead of "
                     f"'{FROM_CHECKPOINT}'")
+            from .strict_load import state_dict_of, state_kind
+            why = ('a SEARCH checkpoint, not a trained network' if
+                   state_kind(state_dict_of(checkpoint)) == 'search' else
+                   'written before mmddarts recorded genotypes, or not a '
+                   'derived network')
             print_log(
-                f'{where}: {name} records no genotype for {path} (an older '
-                "checkpoint): building the config's genotype; a different "
-                'network is refused at load time', logger='current',
+                f'{where}: {name} records no genotype for {path} ({why}): '
+                "building the config's genotype; a checkpoint that does "
+                'not fit it is refused at load time', logger='current',
                 level=logging.WARNING)
             continue
         before = node.get('genotype')

@@ -48,11 +48,8 @@ def memory_fixes(cfg, device: str = 'cpu', amp: bool = False,
     elif fitting_batch >= 1:
         peak = f' (estimated peak {fmt_bytes(fitting_peak)})' \
             if fitting_peak is not None else ''
-        fixes.append(
-            f'batch {fitting_batch} fits{peak}: --auto-batch, or '
-            f'--cfg-options train_dataloader.batch_size={fitting_batch} '
-            f'arch_dataloader.batch_size={fitting_batch} --auto-scale-lr '
-            f'(learning rates scaled from auto_scale_lr.base_batch_size)')
+        fixes.append(f'batch {fitting_batch} fits{peak}: --auto-batch, or '
+                     + batch_options(cfg, fitting_batch, batch))
     else:
         fixes.append('a smaller batch does not help: even one image per '
                      'batch does not fit')
@@ -72,6 +69,32 @@ def memory_fixes(cfg, device: str = 'cpu', amp: bool = False,
                      'logged (it no longer moves the alphas): a different '
                      'method')
     return fixes
+
+
+def batch_loader_keys(cfg) -> List[str]:
+    """Config keys of the search loaders' batch sizes (what --auto-batch
+    sets): ``train_dataloader`` and the arch loader, top-level or under
+    ``train_cfg``."""
+    keys = ['train_dataloader.batch_size']
+    if cfg.get('arch_dataloader', None) is not None:
+        keys.append('arch_dataloader.batch_size')
+    elif isinstance((cfg.get('train_cfg', None) or {}).get(
+            'arch_dataloader', None), dict):
+        keys.append('train_cfg.arch_dataloader.batch_size')
+    return keys
+
+
+def batch_options(cfg, new_batch: int, old_batch: Optional[int]) -> str:
+    """The command-line options that run ``cfg`` at ``new_batch`` with the
+    learning rates scaled as --auto-batch scales them (from the config's
+    ``auto_scale_lr.base_batch_size``, else from the configured batch)."""
+    opts = [f'{k}={new_batch}' for k in batch_loader_keys(cfg)]
+    scale = cfg.get('auto_scale_lr', None) or {}
+    if scale.get('base_batch_size', None) is None and old_batch:
+        opts.append(f'auto_scale_lr.base_batch_size={old_batch}')
+    return (f'--cfg-options {" ".join(opts)} --auto-scale-lr (learning '
+            'rates scaled by the new total batch / auto_scale_lr.'
+            'base_batch_size)')
 
 
 def format_fixes(fixes: List[str]) -> str:

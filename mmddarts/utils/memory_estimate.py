@@ -256,12 +256,42 @@ def _measure(cfg, batches, device, shape, warmup, threads):
     return dict(batches=batches, peaks=peaks, seconds=secs)
 
 
+class MeasurementDied(RuntimeError):
+    """The measuring child ended without an answer (``exitcode`` -9: the
+    kernel's out-of-memory killer)."""
+
+    def __init__(self, exitcode, batches):
+        self.exitcode = exitcode
+        self.killed = exitcode == -9
+        why = ("killed by SIGKILL, the kernel's out-of-memory killer: not "
+               'even these batches fit' if self.killed else
+               'it crashed')
+        super().__init__(f'the memory measurement process died at batches '
+                         f'{batches} (exit code {exitcode}; {why})')
+
+
+class MeasurementError(RuntimeError):
+    """The child raised: ``error`` is ``'Type: message'`` (one line),
+    ``is_oom`` whether it was an out-of-memory error, ``trace`` the
+    traceback's tail."""
+
+    def __init__(self, error, is_oom=False, trace=''):
+        self.error, self.is_oom, self.trace = error, is_oom, trace
+        super().__init__(error)
+
+
+def _is_oom(err):
+    return isinstance(err, MemoryError) or 'out of memory' in str(err) \
+        or type(err).__name__ == 'OutOfMemoryError'
+
+
 def _child_main(payload, conn):
     try:
         conn.send(('ok', _measure(**payload)))
     except BaseException as e:  # report, never hang the parent
-        conn.send(('error', f'{type(e).__name__}: {e}\n'
-                   + traceback.format_exc()[-3000:]))
+        msg = ' '.join(str(e).split()) or type(e).__name__
+        conn.send(('error', (f'{type(e).__name__}: {msg}', _is_oom(e),
+                             traceback.format_exc()[-3000:])))
     finally:
         conn.close()
 
@@ -318,16 +348,12 @@ def measure_search_peaks(cfg, batches: Sequence[int], device: str = 'cpu',
         status, result = recv.recv()
     except EOFError:
         proc.join()
-        raise RuntimeError(
-            'the memory measurement process died (exit code '
-            f'{proc.exitcode}; -9 is the kernel\'s out-of-memory killer) at '
-            f'batches {list(batches)}') from None
+        raise MeasurementDied(proc.exitcode, list(batches)) from None
     finally:
         recv.close()
     proc.join()
     if status != 'ok':
-        raise RuntimeError('measuring the search iteration failed:\n' +
-                           result)
+        raise MeasurementError(*result)
     return result
 
 

@@ -39,7 +39,8 @@ import time
 
 from .memory_advice import format_fixes, memory_fixes
 from .memory_budget import device_budget, fmt_bytes, parse_size, rss_bytes
-from .memory_estimate import (DEFAULT_BATCHES, MemoryFit,
+from .memory_estimate import (DEFAULT_BATCHES, MeasurementDied,
+                              MeasurementError, MemoryFit,
                               estimate_search_memory, search_batch_size,
                               uses_amp)
 from .search_cfg import get_objective
@@ -129,6 +130,9 @@ def _fit(cfg, settings, device):
         return MemoryFit(fixed=parse_size(given['fixed']),
                          per_image=parse_size(given['per_image']),
                          device=device, amp=uses_amp(cfg))
+    _log(f'preflight: measuring the memory of one search iteration at '
+         f'batches {list(settings["batches"])} on {device} in a child '
+         'process (seconds to minutes; skip with --no-preflight)...')
     return estimate_search_memory(cfg, batches=settings['batches'],
                                   device=device,
                                   input_shape=settings['input_shape'],
@@ -241,10 +245,23 @@ def run_preflight(cfg, no_preflight=False, auto_batch=False):
     # CUDA afterwards).
     fit = error = None
     if rank == 0:
+        # a config error is reported as itself, before the measurement
+        from mmddarts.utils.run_checks import check_model_builds
+        check_model_builds(cfg)
         try:
             fit = _fit(cfg, settings, device)
-        except (RuntimeError, TimeoutError) as e:  # child died / failed
+        except MeasurementError as e:
+            if not e.is_oom:  # a build/config error, not memory
+                raise SystemExit(
+                    f'error: {e.error} (raised by the search iteration the '
+                    'memory check runs; --no-preflight shows where)'
+                ) from None
+            error = (f'the search iteration ran out of memory already at '
+                     f'batches {list(settings["batches"])}: {e.error}')
+        except MeasurementDied as e:
             error = str(e)
+        except TimeoutError as e:
+            error = f'{e} (preflight.timeout)'
     info = _budget(device, settings)
     budgets = all_gather_object(info['budget']) if world > 1 else \
         [info['budget']]
@@ -266,9 +283,7 @@ def run_preflight(cfg, no_preflight=False, auto_batch=False):
     if d['action'] == 'error':
         raise SystemExit(
             'preflight: could not measure the memory of one search '
-            f'iteration:\n{d["error"]}\nA child killed by the kernel (exit '
-            'code -9) at batches ' + str(list(settings['batches'])) +
-            ' means not even those fit. Skip the check with --no-preflight.'
+            f'iteration: {d["error"]}. Skip the check with --no-preflight.'
             if rank == 0 else 'preflight: stopped on rank 0 (see its log)')
     if d['action'] == 'refuse':
         if settings['auto_batch']:

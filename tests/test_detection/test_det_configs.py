@@ -129,7 +129,9 @@ def test_backbone_is_the_pretrained_classifier(path):
     a wrong stem would load silently and run at the wrong strides)."""
     cfg = Config.fromfile(path)
     bb = cfg.model.backbone
-    name = cfg.pretrained.split('/')[1]  # work_dirs/<config>/epoch_250.pth
+    # work_dirs/train/<config>/epoch_250.pth (tools/train.py's default)
+    assert cfg.pretrained.split('/')[:2] == ['work_dirs', 'train']
+    name = cfg.pretrained.split('/')[2]
     train = Config.fromfile(osp.join(ROOT, 'configs', 'train', name + '.py'))
     tb = train.model.backbone
     assert osp.realpath(bb.genotype) == osp.realpath(

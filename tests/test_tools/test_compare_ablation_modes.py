@@ -219,3 +219,33 @@ def test_aggregate_only_without_runs_fails(tool, tmp_path, capsys):
     assert tool.main(['--aggregate-only', '--work-dir',
                       str(tmp_path)]) == 1
     assert 'no runs recorded' in capsys.readouterr().err
+
+
+def test_aggregate_only_from_other_dirs_with_an_empty_own_one(
+        tool, tmp_path, capsys):
+    """Issue 20: --aggregate-only --runs-from DIR with nothing in the own
+    work dir and no budget flags takes the budget of the recorded runs."""
+    gdir = tmp_path / 'g'
+    gdir.mkdir()
+    path = str(gdir / 'skip.json')
+    _one_cell('skip_connect').save(path)
+    other = tmp_path / 'other'
+    other.mkdir()
+    runs = [dict(mode='none', seed=s, genotype=path, test_acc=90.0 + s,
+                 params=80, search_s=1.0, train_s=1.0, search_epochs=2,
+                 train_epochs=3) for s in (0, 1)]
+    (other / 'runs.jsonl').write_text(
+        ''.join(json.dumps(r) + '\n' for r in runs))
+    work = tmp_path / 'empty_own'
+    assert tool.main(['--aggregate-only', '--modes', 'none', '--seeds', '0',
+                      '1', '--work-dir', str(work), '--runs-from',
+                      str(other)]) == 0
+    out = json.loads((work / 'summary.json').read_text())
+    assert out['summary']['none']['test_acc'] == [90.0, 91.0]
+    assert '2 search epochs' in out['budget']
+    # an explicit other budget still finds nothing, and says what exists
+    assert tool.main(['--aggregate-only', '--modes', 'none', '--seeds', '0',
+                      '--train-epochs', '10', '--work-dir', str(work),
+                      '--runs-from', str(other)]) == 1
+    err = capsys.readouterr().err
+    assert 'no runs recorded' in err and '(2, 3)' in err

@@ -48,8 +48,10 @@ def reference(toy):
 def test_tiny_budget_is_refused_before_loading_data(toy):
     cfg, tmp = toy
     work = tmp / 'refused'
+    empty = tmp / 'empty_root'  # exists (checked first), holds no data
+    empty.mkdir(exist_ok=True)
     proc = run_train(cfg, '--work-dir', str(work), '--cfg-options',
-                     'preflight.budget=1MB', 'data_root=/nonexistent')
+                     'preflight.budget=1MB', f'data_root={empty}')
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     assert 'preflight: the search will not fit in memory.' in out
@@ -57,8 +59,8 @@ def test_tiny_budget_is_refused_before_loading_data(toy):
         'ablation, fp32, cpu):' in out
     assert 'available: 1 MiB' in out
     assert 'Fixes, in order:\n  1. ' in out
-    # stopped before the Runner: no data read (the data root does not
-    # exist), no checkpoint
+    # stopped before the Runner: no data read (the data root holds none),
+    # no checkpoint
     assert 'FileNotFoundError' not in out
     assert not glob.glob(str(work / '*.pth'))
 

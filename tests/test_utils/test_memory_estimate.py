@@ -7,7 +7,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmddarts.utils.memory_estimate import (MemoryFit, estimate_search_memory,
+from mmddarts.utils.memory_estimate import (MeasurementError, MemoryFit,
+                                            estimate_search_memory,
                                             fit_linear, measure_search_peaks,
                                             search_batch_size,
                                             search_input_shape)
@@ -121,8 +122,11 @@ def test_prediction_matches_a_measured_third_batch():
 def test_measurement_failure_is_reported():
     cfg = toy_search_cfg()
     cfg.model.architecture.op_set = 'no-such-op-set'
-    with pytest.raises(RuntimeError, match='measuring the search iteration'):
+    # the child's error, once, as itself (not a memory problem)
+    with pytest.raises(MeasurementError, match="^ValueError: unknown op "
+                       "set 'no-such-op-set'") as err:
         measure_search_peaks(cfg, [2], threads=1)
+    assert not err.value.is_oom and 'Traceback' in err.value.trace
 
 
 def test_prediction_holds_after_the_caller_freed_much_memory():

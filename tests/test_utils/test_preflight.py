@@ -166,5 +166,8 @@ def test_failed_measurement_stops_with_a_message(tmp_path):
     cfg.launcher = 'none'
     cfg.train_cfg = dict(type='mmddarts.SearchEpochBasedTrainLoop')
     cfg.model.architecture.op_set = 'no-such-op-set'
-    with pytest.raises(SystemExit, match='could not measure the memory'):
+    # a config error is itself, not a memory problem (issue 20)
+    with pytest.raises(SystemExit, match="model does not build: .*"
+                       "no-such-op-set") as err:
         pf.run_preflight(cfg)
+    assert 'memory' not in str(err.value)

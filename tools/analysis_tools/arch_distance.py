@@ -8,8 +8,9 @@
 Two genotypes: prints their distance. More: prints the pairwise matrix as CSV
 (header = file stems) to stdout, or writes it to ``--csv``. ``--heatmap``
 writes an annotated PNG of the matrix. A genotype is one of our JSON files, a
-legacy DARTS / D-DARTS ``Genotype(...)`` text file, or a baseline name
-(``resnet18``, ``resnet50``, ``xception``).
+legacy DARTS / D-DARTS ``Genotype(...)`` text file, a trained checkpoint
+(``.pth``: the genotype it records) or a baseline name (``resnet18``,
+``resnet50``, ``xception``).
 
 ``--scores``: the Hamming weights. ``mean`` (default) is the authors'
 ``op_stats.json``, the table their distance code uses (their published
@@ -61,7 +62,10 @@ def parse_args(argv=None):
 
 
 def load_genotype(spec):
-    """A file path or a baseline name -> (label, Genotype)."""
+    """A file path, a trained checkpoint or a baseline name ->
+    (label, Genotype)."""
+    if osp.isfile(spec) and spec.endswith(('.pth', '.pt')):
+        return osp.splitext(osp.basename(spec))[0], checkpoint_genotype(spec)
     if osp.isfile(spec):
         return osp.splitext(osp.basename(spec))[0], Genotype.load(spec)
     from mmddarts.search.baselines import BASELINE_NAMES, get_baseline
@@ -69,6 +73,27 @@ def load_genotype(spec):
         return spec.lower(), get_baseline(spec)
     raise FileNotFoundError(f'{spec}: no such file, and not a baseline name '
                             f'({", ".join(BASELINE_NAMES)})')
+
+
+def checkpoint_genotype(path):
+    """The genotype a trained checkpoint records (its network as built,
+    after Algorithm 1); a search checkpoint or one without a record is an
+    error saying what to pass instead."""
+    from mmddarts.models.backbones.net_arch import read_net_arch
+    from mmddarts.utils.strict_load import (read_checkpoint, state_dict_of,
+                                            state_kind)
+    ckpt = read_checkpoint(path)
+    if state_kind(state_dict_of(ckpt)) == 'search':
+        raise SystemExit(
+            f'error: {path} is a search checkpoint: export its genotypes '
+            f'first (python tools/export_genotype.py {path}) and pass a '
+            'genotype_<method>.json')
+    arch = read_net_arch(ckpt, where=path)
+    if arch is None:
+        raise SystemExit(f'error: {path} records no genotype (not a '
+                         'derived network, or written before mmddarts '
+                         'recorded it); pass its genotype file')
+    return Genotype.from_dict(arch['genotype'], source=path)
 
 
 def unique_labels(labels):

@@ -39,6 +39,7 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODES = ('exact', 'reference', 'none')
+TRAIN_EPOCHS = 10
 
 
 def parse_args(argv=None):
@@ -54,8 +55,10 @@ def parse_args(argv=None):
                         default='configs/train/ddarts_digits.py')
     parser.add_argument('--search-epochs', type=int, default=None,
                         help="override the search config's epochs")
-    parser.add_argument('--train-epochs', type=int, default=10,
-                        help='epochs of the derived network (the demo\'s 10)')
+    parser.add_argument('--train-epochs', type=int, default=None,
+                        help='epochs of the derived network (default: the '
+                        'demo\'s 10; with --aggregate-only, the budget of '
+                        'the recorded runs when they have only one)')
     parser.add_argument('--method', default='sparse',
                         choices=['sparse', 'edge', 'darts'],
                         help='parse of the genotype to train')
@@ -81,6 +84,11 @@ def parse_args(argv=None):
         if value is not None and value < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1, '
                          f'got {value}')
+    # whether the budget was given (--aggregate-only may take the runs')
+    args.budget_given = args.search_epochs is not None or \
+        args.train_epochs is not None
+    if args.train_epochs is None:
+        args.train_epochs = TRAIN_EPOCHS
     return args
 
 
@@ -333,9 +341,17 @@ def main(argv=None):
             with open(runs_path, 'a') as f:
                 f.write(json.dumps(record) + '\n')
             runs.append(record)
+    if args.aggregate_only and not args.budget_given:
+        # no budget given: the recorded runs' own, if they share one
+        budgets = {(r.get('search_epochs'), r.get('train_epochs'))
+                   for r in runs + extra if r['mode'] in args.modes
+                   and r['seed'] in args.seeds}
+        if len(budgets) == 1:
+            args.search_epochs, args.train_epochs = budgets.pop()
     # only the runs of this budget: never average two budgets together;
     # a (mode, seed) recorded twice counts once (the first record)
     seen = set()
+    runs_all = runs + extra
     runs = [r for r in runs + extra
             if (r['mode'], r['seed'], r.get('search_epochs'),
                 r.get('train_epochs')) not in seen
@@ -346,7 +362,16 @@ def main(argv=None):
             and r.get('search_epochs') == args.search_epochs
             and r.get('train_epochs') == args.train_epochs]
     if not runs:
-        print(f'no runs recorded in {runs_path}', file=sys.stderr)
+        sources = [runs_path] + [osp.join(d, 'runs.jsonl')
+                                 for d in args.runs_from]
+        found = sorted({(r.get('search_epochs'), r.get('train_epochs'))
+                        for r in runs_all}, key=str)
+        print(f'no runs recorded for modes {args.modes}, seeds '
+              f'{args.seeds}, search epochs {args.search_epochs}, train '
+              f'epochs {args.train_epochs} in {", ".join(sources)}'
+              + (f'; recorded budgets (search, train epochs): {found}: '
+                 'pass --search-epochs / --train-epochs' if found else ''),
+              file=sys.stderr)
         return 1
 
     from mmddarts.search.distance import genotype_distance

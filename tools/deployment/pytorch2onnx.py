@@ -3,6 +3,14 @@ it against PyTorch with ONNX Runtime.
 
     python tools/deployment/pytorch2onnx.py CONFIG [CHECKPOINT] --out FILE \
         [--shape H W] [--dynamic-batch] [--opset N] [--backbone-only]
+        [--genotype {checkpoint,config}] [--cfg-options k=v ...]
+
+As in ``tools/test.py``, derived networks are rebuilt with the genotype,
+cells and channels the checkpoint records (``--genotype checkpoint``,
+default), and the checkpoint must then hold exactly the model's tensors: a
+missing, unexpected or differently shaped one is an error naming it.
+A search config (a supernet) is not exported: export its genotype and
+train it first.
 
 The graph is the eval-mode network: no drop path, no auxiliary head. Its
 input is the normalised image (the config's data_preprocessor mean / std are
@@ -25,13 +33,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 IMAGENET_STEMS = ('imagenet', 'ddarts_imagenet')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='export to ONNX')
     parser.add_argument('config', help='model config')
     parser.add_argument(
@@ -54,7 +62,12 @@ def parse_args():
                         help="torch's exporter ('dynamo' needs onnxscript)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries')
-    return parser.parse_args()
+    parser.add_argument(
+        '--genotype', choices=['checkpoint', 'config'], default='checkpoint',
+        help='checkpoint (default): build derived networks as the '
+        'checkpoint records them (as tools/test.py does); config: the '
+        'config\'s network, refusing a checkpoint of another one')
+    return parser.parse_args(argv)
 
 
 def build_model(cfg):
@@ -69,20 +82,42 @@ def build_model(cfg):
     return MODELS.build(cfg.model)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     from mmddarts.deployment import (OnnxParityError, check_parity,
                                      export_onnx, graph_op_types,
                                      onnx_input_shape, wrap_for_export)
-    from mmddarts.utils.config_utils import input_channels
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    from mmddarts.utils.cli_inputs import load_config, require_file
+    from mmddarts.utils.config_utils import (apply_cfg_options,
+                                             input_channels)
+    from mmddarts.utils.derived_checkpoint import \
+        resolve_checkpoint_genotypes
+    from mmddarts.utils.strict_load import (CheckpointMismatchError,
+                                            load_strict)
+    cfg = load_config(args.config)
+    apply_cfg_options(cfg, args.cfg_options)
+    if args.checkpoint:
+        require_file(args.checkpoint, 'checkpoint')
+    model_type = str((cfg.get('model') or {}).get('type', ''))
+    if model_type.split('.')[-1] == 'DDartsSearch':
+        sys.exit(f'error: {args.config} is a search config: a supernet is '
+                 'not exported. Export its genotype (tools/export_genotype.py'
+                 ' CHECKPOINT), train it with a configs/train/ config, then '
+                 'export the trained checkpoint with that config')
+    # as tools/test.py: the network the checkpoint records
+    try:
+        resolve_checkpoint_genotypes(
+            cfg, args.checkpoint, every=args.genotype == 'checkpoint'
+            and args.checkpoint is not None, where='pytorch2onnx.py')
+    except ValueError as err:
+        sys.exit(f'error: {err}')
     model = build_model(cfg)
     if args.checkpoint:
-        from mmengine.runner import load_checkpoint
-        load_checkpoint(model, args.checkpoint, map_location='cpu',
-                        strict=True)
+        try:
+            load_strict(model, args.checkpoint, where='pytorch2onnx.py',
+                        config=args.config)
+        except CheckpointMismatchError as err:
+            sys.exit(f'error: {err}')
     else:
         # e.g. a detector whose backbone has init_cfg Pretrained (a
         # converted classifier); otherwise the usual random init

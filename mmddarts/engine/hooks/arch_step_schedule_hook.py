@@ -38,6 +38,19 @@ class ArchStepScheduleHook(Hook):
         since = iter_in_run - self.warmup_epochs * iters_per_epoch
         return since % self.interval == 0
 
+    def before_train(self, runner):
+        max_epochs = getattr(runner, 'max_epochs', None)
+        if isinstance(max_epochs, int) and max_epochs <= self.warmup_epochs:
+            from mmengine.logging import print_log
+            import logging
+            print_log(
+                f'ArchStepScheduleHook: max_epochs={max_epochs} <= '
+                f'warmup_epochs={self.warmup_epochs} (the weight-only '
+                'pretraining epochs): this run makes NO architecture step '
+                'and its genotypes are the initial (baseline) ones. Raise '
+                'train_cfg.max_epochs above the pretraining epochs',
+                logger='current', level=logging.WARNING)
+
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model

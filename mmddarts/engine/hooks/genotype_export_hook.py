@@ -277,7 +277,11 @@ class GenotypeExportHook(Hook):
                     'GenotypeExportHook: no PNG drawings, mmddarts.'
                     f'visualization.draw_genotype unavailable ({err})')
         for method in self._methods(model):
-            geno = model.genotype(method=method, threshold=thr)
+            # the last epoch's log already showed any empty-gene fallback
+            # (the same alphas); meta['empty_fallback'] records it
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', EmptyGeneWarning)
+                geno = model.genotype(method=method, threshold=thr)
             geno = geno.replace(meta=dict(
                 geno.meta, parse_method=method, threshold=thr,
                 searched_epochs=runner.epoch))

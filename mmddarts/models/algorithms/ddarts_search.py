@@ -37,6 +37,7 @@ from ..arch_steps import BaseArchStep, arch_strategy_cfg
 from ..arch_steps.base import clear_grads as _clear_grads
 from ..search.compile_cells import compile_cells
 from ..search.contract import check_supernet
+from ..search.supernet_arch import SEARCH_FORMAT, encode_record
 from .batch_transfer import stage_batch
 from .step_timer import NULL_TIMER
 
@@ -129,6 +130,27 @@ class DDartsSearch(BaseModel):
         # Seconds / images of preprocessing and of both steps; a real
         # StepTimer is installed by SearchCostHook.
         self.step_timer = NULL_TIMER
+
+    # ------------------------------------------------- parsing record
+    def get_extra_state(self):
+        # the parsing defaults, so tools/export_genotype.py CHECKPOINT
+        # needs no config (the supernet records its own structure)
+        return encode_record(dict(
+            format=SEARCH_FORMAT, type=type(self).__name__,
+            parse_methods=list(self.parse_methods),
+            threshold=self.threshold))
+
+    def set_extra_state(self, state):
+        pass  # the config's parsing defaults stay in force
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        if prefix + '_extra_state' in missing_keys:
+            missing_keys.remove(prefix + '_extra_state')  # older checkpoints
 
     # the objective lives in the strategy; read-only views for hooks/tools
     @property

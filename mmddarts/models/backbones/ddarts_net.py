@@ -46,6 +46,31 @@ def auto_aux_index(genotype):
     return 2 * genotype.num_cells // 3
 
 
+def _log_fallback_genes(genotype, built_cells, owner):
+    """One log line when genes of ``genotype`` are a search's empty-gene
+    fallbacks (no op passed the threshold; ``meta['empty_fallback']``): the
+    network trains (and Algorithm 1 grows) a made-up edge there, which must
+    not pass unnoticed."""
+    value = genotype.meta.get('empty_fallback') or []
+    value = value if isinstance(value, (list, tuple)) else [value]
+    genes = sorted({int(v['owner']) if isinstance(v, dict) else int(v)
+                    for v in value})
+    if not genes:
+        return
+    import logging
+
+    from mmengine.logging import print_log
+    cells = [c for c, g in enumerate(genotype.seq) if g in genes]
+    grown = (f', grown to {built_cells} cells'
+             if built_cells != genotype.num_cells else '')
+    print_log(
+        f'{owner}: {len(cells)} of the genotype\'s {genotype.num_cells} '
+        f'cells (cells {cells}, gene(s) {genes}{grown}) are empty-gene '
+        'fallbacks of the search: no op passed the threshold and the '
+        'strongest op into node 2 stands in. Consider a lower threshold or '
+        'another parsing method', logger='current', level=logging.WARNING)
+
+
 @MODELS.register_module()
 class DDartsNet(BaseModule):
     """Cells stacked as a genotype says, after a CIFAR or ImageNet stem.
@@ -135,7 +160,9 @@ class DDartsNet(BaseModule):
             stem_multiplier = rebuilt.get('stem_multiplier', stem_multiplier)
             keep_unused_inputs = rebuilt.get('keep_unused_inputs',
                                              keep_unused_inputs)
-        genotype = resolve_genotype(genotype, num_cells, reductions)
+        source = Genotype.from_any(genotype)
+        genotype = resolve_genotype(source, num_cells, reductions)
+        _log_fallback_genes(source, genotype.num_cells, type(self).__name__)
         if concat_rule not in CONCAT_RULES:
             raise ValueError(f'DDartsNet: concat_rule must be one of '
                              f'{CONCAT_RULES}, got {concat_rule!r}')

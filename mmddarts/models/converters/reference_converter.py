@@ -271,7 +271,14 @@ def convert_reference_state_dict(state, genotype, stem=None, layout='auto',
         _map_aux(mapper, stem, genotype, net, num_classes)
 
     left = [k for k in state if k not in mapper.used]
-    problems = list(mapper.problems) + [
+    hint = []
+    if any(k.startswith('auxiliary_head.') for k in left):
+        # listed first: the unused keys below may be cut at MAX_LISTED
+        hint = [f'{sum(k.startswith("auxiliary_head.") for k in left)} '
+                "auxiliary_head.* key(s) do not fit our auxiliary head: "
+                'pass --drop-aux (drop_aux=True) to leave the head out (it '
+                'is used in training only)']
+    problems = hint + list(mapper.problems) + [
         f'unused {k!r}{_describe_source_key(k, genotype, layout)}'
         for k in left]
     if problems:

@@ -11,6 +11,9 @@ from .ablation import arch_step_grads
 from .contract import BaseSearchSupernet
 from .mixed_op import MIXINGS, mix
 from .search_cell import SearchCell, cell_num_edges
+from .supernet_arch import (SUPERNET_FORMAT, decode_record, encode_record,
+                            record_difference, record_summary,
+                            supernet_record)
 
 # |mean(mc)| below 10% of mean(|mc|): on an 8-cell supernet at init such
 # near-cancelling batches gave ablation gradients ~1,000x the CE one.
@@ -214,6 +217,11 @@ class DDartsSupernet(BaseSearchSupernet):
         self.owner_cells = [[k for k, o in enumerate(self.alpha_owners)
                              if o == j] for j in range(self.num_owners)]
 
+        # recorded in the state dict with the structure (supernet_arch)
+        self.shape_args = dict(channels=int(channels),
+                               stem_multiplier=int(stem_multiplier),
+                               in_channels=int(in_channels),
+                               num_classes=int(num_classes))
         C_stem = stem_multiplier * channels
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, C_stem, 3, padding=1, bias=False),
@@ -276,6 +284,38 @@ class DDartsSupernet(BaseSearchSupernet):
             return [int(k in self.reductions) for k in range(n)]
         raise ValueError(f'DDartsSupernet: unknown alpha_mode '
                          f'{alpha_mode!r}; expected one of {ALPHA_MODES}')
+
+    # ------------------------------------------------- structure record
+    def arch_record(self):
+        """What this supernet writes next to its weights
+        (:mod:`.supernet_arch`)."""
+        return supernet_record(self)
+
+    def get_extra_state(self):
+        return encode_record(self.arch_record())
+
+    def set_extra_state(self, state):
+        # a different structure is refused before any weight is copied
+        theirs = decode_record(state, SUPERNET_FORMAT)
+        if theirs is None:
+            return
+        diff = record_difference(self.arch_record(), theirs)
+        if diff:
+            field, got, want = diff
+            raise RuntimeError(
+                f'{type(self).__name__}: the checkpoint holds another '
+                f'supernet ({field}: checkpoint {got}, this one {want}). '
+                f'Checkpoint: {record_summary(theirs)}. Use the config and '
+                '--cfg-options it was searched with; no partial load')
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        if prefix + '_extra_state' in missing_keys:
+            missing_keys.remove(prefix + '_extra_state')  # older checkpoints
 
     # ----------------------------------------------------------- parameters
     def arch_parameters(self):
