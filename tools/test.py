@@ -9,7 +9,6 @@ Derived networks are built with the genotype the checkpoint records
 ``--cfg-options model.backbone.genotype=...`` scores its own network.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -18,10 +17,13 @@ from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import mmddarts  # noqa: F401
-from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
+from mmddarts.models.backbones.derived_checkpoint import \
+    resolve_checkpoint_genotypes
+from mmddarts.setup_env import register_all_modules
+from mmddarts.utils import init_cpu_dist_if_needed
+from mmddarts.utils.cli_args import add_launcher_args, apply_local_rank
 from mmddarts.utils.cli_inputs import load_config, require_file
 from mmddarts.utils.config_utils import apply_cfg_options
-from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 from mmddarts.utils.dist_utils import (describe_devices,
                                        record_effective_backend)
 
@@ -49,16 +51,8 @@ def parse_args(argv=None):
         'checkpoint records; config: build the config\'s network and refuse '
         'a checkpoint of another one (the error names the first differing '
         'cell/edge)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launcher_args(parser)
+    return apply_local_rank(parser.parse_args(argv))
 
 
 def merge_args(cfg: Config, args) -> Config:

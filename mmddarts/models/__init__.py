@@ -1,4 +1,9 @@
-# Importing the subpackages registers their modules in mmddarts.registry.MODELS.
-from . import (algorithms, backbones, classifiers, heads, losses,  # noqa: F401
-               search, wrappers)
-from . import data_preprocessors  # noqa: F401
+"""Networks. Importing the subpackages registers their modules in
+``mmddarts.registry.MODELS``."""
+from . import (algorithms, backbones, classifiers, data_preprocessors, heads,
+               losses, search, wrappers)
+
+__all__ = [
+    'algorithms', 'backbones', 'classifiers', 'data_preprocessors', 'heads',
+    'losses', 'search', 'wrappers'
+]

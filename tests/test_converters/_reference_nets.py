@@ -13,8 +13,6 @@ import torch
 import torch.nn as nn
 
 
-
-
 class _Holder(nn.Module):
     """``self.op = Sequential(...)``: the reference's op wrapper."""
 

@@ -18,18 +18,16 @@ import time
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 OUT = sys.argv[1] if len(sys.argv) > 1 else tempfile.gettempdir()
 from _reference_nets import RefNetwork  # noqa: E402,F401
 from test_reference_converters import (_classifier, _load_strict,  # noqa
                                        _ref_from_genotype)
 
 from mmddarts.models.converters import (  # noqa: E402
-    convert_reference_state_dict, save_converted_checkpoint,
-    unwrap_state_dict)
-from mmddarts.search.expand import expand_genotype  # noqa: E402
-from mmddarts.structures.genotype import Genotype  # noqa: E402
-from mmddarts.utils import register_all_modules  # noqa: E402
+    convert_reference_state_dict, save_converted_checkpoint, unwrap_state_dict)
+from mmddarts.setup_env import register_all_modules  # noqa: E402
+from mmddarts.structures.expand import expand_genotype  # noqa: E402
+from mmddarts.structures.loading import load_genotype  # noqa: E402
 
 # name, genotype, layout, C, classes, stem, num_cells, input, aux BN, drop
 CASES = [
@@ -62,7 +60,7 @@ def main():
     for name, gpath, layout, C, ncls, stem, ncells, hw, aux_bn, drop in \
             CASES:
         t = time.time()
-        g0 = Genotype.load(gpath)
+        g0 = load_genotype(gpath)
         g = expand_genotype(g0, ncells) if ncells else g0
         ref = calibrate(_ref_from_genotype(g, layout, C, ncls, stem,
                                            aux=True, aux_bn=aux_bn), hw)

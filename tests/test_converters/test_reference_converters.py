@@ -15,8 +15,8 @@ from mmddarts.models.converters import (ConversionError,
                                         convert_reference_state_dict,
                                         save_converted_checkpoint)
 from mmddarts.structures.genotype import Genotype
+from mmddarts.structures.loading import load_genotype
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _reference_nets import RefNetwork, darts_pairs, randomize  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -84,7 +84,7 @@ def _convert_to_file(ref, genotype, tmp_path, **kwargs):
 
 
 def test_darts_v2_cifar_with_aux_head(tmp_path):
-    g = Genotype.load(DARTS_V2)
+    g = load_genotype(DARTS_V2)
     ref = _ref_from_genotype(g, 'darts', 4, 5, 'cifar', aux=True)
     path, meta, report = _convert_to_file(ref, g, tmp_path)
     assert report['concat_permuted_cells'] == []
@@ -134,7 +134,7 @@ def test_dco_permuted_concat_and_multi_op_edges(tmp_path):
 
 
 def test_do2_resnet18_imagenet_classifier_and_det_backbone(tmp_path):
-    g = Genotype.load(DO2_R18)
+    g = load_genotype(DO2_R18)
     ref = _ref_from_genotype(g, 'dco', 8, 6, 'ddarts_imagenet', aux=True,
                              aux_bn=True)
     # D-DARTS' ImageNet aux head has a BN after its 2x2 conv, ours (DARTS')
@@ -170,7 +170,7 @@ def test_do2_resnet18_imagenet_classifier_and_det_backbone(tmp_path):
 def _darts_ckpt(tmp_path, stem='imagenet'):
     """A DARTS ImageNet-style file: DataParallel keys under 'state_dict',
     written before BatchNorm had num_batches_tracked."""
-    g = Genotype.load(DARTS_V2)
+    g = load_genotype(DARTS_V2)
     ref = _ref_from_genotype(g, 'darts', 8, 4, stem, aux=True, aux_bn=False)
     sd = {f'module.{k}': v for k, v in ref.state_dict().items()
           if not k.endswith('num_batches_tracked')}
@@ -182,7 +182,6 @@ def _darts_ckpt(tmp_path, stem='imagenet'):
 def _run_tool(name, args, monkeypatch, capsys):
     """The converter script in this process (sys.argv patched)."""
     tool = osp.join(ROOT, 'tools/model_converters', name)
-    monkeypatch.syspath_prepend(osp.dirname(tool))
     monkeypatch.setattr(sys, 'argv', [tool] + args)
     runpy.run_path(tool, run_name='__main__')
     return capsys.readouterr().out
@@ -235,7 +234,7 @@ def test_errors_name_keys_cells_and_edges(tmp_path):
         convert_reference_state_dict(sd, wrong)
     # the reference DCOCell would skip an edge read from a later node
     skipped = Genotype(genes=[[['sep_conv_3x3', 3, 2], ['skip_connect', 2,
-                                                          0],
+                                                        0],
                                ['max_pool_3x3', 3, 1]], REDUCE],
                        seq=[0, 1, 0], reductions=[1], op_set='extended')
     with pytest.raises(ConversionError, match=r'cell 0 edge 0 .*computes '

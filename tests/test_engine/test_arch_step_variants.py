@@ -5,12 +5,12 @@ momentum buffers) without changing that optimizer's state, and bad options
 fail with messages naming the key.
 
 Expected alpha gradients come from the exact double back-propagation of
-``tests/test_models/test_unrolled.py`` (an independent computation), fed
+``mmddarts.testing.second_order`` (an independent computation, shared
+with ``tests/test_models/test_unrolled.py``), fed
 with the optimizer's values read here by hand.
 """
 import copy
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -20,11 +20,8 @@ pytest.importorskip('mmpretrain')
 from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
-
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(
-    __file__))), 'test_models'))
-import test_unrolled as tu  # noqa: E402
-from test_search_algorithm import make_batch  # noqa: E402
+from mmddarts.testing import second_order as tu  # noqa: E402
+from mmddarts.testing.search_batch import make_batch  # noqa: E402
 
 TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, C=4,
                 num_cells=3, steps=2, in_channels=3, ablation_rel_eps=0.0)
@@ -75,7 +72,7 @@ def test_unrolled_step_reads_weight_optimizer_and_leaves_it_alone():
             for p in model.weight_parameters()]
     batch_a, batch_w = prep(model, make_batch(1)), prep(model, make_batch(2))
     # expected: exact second order with the optimizer's current values
-    # (momentum 0.9 and weight decay 3e-4 are test_unrolled's MOM and WD)
+    # (momentum 0.9 and weight decay 3e-4 are the oracle's MOM and WD)
     assert (tu.MOM, tu.WD) == (0.9, 3e-4)
     gen_seed = 77
     torch.manual_seed(gen_seed)
@@ -142,7 +139,7 @@ def test_second_order_configs_use_the_weight_optimizer(repo_root, name,
     from mmengine.config import Config
 
     from mmddarts.models.algorithms.arch_step_variants import unroll_hparams
-    from mmddarts.utils import register_all_modules
+    from mmddarts.setup_env import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(osp.join(repo_root, 'configs/search', name))
     assert cfg.model.unrolled is True and cfg.model.unroll_eps == 0.01

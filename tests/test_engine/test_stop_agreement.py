@@ -14,8 +14,7 @@ import pytest
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-sys.path.insert(0, osp.dirname(HERE))
-from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.testing.cpu_ranks import run_cpu_ranks  # noqa: E402
 
 EPOCH = 20
 STABLE = [dict(epoch=e, to_start=0.25) for e in range(1, EPOCH + 1)]

@@ -13,10 +13,11 @@ An existing file is kept unless ``--force``: the statistics are computed
 once, and ``mmddarts.StatsClsDataPreprocessor`` reads them at every run.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
+
+from mmddarts.analysis.dataset_stats import dataset_stats, write_stats
+from mmddarts.datasets.image_stats import STATS_FILE
 
 
 def parse_args(argv=None):
@@ -35,7 +36,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmddarts.datasets.image_stats import STATS_FILE, compute_image_stats
     out = args.out or osp.join(args.data_root, STATS_FILE)
     if osp.isfile(out) and not args.force:
         print(f'{out} exists (statistics are computed once; --force '
@@ -43,24 +43,12 @@ def main(argv=None):
         return 0
     if not osp.isdir(args.data_root):
         raise SystemExit(f'{args.data_root}: no such directory')
-    from mmddarts.datasets import ImageFolderDataset
     try:
-        ds = ImageFolderDataset(
-            data_root=args.data_root, data_prefix=args.data_prefix,
-            ann_file=args.ann_file, check_images=False)
-        paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
-        stats = compute_image_stats(paths)
+        stats = dataset_stats(args.data_root, args.ann_file,
+                              args.data_prefix)
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         raise SystemExit(f'error: {err}')
-    stats.update(
-        classes=list(ds.metainfo['classes']),
-        num_classes=len(ds.metainfo['classes']),
-        data_root=osp.abspath(args.data_root),
-        ann_file=args.ann_file or None)
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    with open(out, 'w') as f:
-        json.dump(stats, f, indent=1)
-        f.write('\n')
+    write_stats(stats, out)
     print(f'{out}: {stats["num_images"]} images, {stats["num_classes"]} '
           f'classes, mean {stats["mean"]}, std {stats["std"]}')
     return 0

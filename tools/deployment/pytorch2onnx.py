@@ -21,8 +21,6 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
@@ -60,7 +58,7 @@ def parse_args():
 def build_model(cfg):
     from mmengine.registry import MODELS
 
-    from mmddarts.utils import register_all_modules
+    from mmddarts.setup_env import register_all_modules
     register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     if cfg.get('custom_imports'):

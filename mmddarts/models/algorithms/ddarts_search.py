@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmddarts.registry import MODELS
-from mmddarts.utils.op_counter import host_side
+from mmddarts.profiling.op_counter import host_side
 from ..search.compile_cells import compile_cells
 from . import arch_step_variants
 from .batch_transfer import stage_batch

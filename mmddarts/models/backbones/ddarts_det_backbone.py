@@ -167,7 +167,7 @@ class DDartsDetBackbone(DDartsNet):
         num_cells: build this many cells with Algorithm 1 (``None``: the
             genotype's count).
         reductions: Algorithm 1's target reduction positions (``None``: its
-            default rule, :mod:`mmddarts.search.expand`).
+            default rule, :mod:`mmddarts.structures.expand`).
         stem: ``'ddarts_imagenet'`` (D-DARTS' ImageNet stem, stride 4,
             default: DO-2-ResNet18 then has ResNet's strides 4..32),
             ``'imagenet'`` (DARTS' ImageNet stem, stride 8) or ``'cifar'``

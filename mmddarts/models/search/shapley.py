@@ -50,7 +50,7 @@ import torch
 import torch.nn.functional as F
 
 from mmddarts.models.losses.ablation_loss import (ablation_guard,
-                                                   ablation_loss)
+                                                  ablation_loss)
 from mmddarts.models.losses.zero_one_loss import zero_one_loss
 from .ablation import _grads, frozen_bn_stats
 

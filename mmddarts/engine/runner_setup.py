@@ -1,0 +1,79 @@
+"""What ``tools/train.py`` does to a config before building the Runner, as
+functions that other scripts (``tools/analysis_tools/amp_resume_check.py``)
+reuse instead of loading the tool."""
+import os.path as osp
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmddarts.models.backbones.derived_checkpoint import \
+    resolve_checkpoint_genotypes
+from mmddarts.utils.config_utils import apply_cfg_options
+from .optimizers.amp_options import has_accelerator, set_amp
+
+
+class TrainArgsError(ValueError):
+    """A command-line option of ``tools/train.py`` that cannot be applied;
+    the tool exits with its message."""
+
+
+def merge_train_args(cfg: Config, args) -> Config:
+    """Apply ``tools/train.py``'s command line (``args``: its parsed
+    namespace) to the config, in place; returns it.
+
+    Raises:
+        TrainArgsError: an option the config or the machine cannot honour
+            (``--amp`` without an accelerator, ``--auto-scale-lr`` without
+            ``auto_scale_lr.base_batch_size``).
+    """
+    apply_cfg_options(cfg, args.cfg_options)
+
+    cfg.launcher = args.launcher
+    # work_dir: command line > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        if not has_accelerator():
+            raise TrainArgsError(
+                'Error: --amp needs a GPU (or NPU/MLU): mmengine cannot build '
+                'an AmpOptimWrapper on a CPU-only machine. Run without --amp.')
+        try:
+            set_amp(cfg.optim_wrapper)
+        except ValueError as err:
+            raise TrainArgsError(f'Error: {err}') from None
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or \
+                'base_batch_size' not in cfg.auto_scale_lr:
+            raise TrainArgsError(
+                'Error: --auto-scale-lr needs `auto_scale_lr = dict('
+                'base_batch_size=...)` in the config')
+        cfg.auto_scale_lr.enable = True
+    # genotype='from_checkpoint': build derived networks as load_from's
+    resolve_checkpoint_genotypes(cfg, cfg.get('load_from'),
+                                 where='tools/train.py')
+    return cfg
+
+
+def build_runner(cfg: Config):
+    """mmengine's Runner, or the one the config names in ``runner_type``."""
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    from mmengine.registry import RUNNERS
+    return RUNNERS.build(cfg)
