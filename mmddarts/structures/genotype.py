@@ -70,23 +70,8 @@ class Genotype:
 
     def __post_init__(self):
         # Normalise containers (lists from JSON or user code) before checking.
-        genes = self.genes
-        if not isinstance(genes, (list, tuple)):
-            raise GenotypeError(
-                f'genes must be a list of genes, got {type(genes).__name__}')
-        norm_genes = []
-        for g, gene in enumerate(genes):
-            if not isinstance(gene, (list, tuple)):
-                raise GenotypeError(f'gene {g}: must be a list of edges, got '
-                                    f'{type(gene).__name__}')
-            edges = []
-            for e, edge in enumerate(gene):
-                if not isinstance(edge, (list, tuple)) or len(edge) != 3:
-                    raise GenotypeError(
-                        f'gene {g}, edge {e}: must be [op, to, from], '
-                        f'got {edge!r}')
-                edges.append(Edge(*edge))
-            norm_genes.append(tuple(edges))
+        norm_genes = [tuple(Edge(*edge) for edge in gene)
+                      for gene in nested_edges(self.genes)]
         for name in ('seq', 'reductions'):
             value = getattr(self, name)
             if not isinstance(value, (list, tuple, range)):
@@ -314,6 +299,25 @@ class Genotype:
                       op_set=self.op_set, meta=dict(self.meta))
         fields.update(changes)
         return Genotype(**fields)
+
+
+def nested_edges(genes, where=''):
+    """``genes`` as lists of ``(op, to, from)`` tuples, after checking it is
+    a list of lists of triples (``where`` prefixes the error message)."""
+    if not isinstance(genes, (list, tuple)):
+        raise GenotypeError(f'{where}genes must be a list of genes, got '
+                            f'{type(genes).__name__}')
+    out = []
+    for g, gene in enumerate(genes):
+        if not isinstance(gene, (list, tuple)):
+            raise GenotypeError(f'{where}gene {g}: must be a list of edges, '
+                                f'got {type(gene).__name__}')
+        for e, edge in enumerate(gene):
+            if not (isinstance(edge, (list, tuple)) and len(edge) == 3):
+                raise GenotypeError(f'{where}gene {g}, edge {e} must be an '
+                                    f'(op, to, from) triple, got {edge!r}')
+        out.append([tuple(edge) for edge in gene])
+    return out
 
 
 def gene_concat(gene):

@@ -70,7 +70,7 @@ BAD = [
     (dict(reductions=[2, 2]), 'strictly increasing'),
     (dict(genes='sep_conv_3x3'), 'genes must be a list'),
     (dict(genes=[[('sep_conv_3x3', 2)]], seq=[0]),
-     'must be [op, to, from]'),
+     'must be an (op, to, from) triple'),
     (dict(genes=['sep_conv_3x3']), 'gene 0: must be a list of edges'),
     (dict(seq=[0, 'a']), "seq[1] (cell 1) = 'a'"),
     (dict(seq='0011'), 'seq must be a list of integers'),
