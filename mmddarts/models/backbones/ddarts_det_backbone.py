@@ -37,8 +37,7 @@ from mmddarts.structures.genotype import gene_concat
 from .ddarts_net import STEM_STRIDES, DDartsNet, resolve_genotype
 from .net_arch import (EXTRA_STATE, FROM_CHECKPOINT,
                        ArchitectureMismatchError, arch_build_kwargs,
-                       arch_difference, arch_from_init_cfg, arch_summary,
-                       decode_arch)
+                       arch_from_init_cfg, arch_summary, recorded_difference)
 
 
 def _resolve_genotype(genotype, num_cells=None, reductions=None):
@@ -324,17 +323,16 @@ class DDartsDetBackbone(DDartsNet):
                             'state dict')
         mapped, ignored = map_classifier_state_dict(state, prefix)
         # a different recorded network: name the first differing cell/edge
-        if EXTRA_STATE in mapped:
-            theirs = decode_arch(mapped[EXTRA_STATE], EXTRA_STATE)
-            diff = arch_difference(self.arch_record(), theirs)
-            if diff:
-                raise ArchitectureMismatchError(
-                    f'DDartsDetBackbone: checkpoint {checkpoint!r} was '
-                    f'trained with another network ({diff}). Checkpoint: '
-                    f'{arch_summary(theirs)}; backbone: '
-                    f'{arch_summary(self.arch_record())}. Set '
-                    f"model.backbone.genotype='{FROM_CHECKPOINT}' to "
-                    'rebuild it from the checkpoint')
+        found = recorded_difference(self, mapped, EXTRA_STATE)
+        if found:
+            diff, theirs = found
+            raise ArchitectureMismatchError(
+                f'DDartsDetBackbone: checkpoint {checkpoint!r} was '
+                f'trained with another network ({diff}). Checkpoint: '
+                f'{arch_summary(theirs)}; backbone: '
+                f'{arch_summary(self.arch_record())}. Set '
+                f"model.backbone.genotype='{FROM_CHECKPOINT}' to "
+                'rebuild it from the checkpoint')
         own = {k: v for k, v in self.state_dict().items()
                if k != EXTRA_STATE}
         missing = [k for k in own if k not in mapped]
