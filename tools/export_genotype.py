@@ -28,13 +28,10 @@ import os.path as osp
 import sys
 import warnings
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.config import DictAction
 
-from mmengine.config import DictAction  # noqa: E402
-
-from mmddarts.search.parsing import (EmptyGeneError,  # noqa: E402
-                                     EmptyGeneWarning)
-from mmddarts.utils import register_all_modules  # noqa: E402
+from mmddarts.setup_env import register_all_modules
+from mmddarts.structures.parsing import EmptyGeneError, EmptyGeneWarning
 
 
 def parse_args(argv=None):

@@ -14,7 +14,7 @@ import pytest
 from mmengine.config import Config
 
 from mmddarts.utils import preflight as pf
-from mmddarts.utils.memory_estimate import (MeasurementDied,
+from mmddarts.memory.estimate import (MeasurementDied,
                                             MeasurementError, MemoryFit)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
