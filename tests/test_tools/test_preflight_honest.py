@@ -13,7 +13,7 @@ import re
 import pytest
 from mmengine.config import Config
 
-from mmddarts.utils import preflight as pf
+from mmddarts.memory import preflight as pf
 from mmddarts.memory.estimate import (MeasurementDied,
                                             MeasurementError, MemoryFit)
 
