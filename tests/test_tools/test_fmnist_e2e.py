@@ -92,6 +92,9 @@ def test_baseline_searches_run(idx_root, tmp_path, config, parse):
 
 
 def test_demo_without_the_data_names_the_install_command(tmp_path):
+    # an existing folder without the idx files (a missing folder is refused
+    # earlier by tools/train.py's data-root check, naming the folder)
+    os.makedirs(tmp_path / 'missing')
     proc = subprocess.run(
         [sys.executable, 'tools/demo.py', '--dataset', 'fashion-mnist',
          '--data-root', str(tmp_path / 'missing'), '--work-dir',
