@@ -13,7 +13,7 @@
 #   MMDDARTS_CPU_PATH=avx2      ATen avx2, oneDNN AVX2, OpenCV without AVX-512
 #   MMDDARTS_CPU_PATH=baseline  ATen default (no vector extensions beyond the build's), oneDNN SSE4.1,
 #                               OpenCV at its SSE3 baseline
-# e.g. `MMDDARTS_CPU_PATH=baseline bash tools/run_tests.sh tests/test_converters`. Check which
+# e.g. `MMDDARTS_CPU_PATH=baseline bash tools/run_tests.sh tests/test_datasets`. Check which
 # capability torch took with `python -c "import torch; print(torch.backends.cpu.get_cpu_capability())"`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
