@@ -18,13 +18,12 @@ import os.path as osp
 import sys
 import warnings
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.runner import load_checkpoint  # noqa: E402
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
 
-from mmddarts.registry import MODELS  # noqa: E402
-from mmddarts.setup_env import register_all_modules  # noqa: E402
-from mmddarts.structures.parsing import EmptyGeneError  # noqa: E402
-from mmddarts.structures.parsing import EmptyGeneWarning
+from mmddarts.registry import MODELS
+from mmddarts.setup_env import register_all_modules
+from mmddarts.structures.parsing import EmptyGeneError, EmptyGeneWarning
 
 
 def parse_args(argv=None):
