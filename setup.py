@@ -1,4 +1,5 @@
-"""mmddarts: D-DARTS (distributed differentiable architecture search) for OpenMMLab."""
+"""mmddarts: D-DARTS (distributed differentiable architecture search) for
+OpenMMLab."""
 import os.path as osp
 
 from setuptools import find_packages, setup

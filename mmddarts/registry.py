@@ -1,7 +1,8 @@
 """Child registries of mmengine's root registries.
 
 ``locations`` lets mmengine import the modules that fill each registry on first
-use, so configs may say ``type='mmddarts.DDartsNet'`` with no ``custom_imports``.
+use, so configs may say ``type='mmddarts.DDartsNet'`` with no
+``custom_imports``.
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -22,46 +23,38 @@ from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import Registry
 
-MODELS = Registry(
-    'model', parent=MMENGINE_MODELS, locations=['mmddarts.models'])
-MODEL_WRAPPERS = Registry(
-    'model_wrapper',
-    parent=MMENGINE_MODEL_WRAPPERS,
-    locations=['mmddarts.models'])
-DATASETS = Registry(
-    'dataset', parent=MMENGINE_DATASETS, locations=['mmddarts.datasets'])
-DATA_SAMPLERS = Registry(
-    'data sampler',
-    parent=MMENGINE_DATA_SAMPLERS,
-    locations=['mmddarts.datasets'])
-TRANSFORMS = Registry(
-    'transform', parent=MMENGINE_TRANSFORMS, locations=['mmddarts.datasets'])
-HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, locations=['mmddarts.engine'])
-LOOPS = Registry(
-    'loop', parent=MMENGINE_LOOPS, locations=['mmddarts.engine'])
-OPTIM_WRAPPERS = Registry(
-    'optim_wrapper',
-    parent=MMENGINE_OPTIM_WRAPPERS,
-    locations=['mmddarts.engine'])
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optimizer wrapper constructor',
-    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=['mmddarts.engine'])
-PARAM_SCHEDULERS = Registry(
-    'parameter scheduler',
-    parent=MMENGINE_PARAM_SCHEDULERS,
-    locations=['mmddarts.engine'])
-METRICS = Registry(
-    'metric', parent=MMENGINE_METRICS, locations=['mmddarts.evaluation'])
-OPTIMIZERS = Registry(
-    'optimizer', parent=MMENGINE_OPTIMIZERS, locations=['mmddarts.engine'])
-RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
-VISUALIZERS = Registry(
-    'visualizer', parent=MMENGINE_VISUALIZERS,
-    locations=['mmddarts.visualization'])
-VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
-LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
+
+def _child(name, parent, location=None):
+    """A child of mmengine's ``parent`` registry; ``location`` is the
+    mmddarts package whose import fills it."""
+    return Registry(name, parent=parent,
+                    locations=[location] if location else [])
+
+
+MODELS = _child('model', MMENGINE_MODELS, 'mmddarts.models')
+MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS,
+                        'mmddarts.models')
+DATASETS = _child('dataset', MMENGINE_DATASETS, 'mmddarts.datasets')
+DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS,
+                       'mmddarts.datasets')
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'mmddarts.datasets')
+HOOKS = _child('hook', MMENGINE_HOOKS, 'mmddarts.engine')
+LOOPS = _child('loop', MMENGINE_LOOPS, 'mmddarts.engine')
+OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS,
+                        'mmddarts.engine')
+OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
+                                    MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
+                                    'mmddarts.engine')
+PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS,
+                          'mmddarts.engine')
+# mmddarts defines no metric: configs use mmpretrain's / mmdet's
+METRICS = _child('metric', MMENGINE_METRICS)
+OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, 'mmddarts.engine')
+RUNNERS = _child('runner', MMENGINE_RUNNERS)
+VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS,
+                     'mmddarts.visualization')
+VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS)
+LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS)
 # ACA (docs/aca.md): channel importance measures and channel allocators,
 # selected by name in a config's ``aca`` dict.
 ACA_IMPORTANCE = Registry(

@@ -19,6 +19,7 @@ def one_thread():
     yield
     torch.set_num_threads(before)
 
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 

@@ -51,7 +51,7 @@ def main(argv=None):
 
     from mmddarts.engine.aca_allocation import aca_genotype, aca_options
     from mmddarts.registry import MODELS
-    from mmddarts.utils import register_all_modules
+    from mmddarts.setup_env import register_all_modules
     from mmddarts.utils.cli_inputs import load_config, require_file
     cfg = load_config(args.config)
     if args.cfg_options:

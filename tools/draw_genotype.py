@@ -9,11 +9,11 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmddarts.structures import Genotype, GenotypeError  # noqa: E402
+from mmddarts.structures import GenotypeError  # noqa: E402
 from mmddarts.visualization.genotype_drawer import (  # noqa: E402
     cell_groups, draw_genotype)
+from mmddarts.structures.loading import load_genotype
 
 
 def parse_args(argv=None):
@@ -36,7 +36,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        genotype = Genotype.load(args.genotype)
+        genotype = load_genotype(args.genotype)
     except (GenotypeError, OSError, ValueError) as err:
         # one line: a missing, unreadable or malformed file
         sys.exit(f'error: {" ".join(str(err).split())}')

@@ -8,7 +8,7 @@ Usage::
 
 Writes ``random_<seed>.json`` for the seeds ``seed .. seed+num-1``, each
 drawn uniformly from the genes the parse method ``--method`` can return
-(:mod:`mmddarts.search.random_genotype`). Train one with
+(:mod:`mmddarts.structures.random_genotype`). Train one with
 ``--cfg-options model.backbone.genotype=<file>``.
 """
 import argparse
@@ -16,8 +16,8 @@ import os
 import os.path as osp
 import sys
 
-from mmddarts.search.parsing import PARSE_METHODS
-from mmddarts.search.random_genotype import sample_genotype
+from mmddarts.structures.parsing import PARSE_METHODS
+from mmddarts.structures.random_genotype import sample_genotype
 from mmddarts.structures.op_sets import OP_SETS
 
 

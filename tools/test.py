@@ -12,6 +12,7 @@ records (``--genotype checkpoint``, default), so a checkpoint trained with
 """
 import argparse
 import os
+import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
@@ -19,15 +20,18 @@ from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import mmddarts  # noqa: F401
-from mmddarts.utils import init_cpu_dist_if_needed, register_all_modules
+from mmddarts.models.backbones.derived_checkpoint import \
+    resolve_checkpoint_genotypes
+from mmddarts.setup_env import register_all_modules
+from mmddarts.utils import init_cpu_dist_if_needed
+from mmddarts.utils.cli_args import add_launcher_args, apply_local_rank
 from mmddarts.utils.cli_inputs import load_config, require_file
 from mmddarts.utils.config_utils import apply_cfg_options
-from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 from mmddarts.utils.dist_utils import (describe_devices,
                                        process_group_session,
                                        record_effective_backend)
-from mmddarts.utils.run_checks import default_work_dir
-from mmddarts.utils.strict_load import (CheckpointMismatchError,
+from mmddarts.engine.run_checks import default_work_dir
+from mmddarts.models.strict_load import (CheckpointMismatchError,
                                         check_checkpoint)
 
 
@@ -55,16 +59,8 @@ def parse_args(argv=None):
         'checkpoint records; config: build the config\'s network and refuse '
         'a checkpoint of another one (the error names the first differing '
         'cell/edge)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launcher_args(parser)
+    return apply_local_rank(parser.parse_args(argv))
 
 
 def merge_args(cfg: Config, args) -> Config:

@@ -2,9 +2,8 @@
 # ResNet18 as the starting point (4 cells, one shared gene), channels=8, the
 # digits' native 8x8 resolution, 1 weight-only pretraining epoch + 5 search
 # epochs; the distance early stop uses a 3-epoch window of search epochs
-# (counted from epoch 2, so the earliest stop is after epoch 4). About
-# 5 minutes on 2 busy CPU cores (one torch thread is faster for nets this
-# small):
+# (counted from epoch 2, so the earliest stop is after epoch 4). One torch
+# thread is faster for nets this small (time: configs/search/README.md):
 #   OMP_NUM_THREADS=1 python tools/train.py \
 #       configs/search/dartopti_resnet18_digits.py
 # Then train the result: configs/train/dartopti_resnet18_digits.py.
@@ -19,10 +18,8 @@ search_pipeline = [
     dict(type='mmpretrain.PackInputs'),
 ]
 batch_size = 64
-# Peak memory of one search iteration, CPU fp32 (tools/analysis_tools/
-# estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
-# before starting, --auto-batch picks the largest batch that fits):
-#   0.71 GiB at batch 64 (174 MiB + 9 MiB per image).
+# Peak memory of a search iteration: configs/search/README.md (tools/train.py
+# checks it before starting; --auto-batch picks the largest batch that fits).
 search_loader = dict(
     batch_size=batch_size,
     num_workers=0,

@@ -10,12 +10,8 @@ _base_ = [
 #   python tools/train.py configs/search/dartopti_xception_c10.py --amp
 # In fp32 use 64 or a bigger GPU.
 batch_size = 128
-# Peak memory of one search iteration, CPU fp32 (tools/analysis_tools/
-# estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
-# before starting, --auto-batch picks the largest batch that fits):
-#   not measured yet (the shared 2-core machine ran short of memory):
-#   python tools/analysis_tools/estimate_memory.py \
-#       configs/search/dartopti_xception_c10.py
+# Peak memory of a search iteration: configs/search/README.md (tools/train.py
+# checks it before starting; --auto-batch picks the largest batch that fits).
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)

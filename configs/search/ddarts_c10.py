@@ -3,11 +3,9 @@
 # train split.
 # Batch 128, the paper's (section 5.1: "batch size of 128 ... with AMP"):
 #   python tools/train.py configs/search/ddarts_c10.py --amp
-# Memory with --amp: the paper (section 5.3) measured 13,000 MB with AMP at
-# batch 72 (RTX 3090, CIFAR-100, ablation loss); linear in the batch that is
-# ~23 GB at 128, so a 24 GB GPU (an estimate, not measured here). fp32
-# needs about twice that. Smaller GPUs: --cfg-options
-# train_dataloader.batch_size=64 arch_dataloader.batch_size=64.
+# GPU memory at this batch (the paper's figure scaled, configs/search/
+# README.md): a 24 GB GPU with --amp, twice that in fp32. Smaller GPUs:
+# --cfg-options train_dataloader.batch_size=64 arch_dataloader.batch_size=64.
 # Other values: aheuillet/D-DARTS train_search.py defaults (weights SGD
 # 0.005 -> 0.001, momentum 0.9, wd 3e-4, clip 5; alphas Adam 3e-3 cosine to
 # 1e-3 per cell (model_search.py), betas (0.9, 0.999), wd 1e-3; 50 epochs,
@@ -19,13 +17,8 @@ _base_ = [
     '../_base_/search/search_runtime.py',
 ]
 batch_size = 128
-# Peak memory of one search iteration, CPU fp32 (tools/analysis_tools/
-# estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
-# before starting, --auto-batch picks the largest batch that fits):
-#   reference about 107 MiB per image (measured on ddarts_c100.py): ~13.5
-#   GiB at batch 128; model.arch_strategy.ablation=exact 69 MiB + 115 MiB
-#   per image: 14.4 GiB at batch 128 (after issue 9, CPU ablation plan).
-#   GPU / AMP figures: not measured yet (no GPU lent so far).
+# Peak memory of a search iteration: configs/search/README.md (tools/train.py
+# checks it before starting; --auto-batch picks the largest batch that fits).
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)

@@ -1,9 +1,9 @@
-# D-DARTS search on CIFAR-100, the released configuration: 8 cells,
-# channels=16, 50 epochs, w01 7, w_abl 0.5 (the released genotype files are
-# named ..._abl0.5_fair7_cifar100_...). Batch 128, the paper's (section 5.1,
-# with AMP): python tools/train.py configs/search/ddarts_c100.py --amp
-# Memory: ~23 GB with --amp (paper section 5.3: 13,000 MB at batch 72 with
-# AMP, scaled to 128; see ddarts_c10.py), ~2x in fp32; smaller GPUs:
+# D-DARTS search on CIFAR-100, the released configuration: 8 cells, channels=16,
+# 50 epochs, w01 7, w_abl 0.5 (the released genotype files are named
+# ..._abl0.5_fair7_cifar100_...). Batch 128, the paper's (section 5.1, with
+# AMP): python tools/train.py configs/search/ddarts_c100.py --amp
+# GPU memory at this batch (the paper's figure scaled, configs/search/
+# README.md): a 24 GB GPU with --amp, twice that in fp32. Smaller GPUs:
 # --cfg-options train_dataloader.batch_size=64 arch_dataloader.batch_size=64.
 # Other values: aheuillet/D-DARTS train_search.py defaults, as ddarts_c10.py;
 # tests/test_search/test_published_hparams.py checks them.
@@ -14,13 +14,8 @@ _base_ = [
     '../_base_/search/search_runtime.py',
 ]
 batch_size = 128
-# Peak memory of one search iteration, CPU fp32 (tools/analysis_tools/
-# estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
-# before starting, --auto-batch picks the largest batch that fits):
-#   reference 66 MiB + 107 MiB per image: 13.5 GiB at 128; none about the
-#   same; model.arch_strategy.ablation=exact 69 MiB + 115 MiB per image:
-#   14.4 GiB at 128 (measured after issue 9, CPU ablation plan).
-#   GPU / AMP figures: not measured yet (no GPU lent so far).
+# Peak memory of a search iteration: configs/search/README.md (tools/train.py
+# checks it before starting; --auto-batch picks the largest batch that fits).
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)

@@ -1,8 +1,8 @@
 # Offline D-DARTS search demo on scikit-learn's handwritten digits (no
-# download): 4 individual cells (reductions at 1 and 2), channels=8, 3 nodes
-# per cell, 16x16 images, batch 64, 4 epochs. Same losses and schedule shape as
-# the CIFAR search. 12 search steps per epoch, about 9 s each on a CPU core
-# shared with other jobs (load average ~6; README demo):
+# download): 4 individual cells (reductions at 1 and 2), channels=8, 3 nodes per
+# cell, 16x16 images, batch 64, 4 epochs. Same losses and schedule shape as
+# the CIFAR search, 12 search steps per epoch (time: configs/search/
+# README.md):
 #   OMP_NUM_THREADS=1 python tools/train.py configs/search/ddarts_digits.py
 # (on a shared 2-core machine one intra-op thread is much faster than two.)
 _base_ = [
@@ -13,12 +13,8 @@ _base_ = [
 ]
 max_epochs = 4
 batch_size = 64
-# Peak memory of one search iteration, CPU fp32 (tools/analysis_tools/
-# estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
-# before starting, --auto-batch picks the largest batch that fits):
-#   reference 527 MiB at batch 64 (43 MiB + 7.6 MiB per image; preflight of
-#   the README demo); model.arch_strategy.ablation=exact 0.92 GiB (109 MiB +
-#   13 MiB per image).
+# Peak memory of a search iteration: configs/search/README.md (tools/train.py
+# checks it before starting; --auto-batch picks the largest batch that fits).
 image_size = 16
 search_pipeline = [
     dict(type='mmpretrain.RandomCrop', crop_size=image_size, padding=1),
@@ -44,7 +40,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 model = dict(
     architecture=dict(num_classes=10, channels=8, num_cells=4, steps=3),
-    # exact: 95.1 vs 98.4 % here (docs/search.md)
+    # exact searched worse (configs/search/README.md)
     arch_strategy=dict(w01=7.0, w_abl=0.5, ablation='reference'))
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(logger=dict(interval=10))

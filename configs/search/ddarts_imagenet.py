@@ -13,12 +13,8 @@ _base_ = [
 ]
 data_root = 'data/imagenet'  # mmpretrain layout: train/, val/, meta/
 batch_size = 96
-# Peak memory of one search iteration, CPU fp32 (tools/analysis_tools/
-# estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
-# before starting, --auto-batch picks the largest batch that fits):
-#   not measured yet (the shared 2-core machine ran short of memory):
-#   python tools/analysis_tools/estimate_memory.py \
-#       configs/search/ddarts_imagenet.py
+# Peak memory of a search iteration: configs/search/README.md (tools/train.py
+# checks it before starting; --auto-batch picks the largest batch that fits).
 image_size = 64
 data_preprocessor = dict(
     type='mmpretrain.ClsDataPreprocessor',

@@ -26,11 +26,8 @@ _base_ = [
     '../_base_/search/search_runtime.py',
 ]
 batch_size = 128
-# Peak memory of one search iteration, CPU fp32 (tools/analysis_tools/
-# estimate_memory.py, torch 2.14.1, 1 thread; tools/train.py checks it
-# before starting, --auto-batch picks the largest batch that fits):
-#   139 MiB + 144 MiB per image: 18.1 GiB at batch 128. GPU / AMP: not
-#   measured yet.
+# Peak memory of a search iteration: configs/search/README.md (tools/train.py
+# checks it before starting; --auto-batch picks the largest batch that fits).
 # workers re-created (and re-seeded) every epoch: reproducible augmentation
 # draws, also after --resume (docs/search.md, Reproducibility)
 train_dataloader = dict(batch_size=batch_size, persistent_workers=False)

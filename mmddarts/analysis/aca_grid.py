@@ -10,7 +10,7 @@ recorded ones, so the grid resumes and copies can run on other machines):
 
 - per search epoch (``search_history.jsonl``): skip_connect count per cell,
   distinct op types per cell, distance to the previous epoch's genotype
-  (:func:`mmddarts.search.distance.genotype_distance`);
+  (:func:`mmddarts.structures.distance.genotype_distance`);
 - of the trained genotype: identity share per cell at the trained width
   (ACA; 0 for plain genotypes), distinct op types per cell (an ACA identity
   refill counts as the type ``skip``), parameters, test top-1 of the last
@@ -24,6 +24,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+from mmddarts.structures.loading import load_genotype
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -119,7 +120,7 @@ def cell_stats(genotype, channels):
 def epoch_stats(history_path, parse):
     """Per search epoch: skip counts, op types per cell and the distance
     to the previous epoch's genotype (None for the first)."""
-    from mmddarts.search.distance import genotype_distance
+    from mmddarts.structures.distance import genotype_distance
     from mmddarts.structures import Genotype
     out, prev = [], None
     with open(history_path) as f:
@@ -156,7 +157,7 @@ def one_run(method, epochs, seed, work_dir, search_options=(),
            *search_options]
     search_s = h.run_logged(cmd, osp.join(out, 'search.log'))
     geno_path = osp.join(search_dir, spec['genotype'])
-    geno = Genotype.load(geno_path)
+    geno = load_genotype(geno_path)
     train_dir = osp.join(out, 'train')
     cmd = [python, 'tools/train.py', spec['train'], '--work-dir', train_dir,
            '--cfg-options', f'model.backbone.genotype={geno_path}',
@@ -200,7 +201,7 @@ def read_runs(work_dir):
                         METHODS[r['method']]['genotype'])
         if 'fallback_cells' not in r and osp.isfile(geno):
             r['fallback_cells'] = len(
-                Genotype.load(geno).meta.get('empty_fallback') or [])
+                load_genotype(geno).meta.get('empty_fallback') or [])
     return runs
 
 

@@ -9,7 +9,7 @@ and merged afterwards):
     parsed genotype with the training config (same seed), and write
     ``<work-dir>/<method>_seed<seed>/result.json``. ``random`` stands for
     a random architecture: genotype ``seed`` of
-    :func:`mmddarts.search.random_genotype.sample_genotype`, with the cell
+    :func:`mmddarts.structures.random_genotype.sample_genotype`, with the cell
     layout of the reference search config, trained the same way. A run whose
     ``result.json`` exists is skipped; a run whose search finished resumes at
     its training. Runs share nothing: several copies may run side by side
@@ -34,6 +34,7 @@ import sys
 import time
 
 import numpy as np
+from mmddarts.structures.loading import load_genotype
 
 RANDOM = 'random'
 RESULT = 'result.json'
@@ -246,7 +247,7 @@ class GridRunner:
         return genotype, self._recorded_time(out, 'search_s')
 
     def random_genotype(self, seed, out):
-        from mmddarts.search.random_genotype import sample_genotype
+        from mmddarts.structures.random_genotype import sample_genotype
         ref_config = self.methods.get(self.reference, (None, ))[0] or \
             DEFAULT_METHODS[self.reference][0]
         options = self.search_options if ref_config == \
@@ -310,7 +311,7 @@ class GridRunner:
                                    num_cells, self.input_size,
                                    self.train_options)
         from mmddarts.structures import Genotype
-        g = Genotype.load(genotype)
+        g = load_genotype(genotype)
         record = dict(
             method=method, seed=seed,
             kind=RANDOM if method == RANDOM else 'searched',

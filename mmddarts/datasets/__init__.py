@@ -1,9 +1,18 @@
-# Filled by the modules of this package.
-from .cifar import CIFAR10, CIFAR100  # noqa: F401
-from .cifar_writer import write_cifar  # noqa: F401
-from .digits import DigitsDataset  # noqa: F401
-from .split_dataset import SplitDataset  # noqa: F401
-from .transforms import CIFAR10AutoAugment  # noqa: F401
-from .image_folder import ImageFolderDataset  # noqa: F401
-from .fashion_mnist import FashionMNIST  # noqa: F401
-from .fashion_mnist_writer import write_fashion_mnist  # noqa: F401
+"""Datasets (importing the package registers them in
+``mmddarts.registry.DATASETS`` / ``TRANSFORMS``): CIFAR with an md5 opt-out,
+the offline digits set, Fashion-MNIST's idx files, image folders, the search
+split, and writers of tiny CIFAR-format and idx files."""
+from .cifar import CIFAR10, CIFAR100
+from .cifar_writer import write_cifar
+from .digits import DigitsDataset
+from .fashion_mnist import FashionMNIST
+from .fashion_mnist_writer import write_fashion_mnist
+from .image_folder import ImageFolderDataset
+from .split_dataset import SplitDataset
+from .transforms import CIFAR10AutoAugment, DARTSCutout
+
+__all__ = [
+    'CIFAR10', 'CIFAR100', 'write_cifar', 'DigitsDataset', 'FashionMNIST',
+    'write_fashion_mnist', 'ImageFolderDataset', 'SplitDataset',
+    'CIFAR10AutoAugment', 'DARTSCutout'
+]

@@ -1,3 +1,5 @@
-# Importing the subpackages registers hooks and loops.
-from . import hooks, loops  # noqa: F401
-from . import optimizers  # noqa: F401
+"""Hooks, loops and optimizer wrappers of the search (importing the
+subpackages registers them), and the Runner set-up of ``tools/train.py``."""
+from . import hooks, loops, optimizers
+
+__all__ = ['hooks', 'loops', 'optimizers']

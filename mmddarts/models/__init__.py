@@ -1,4 +1,9 @@
-# Importing the subpackages registers their modules in mmddarts.registry.MODELS.
-from . import (algorithms, arch_steps, backbones,  # noqa: F401
-               classifiers, heads, losses, search, wrappers)
-from . import data_preprocessors  # noqa: F401
+"""Networks. Importing the subpackages registers their modules in
+``mmddarts.registry.MODELS``."""
+from . import (algorithms, arch_steps, backbones, classifiers,
+               data_preprocessors, heads, losses, search, wrappers)
+
+__all__ = [
+    'algorithms', 'arch_steps', 'backbones', 'classifiers',
+    'data_preprocessors', 'heads', 'losses', 'search', 'wrappers'
+]

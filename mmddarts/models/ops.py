@@ -183,7 +183,8 @@ def build_op(name, C, stride, affine=True, pool_bn=False):
     Args:
         name: a key of :data:`OPS`.
         C: input and output channels.
-        stride: 1, or 2 in the edges of a reduction cell that read a cell input.
+        stride: 1, or 2 in the edges of a reduction cell that read a cell
+            input.
         affine: learnable BN parameters (``False`` in search cells).
         pool_bn: append ``BatchNorm2d(C, affine=False)`` to pools (search).
     """

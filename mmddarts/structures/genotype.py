@@ -1,8 +1,9 @@
 """The typed, JSON-serialisable genotype of a (D-)DARTS network.
 
-A genotype holds a list of *genes* (one cell architecture each) and ``seq``, the
-gene used by each cell position, so both D-DARTS (``seq = range(N)``: every cell
-its own gene) and shared-gene networks (ResNet18: ``seq = [0, 0, 0, 0]``) fit.
+A genotype holds a list of *genes* (one cell architecture each) and ``seq``,
+the gene used by each cell position, so both D-DARTS (``seq = range(N)``:
+every cell its own gene) and shared-gene networks (ResNet18:
+``seq = [0, 0, 0, 0]``) fit.
 
 Node numbering inside a cell: 0 and 1 are the cell inputs (outputs of the cells
 ``k-2`` and ``k-1``), ``2 .. steps+1`` are the intermediate nodes. An edge is
@@ -11,11 +12,11 @@ The cell output is the concatenation of the intermediate nodes that receive at
 least one edge (:meth:`Genotype.concat`).
 """
 import json
-import os
-import os.path as osp
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, NamedTuple, Optional, Tuple
+
+from mmddarts.utils.file_io import atomic_write_text
 
 from .channel_allocation import AllocationError, check_allocation
 from .json_text import parse_json
@@ -91,23 +92,8 @@ class Genotype:
 
     def __post_init__(self):
         # Normalise containers (lists from JSON or user code) before checking.
-        genes = self.genes
-        if not isinstance(genes, (list, tuple)):
-            raise GenotypeError(
-                f'genes must be a list of genes, got {type(genes).__name__}')
-        norm_genes = []
-        for g, gene in enumerate(genes):
-            if not isinstance(gene, (list, tuple)):
-                raise GenotypeError(f'gene {g}: must be a list of edges, got '
-                                    f'{type(gene).__name__}')
-            edges = []
-            for e, edge in enumerate(gene):
-                if not isinstance(edge, (list, tuple)) or len(edge) != 3:
-                    raise GenotypeError(
-                        f'gene {g}, edge {e}: must be [op, to, from], '
-                        f'got {edge!r}')
-                edges.append(Edge(*edge))
-            norm_genes.append(tuple(edges))
+        norm_genes = [tuple(Edge(*edge) for edge in gene)
+                      for gene in nested_edges(self.genes)]
         for name in ('seq', 'reductions'):
             value = getattr(self, name)
             if not isinstance(value, (list, tuple, range)):
@@ -415,55 +401,7 @@ class Genotype:
 
     def save(self, path):
         """Write as JSON (atomically: a crash never leaves half a file)."""
-        import tempfile
-        path = osp.abspath(path)
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'w') as f:
-                f.write(self.to_json(indent=2) + '\n')
-            os.replace(tmp, path)
-        except BaseException:
-            if osp.exists(tmp):
-                os.remove(tmp)
-            raise
-
-    @classmethod
-    def load(cls, path, **legacy_kwargs):
-        """Read a genotype file: our JSON, or a legacy DARTS / D-DARTS
-        ``Genotype(...)`` text (parsed safely, never evaluated);
-        ``legacy_kwargs`` (``num_cells``, ``steps``, ``dangling``) go to
-        :func:`~mmddarts.structures.legacy.parse_legacy_genotype`."""
-        path = os.fspath(path)  # str or os.PathLike (pathlib.Path)
-        if not osp.isfile(path):
-            # Configs name genotypes relative to the repository root; say
-            # where a relative path was looked for.
-            where = '' if osp.isabs(path) else \
-                f' (relative to the current directory {os.getcwd()})'
-            raise FileNotFoundError(f'genotype file not found: {path}{where}')
-        with open(path) as f:
-            text = f.read()
-        stripped = text.lstrip()
-        if stripped.startswith('{') or path.endswith('.json'):
-            if legacy_kwargs:
-                raise TypeError(f'{path}: {sorted(legacy_kwargs)} only apply '
-                                'to legacy genotype texts, not JSON')
-            return cls.from_json(text, source=path)
-        from .legacy import parse_legacy_genotype
-        return parse_legacy_genotype(text, source=path, **legacy_kwargs)
-
-    @classmethod
-    def from_any(cls, obj):
-        """Accept a :class:`Genotype`, a dict (:meth:`to_dict` layout) or a
-        file path; the usual way configs pass genotypes to modules."""
-        if isinstance(obj, Genotype):
-            return obj
-        if isinstance(obj, dict):
-            return cls.from_dict(obj)
-        if isinstance(obj, (str, os.PathLike)):
-            return cls.load(obj)
-        raise TypeError('a genotype must be a Genotype, a dict or a path '
-                        f'(str or os.PathLike), got {type(obj).__name__}')
+        atomic_write_text(path, self.to_json(indent=2) + '\n')
 
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""
@@ -473,6 +411,25 @@ class Genotype:
                       allocations=self.allocations)
         fields.update(changes)
         return Genotype(**fields)
+
+
+def nested_edges(genes, where=''):
+    """``genes`` as lists of ``(op, to, from)`` tuples, after checking it is
+    a list of lists of triples (``where`` prefixes the error message)."""
+    if not isinstance(genes, (list, tuple)):
+        raise GenotypeError(f'{where}genes must be a list of genes, got '
+                            f'{type(genes).__name__}')
+    out = []
+    for g, gene in enumerate(genes):
+        if not isinstance(gene, (list, tuple)):
+            raise GenotypeError(f'{where}gene {g}: must be a list of edges, '
+                                f'got {type(gene).__name__}')
+        for e, edge in enumerate(gene):
+            if not (isinstance(edge, (list, tuple)) and len(edge) == 3):
+                raise GenotypeError(f'{where}gene {g}, edge {e} must be an '
+                                    f'(op, to, from) triple, got {edge!r}')
+        out.append([tuple(edge) for edge in gene])
+    return out
 
 
 def gene_concat(gene):

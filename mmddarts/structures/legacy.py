@@ -20,7 +20,8 @@ Three constructors are understood (field order of the reference namedtuples):
 import ast
 import os.path as osp
 
-from .genotype import Genotype, GenotypeError, default_reductions
+from .genotype import (Genotype, GenotypeError, default_reductions,
+                       nested_edges)
 from .op_sets import smallest_op_set
 
 # Refuse to build absurdly large lists from ``[0] * n``: genotypes are small.
@@ -195,20 +196,7 @@ def _darts_gene(pairs, what, source):
 
 
 def _nested_genes(genes, source):
-    if not isinstance(genes, (list, tuple)):
-        raise GenotypeError(f'{source}: genes must be a list of genes, got '
-                            f'{type(genes).__name__}')
-    out = []
-    for g, gene in enumerate(genes):
-        if not isinstance(gene, (list, tuple)):
-            raise GenotypeError(f'{source}: gene {g} must be a list of '
-                                f'(op, to, from) triples')
-        for e, edge in enumerate(gene):
-            if not (isinstance(edge, (list, tuple)) and len(edge) == 3):
-                raise GenotypeError(f'{source}: gene {g}, edge {e} must be '
-                                    f'an (op, to, from) triple, got {edge!r}')
-        out.append([tuple(edge) for edge in gene])
-    return out
+    return nested_edges(genes, where=f'{source}: ')
 
 
 def _steps_for(genes, concats, steps):

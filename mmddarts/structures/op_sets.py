@@ -59,4 +59,5 @@ def smallest_op_set(op_names):
         if names <= set(OP_SETS[set_name]):
             return set_name
     unknown = sorted(names - set(EXTENDED_OPS))
-    raise ValueError(f'unknown op(s) {unknown}; known ops: {list(EXTENDED_OPS)}')
+    raise ValueError(
+        f'unknown op(s) {unknown}; known ops: {list(EXTENDED_OPS)}')

@@ -1,5 +1,10 @@
-# Filled by the modules of this package.
-from .checkpoint import (load_from_local_allowlisted,  # noqa: F401
+"""Leaf helpers (checkpoint loading, config edits, devices, distributed
+setup): they import nothing else of mmddarts, so every layer may use them."""
+from .checkpoint import (load_from_local_allowlisted,
                          register_checkpoint_loader, trust_checkpoint)
-from .setup_env import register_all_modules  # noqa: F401
-from .dist_utils import init_cpu_dist_if_needed  # noqa: F401
+from .dist_utils import init_cpu_dist_if_needed
+
+__all__ = [
+    'load_from_local_allowlisted', 'register_checkpoint_loader',
+    'trust_checkpoint', 'init_cpu_dist_if_needed'
+]

@@ -11,6 +11,8 @@ every dataloader, wrapped or not.
 """
 from typing import List
 
+from .dataloader_cfgs import dataloader_keys, dataset_cfgs
+
 CIFAR_TYPES = ('mmddarts.CIFAR10', 'mmddarts.CIFAR100')
 
 
@@ -27,12 +29,11 @@ def set_check_md5(cfg, value) -> List[str]:
     Raises:
         ValueError: ``value`` is not a bool.
     """
-    from .config_utils import _dataset_cfgs, dataloader_keys
     if not isinstance(value, bool):
         raise ValueError(f'check_md5 must be True or False, got {value!r}')
     changed = []
     for key in dataloader_keys(cfg):
-        for ds in _dataset_cfgs(cfg[key].get('dataset')):
+        for ds in dataset_cfgs(cfg[key].get('dataset')):
             if is_cifar_cfg(ds):
                 ds['check_md5'] = value
                 changed.append(f'{key}:{ds.get("type")}')

@@ -1,24 +1,10 @@
 """Small config edits shared by the tools."""
 import os.path as osp
 import warnings
-from typing import Any, Iterator, List, Optional
+from typing import Iterator, List, Optional
 
-
-def dataloader_keys(cfg) -> Iterator[str]:
-    """Top-level keys of ``cfg`` that hold a dataloader config
-    (``train_dataloader``, ``val_dataloader``, ``arch_dataloader``...)."""
-    for key in list(cfg.keys()):
-        if key.endswith('_dataloader') and isinstance(cfg[key], dict):
-            yield key
-
-
-def _dataset_cfgs(dataset: Any) -> Iterator[dict]:
-    """A dataset config and the ones it wraps (``dataset=``/``datasets=``)."""
-    if isinstance(dataset, dict):
-        yield dataset
-        yield from _dataset_cfgs(dataset.get('dataset'))
-        for sub in dataset.get('datasets', []) or []:
-            yield from _dataset_cfgs(sub)
+from .cifar_options import set_check_md5
+from .dataloader_cfgs import dataloader_keys, dataset_cfgs
 
 
 def replace_data_root(cfg, old_root: str, new_root: str) -> int:
@@ -32,7 +18,7 @@ def replace_data_root(cfg, old_root: str, new_root: str) -> int:
     """
     changed = 0
     for key in dataloader_keys(cfg):
-        for ds in _dataset_cfgs(cfg[key].get('dataset')):
+        for ds in dataset_cfgs(cfg[key].get('dataset')):
             if ds.get('data_root') == old_root:
                 ds['data_root'] = new_root
                 changed += 1
@@ -139,7 +125,6 @@ def apply_cfg_options(cfg, options) -> None:
     """
     if options:
         if 'check_md5' in options:
-            from .cifar_options import set_check_md5
             if not set_check_md5(cfg, options['check_md5']):
                 warnings.warn('check_md5 matched no CIFAR dataset of the '
                               "config's dataloaders")

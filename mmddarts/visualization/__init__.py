@@ -1,2 +1,4 @@
-# Filled by the modules of this package.
-from .genotype_drawer import cell_groups, draw_genotype  # noqa: F401
+"""Drawings of genotypes (one panel per distinct cell)."""
+from .genotype_drawer import cell_groups, draw_genotype
+
+__all__ = ['cell_groups', 'draw_genotype']

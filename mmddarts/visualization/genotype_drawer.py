@@ -29,7 +29,7 @@ import math
 import os
 import os.path as osp
 
-from mmddarts.structures import Genotype
+from mmddarts.structures.loading import genotype_from_any
 
 _COLORS = {
     'input': '#9ecae1',
@@ -75,7 +75,7 @@ _TITLE_H = 0.35  # above each panel
 def cell_groups(genotype, per_cell=False):
     """``[(gene_index, is_reduction, [cell positions])]`` in first-use
     order: the panels :func:`draw_genotype` draws."""
-    genotype = Genotype.from_any(genotype)
+    genotype = genotype_from_any(genotype)
     if per_cell:
         return [(genotype.seq[c], genotype.is_reduction(c), [c])
                 for c in range(genotype.num_cells)]
@@ -91,8 +91,8 @@ def fallback_genes(genotype):
 
     ``meta['empty_fallback']`` is one dict per fallen-back gene (``owner``:
     the gene index, ``cells``, ``op``, ``to``, ``src``, ``weight``; see
-    :func:`mmddarts.search.parsing.parse_genotype`); plain gene indices (files
-    written before that schema) are accepted too.
+    :func:`mmddarts.structures.parsing.parse_genotype`); plain gene indices
+    (files written before that schema) are accepted too.
     """
     value = genotype.meta.get('empty_fallback') or []
     if not isinstance(value, (list, tuple)):
@@ -224,7 +224,7 @@ def draw_genotype(genotype, out_file=None, per_cell=False, ncols=None,
     # drawing in a loop leaks no figures; savefig renders with Agg.
     from matplotlib.figure import Figure
 
-    genotype = Genotype.from_any(genotype)
+    genotype = genotype_from_any(genotype)
     groups = cell_groups(genotype, per_cell)
     fallbacks = fallback_genes(genotype)
     panels = []

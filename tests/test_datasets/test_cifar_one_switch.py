@@ -9,7 +9,8 @@ from mmengine.config import Config
 from mmengine.registry import DATASETS
 
 from mmddarts.datasets import CIFAR10, CIFAR100
-from mmddarts.utils.config_utils import _dataset_cfgs, apply_cfg_options
+from mmddarts.utils.config_utils import apply_cfg_options
+from mmddarts.utils.dataloader_cfgs import dataset_cfgs
 
 CONFIGS = ['configs/train/darts-v2_c10.py',
            'configs/train/do2-resnet18_c100.py',
@@ -24,7 +25,7 @@ def _cifar_dataset_cfgs(cfg):
     found = []
     for key in cfg.keys():
         if key.endswith('_dataloader') and isinstance(cfg[key], dict):
-            for ds in _dataset_cfgs(cfg[key].get('dataset')):
+            for ds in dataset_cfgs(cfg[key].get('dataset')):
                 if ds.get('type') in ('mmddarts.CIFAR10',
                                       'mmddarts.CIFAR100'):
                     found.append((key, ds))

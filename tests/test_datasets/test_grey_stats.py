@@ -11,12 +11,13 @@ import pytest
 import torch
 from PIL import Image
 
+from mmddarts.testing.tools import load_tool
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
 
 
 def test_grey_folder_stats(tmp_path):
-    import dataset_stats
+    dataset_stats = load_tool('tools/analysis_tools/dataset_stats.py')
     rng = np.random.RandomState(0)
     arrays = []
     for k, name in enumerate(('a', 'b')):
@@ -36,7 +37,7 @@ def test_grey_folder_stats(tmp_path):
 
 
 def test_fashion_mnist_stats(tmp_path):
-    import dataset_stats
+    dataset_stats = load_tool('tools/analysis_tools/dataset_stats.py')
 
     from mmddarts.datasets.idx_format import write_idx
     rng = np.random.default_rng(0)

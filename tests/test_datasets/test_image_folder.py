@@ -6,7 +6,6 @@ result."""
 import json
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -18,9 +17,9 @@ from mmengine.config import Config  # noqa: E402
 from PIL import Image  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
-sys.path.insert(0, osp.join(REPO, 'tests', 'test_search'))
-from _search_runs import experiment_name, run_train  # noqa: E402
+from mmddarts.testing.search_runs import (experiment_name,  # noqa: E402
+                                          run_train)
+from mmddarts.testing.tools import load_tool  # noqa: E402
 
 CLASSES = ('cat', 'dog', 'owl')
 PER_CLASS = 8
@@ -110,7 +109,7 @@ def test_annotation_file(folder, tmp_path):
 
 
 def test_dataset_stats_tool(folder, capsys):
-    import dataset_stats
+    dataset_stats = load_tool('tools/analysis_tools/dataset_stats.py')
     root, arrays = folder
     assert dataset_stats.main([root]) == 0
     out = osp.join(root, 'dataset_stats.json')
@@ -148,7 +147,7 @@ def _custom_env(monkeypatch, root, image_size=8):
 
 
 def test_custom_search_then_train(folder, tmp_path, monkeypatch):
-    import dataset_stats
+    dataset_stats = load_tool('tools/analysis_tools/dataset_stats.py')
     root, _ = folder
     dataset_stats.main([root])
     _custom_env(monkeypatch, root)

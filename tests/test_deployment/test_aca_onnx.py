@@ -10,8 +10,9 @@ ort = pytest.importorskip('onnxruntime')
 
 from mmddarts.deployment import (check_parity, export_onnx,  # noqa: E402
                                  wrap_for_export)
-from _aca_genotypes import aca_version  # noqa: E402
+from mmddarts.testing.aca_genotypes import aca_version  # noqa: E402
 from mmddarts.structures import Genotype  # noqa: E402
+from mmddarts.structures.loading import load_genotype  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -20,10 +21,10 @@ def test_aca_classifier_onnx_parity(tmp_path):
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
 
-    from mmddarts.utils import register_all_modules
+    from mmddarts.setup_env import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(osp.join(ROOT, 'configs/train/aca-darts_c10.py'))
-    geno = aca_version(Genotype.load(osp.join(
+    geno = aca_version(load_genotype(osp.join(
         ROOT, 'configs/genotypes/darts-v2.json')))
     cfg.model.backbone.update(genotype=geno.to_dict(), channels=8,
                               num_cells=5)

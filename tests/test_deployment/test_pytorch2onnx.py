@@ -39,7 +39,7 @@ def _run_tool(args, capsys, monkeypatch):
 def _build(config, **backbone):
     from mmengine.registry import MODELS, init_default_scope
 
-    from mmddarts.utils import register_all_modules
+    from mmddarts.setup_env import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.model.backbone.update(backbone)
@@ -125,7 +125,7 @@ def test_parity_failure_is_loud(tmp_path):
 
 
 def test_tool_do2_resnet18_imagenet_classifier(tmp_path, capsys,
-                                              monkeypatch):
+                                               monkeypatch):
     """DO-2-ResNet18 with D-DARTS' ImageNet stem, from a checkpoint."""
     model = _build('configs/train/do2-resnet18_in1k.py', channels=8)
     ckpt = str(tmp_path / 'm.pth')

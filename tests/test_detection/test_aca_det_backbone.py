@@ -5,6 +5,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
+from mmddarts.structures.loading import load_genotype
 
 pytest.importorskip('mmdet')
 
@@ -14,14 +15,14 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def test_retinanet_with_aca_backbone():
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
-    from _aca_genotypes import aca_version
+    from mmddarts.testing.aca_genotypes import aca_version
 
     from mmddarts.models.backbones.ddarts_det_backbone import \
         det_out_channels
     from mmddarts.structures import Genotype
     cfg = Config.fromfile(osp.join(
         ROOT, 'configs/detection/retinanet_darts-v2_fpn_1x_coco.py'))
-    plain = Genotype.load(osp.join(ROOT, 'configs/genotypes/darts-v2.json'))
+    plain = load_genotype(osp.join(ROOT, 'configs/genotypes/darts-v2.json'))
     geno = aca_version(plain, width=16, seed=1)
     cfg.model.backbone.update(genotype=geno.to_dict(), init_cfg=None)
     init_default_scope('mmdet')

@@ -1,16 +1,13 @@
 """A detector's init_weights() loads the ImageNet classifier's backbone."""
-import os.path as osp
-import sys
 
 import pytest
 import torch
 
 pytest.importorskip('mmdet')
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from tiny_det_cfg import RETINANET, tiny_config  # noqa: E402
-
 from mmddarts.registry import MODELS  # noqa: E402
+from mmddarts.testing.det_toy_config import (RETINANET,  # noqa: E402
+                                             tiny_config)
 
 
 def test_retinanet_init_weights_loads_classifier_backbone(tmp_path):

@@ -2,8 +2,6 @@
 through mmengine's Runner (mmdet's tools/train.py flow) on the tiny shape
 data sets, then COCO evaluation."""
 import math
-import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -11,11 +9,10 @@ import pytest
 pytest.importorskip('mmdet')
 pytest.importorskip('mmcv.ops')
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from tiny_det_cfg import MASK_RCNN, RETINANET, tiny_config  # noqa: E402
-
-from mmddarts.datasets.det_writers import (write_tiny_cityscapes,  # noqa
-                                           write_tiny_coco)
+from mmddarts.datasets.det_writers import (  # noqa: E402
+    write_tiny_cityscapes, write_tiny_coco)
+from mmddarts.testing.det_toy_config import (MASK_RCNN,  # noqa: E402
+                                             RETINANET, tiny_config)
 
 
 def _run(cfg):

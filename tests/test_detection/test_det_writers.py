@@ -103,9 +103,9 @@ def test_mmdet_datasets_read_the_files(tmp_path):
     pytest.importorskip('mmdet')
     from mmdet.datasets import CityscapesDataset, CocoDataset
     write_tiny_coco(str(tmp_path / 'coco'), splits=(('train', 3),
-                                                     ('val', 1)))
+                                                    ('val', 1)))
     write_tiny_cityscapes(str(tmp_path / 'cs'), splits=(('train', 3),
-                                                         ('val', 1)))
+                                                        ('val', 1)))
     coco = CocoDataset(
         data_root=str(tmp_path / 'coco'),
         ann_file='annotations/instances_train2017.json',

@@ -2,8 +2,6 @@
 the search optim_wrapper (the AMP wrappers are really built: the accelerator
 check of mmengine's AmpOptimWrapper is patched, nothing runs on a GPU)."""
 import copy
-import importlib.util
-import os.path as osp
 
 import pytest
 import torch
@@ -14,6 +12,7 @@ pytest.importorskip('mmpretrain')
 
 from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
+from mmddarts.engine.optimizers.amp_options import set_amp  # noqa: E402
 from mmddarts.registry import MODELS  # noqa: E402
 
 
@@ -43,22 +42,11 @@ def search_wrapper(**top):
         **top)
 
 
-def _train_tool():
-    path = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'train.py')
-    spec = importlib.util.spec_from_file_location('_train_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train = _train_tool()
-
-
 def amp_cfg(optim_wrapper, argv_amp=True):
     """The optim_wrapper as tools/train.py --amp leaves it."""
     cfg = copy.deepcopy(optim_wrapper)
     if argv_amp:
-        train._set_amp(cfg)
+        set_amp(cfg)
     return cfg
 
 
@@ -133,9 +121,9 @@ def test_dtype_without_amp_is_an_error():
 def test_plain_wrapper_dtype_spelling_checked():
     cfg = Config(dict(optim_wrapper=dict(
         optimizer=dict(type='SGD', lr=0.1), dtype='bf16')))
-    train._set_amp(cfg.optim_wrapper)
+    set_amp(cfg.optim_wrapper)
     assert cfg.optim_wrapper.dtype == 'bfloat16'
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     with pytest.raises(ValueError, match='dtype'):
-        train._set_amp(dict(optimizer=dict(type='SGD', lr=0.1),
-                            dtype='int8'))
+        set_amp(dict(optimizer=dict(type='SGD', lr=0.1),
+                     dtype='int8'))

@@ -6,12 +6,12 @@ bad options fail with messages naming the key (the strategies' own, and the
 flat options of release d025874 that still map onto them).
 
 Expected alpha gradients come from the exact double back-propagation of
-``tests/test_models/test_unrolled.py`` (an independent computation), fed
+``mmddarts.testing.second_order`` (an independent computation, shared
+with ``tests/test_models/test_unrolled.py``), fed
 with the optimizer's values read here by hand.
 """
 import copy
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -21,11 +21,8 @@ pytest.importorskip('mmpretrain')
 from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
-
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(
-    __file__))), 'test_models'))
-import test_unrolled as tu  # noqa: E402
-from test_search_algorithm import make_batch  # noqa: E402
+from mmddarts.testing import second_order as tu  # noqa: E402
+from mmddarts.testing.search_batch import make_batch  # noqa: E402
 
 TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, channels=4,
                 num_cells=3, steps=2, in_channels=3,
@@ -84,7 +81,7 @@ def test_unrolled_step_reads_weight_optimizer_and_leaves_it_alone():
             for p in model.weight_parameters()]
     batch_a, batch_w = prep(model, make_batch(1)), prep(model, make_batch(2))
     # expected: exact second order with the optimizer's current values
-    # (momentum 0.9 and weight decay 3e-4 are test_unrolled's MOM and WD)
+    # (momentum 0.9 and weight decay 3e-4 are the oracle's MOM and WD)
     assert (tu.MOM, tu.WD) == (0.9, 3e-4)
     gen_seed = 77
     torch.manual_seed(gen_seed)
@@ -172,7 +169,7 @@ def test_second_order_configs_use_the_weight_optimizer(repo_root, name,
     from mmengine.config import Config
 
     from mmddarts.models.arch_steps import UnrolledArchStep
-    from mmddarts.utils import register_all_modules
+    from mmddarts.setup_env import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(osp.join(repo_root, 'configs/search', name))
     strategy = cfg.model.arch_strategy

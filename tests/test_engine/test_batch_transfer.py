@@ -11,7 +11,7 @@ from mmpretrain.structures import DataSample  # noqa: E402
 
 from mmddarts.models.algorithms.batch_transfer import (  # noqa: E402
     loader_pin_memory, stage_batch)
-from mmddarts.utils.op_counter import OpCounter  # noqa: E402
+from mmddarts.profiling.op_counter import OpCounter  # noqa: E402
 
 
 def batch(shapes=((3, 8, 8), ) * 3, seed=0):

@@ -248,7 +248,7 @@ def test_start_from_config_and_nested_contract(tmp_path):
     d = (SCORES['sep_conv_5x5'] + SCORES['max_pool_3x3']) / W
     assert [h['to_start'] for h in state['history']] == pytest.approx([d, d])
     assert model.inner.calls[-1] == ('sparse', 0.6)  # model's threshold
-    from mmddarts.search.baselines import get_baseline
+    from mmddarts.structures.baselines import get_baseline
     assert ArchDistanceHook(start='ResNet50')._start == \
         get_baseline('resnet50')
     with pytest.raises(FileNotFoundError, match='ArchDistanceHook'):
@@ -436,7 +436,7 @@ def test_with_the_real_search_model(tmp_path):
     alphas start at 10 on a genotype's ops and 0 elsewhere."""
     pytest.importorskip('mmpretrain')
     from mmddarts.models.algorithms import DDartsSearch
-    from mmddarts.search.distance import num_cell_edges
+    from mmddarts.structures.distance import num_cell_edges
     gene = [('sep_conv_3x3', 2, 0), ('skip_connect', 2, 1),
             ('bottleneck_1x3x1', 3, 2), ('max_pool_3x3', 3, 0)]
     start = Genotype(genes=[gene] * 3, seq=[0, 1, 2], reductions=[1, 2],

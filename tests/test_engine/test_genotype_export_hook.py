@@ -10,9 +10,9 @@ import torch
 
 from mmddarts.engine.hooks.genotype_export_hook import GenotypeExportHook
 from mmddarts.models.search import DDartsSupernet
-from mmddarts.search.parsing import edge_index
-from mmddarts.structures import Genotype
+from mmddarts.structures.parsing import edge_index
 from mmddarts.structures.op_sets import DARTS_OPS
+from mmddarts.structures.loading import load_genotype
 
 
 def logit(p):
@@ -79,7 +79,7 @@ def test_owner_lines_show_the_owners_gene(tmp_path):
     assert 'skip_connect 2<-0' in line0 and 'max_pool' not in line0
     assert 'max_pool_3x3 2<-1' in line1 and 'skip_connect' not in line1
     assert 'mc=0.2000' in line0 and 'labl=-0.5000' in line1
-    geno = Genotype.load(osp.join(str(tmp_path),
+    geno = load_genotype(osp.join(str(tmp_path),
                                   'genotype_sparse_epoch_1.json'))
     assert geno.seq == (1, 0, 1)
     with open(osp.join(str(tmp_path), 'search_history.jsonl')) as f:

@@ -17,7 +17,7 @@ from mmddarts.engine.hooks.genotype_export_hook import \
 from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
-from _search_batch import make_batch  # noqa: E402
+from mmddarts.testing.search_batch import make_batch  # noqa: E402
 
 
 class _Logger:

@@ -18,7 +18,7 @@ from mmddarts.engine.hooks import ArchStepScheduleHook  # noqa: E402
 from mmddarts.engine.optimizers import \
     SearchOptimWrapperConstructor  # noqa: E402
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
-from _search_batch import make_batch  # noqa: E402
+from mmddarts.testing.search_batch import make_batch  # noqa: E402
 
 
 TINY_NET = dict(type='mmddarts.DDartsSupernet', num_classes=3, channels=4,

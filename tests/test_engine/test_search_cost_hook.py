@@ -24,14 +24,12 @@ from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmddarts.registry import HOOKS  # noqa: E402
-from mmddarts.utils import register_all_modules  # noqa: E402
+from mmddarts.setup_env import register_all_modules  # noqa: E402
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.testing.cpu_ranks import run_cpu_ranks  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tests', 'test_search'))
-from _search_runs import experiment_name  # noqa: E402
+from mmddarts.testing.search_runs import experiment_name  # noqa: E402
 from mmddarts.utils.dist_utils import shutdown_process_group  # noqa: E402
 
 N_TRAIN = 48  # digits training images used: two halves of 24

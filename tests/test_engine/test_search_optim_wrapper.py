@@ -7,7 +7,7 @@ from mmddarts.engine.optimizers import (SearchOptimWrapper,
                                         SearchOptimWrapperConstructor)
 from mmddarts.engine.optimizers.search_optim_wrapper import \
     multi_tensor_options
-from mmddarts.utils.op_counter import OpCounter
+from mmddarts.profiling.op_counter import OpCounter
 
 
 def _params(seed=0):

@@ -20,8 +20,8 @@ from mmddarts.engine.optimizers import \
 from mmddarts.models.algorithms import DDartsSearch  # noqa: E402
 from mmddarts.models.algorithms.ddarts_search import \
     logs_to_host  # noqa: E402
-from mmddarts.utils.op_counter import OpCounter  # noqa: E402
-from _search_batch import make_batch  # noqa: E402
+from mmddarts.profiling.op_counter import OpCounter  # noqa: E402
+from mmddarts.testing.search_batch import make_batch  # noqa: E402
 
 
 def build(ablation, eps, clip=5.0):

@@ -14,8 +14,7 @@ import pytest
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-sys.path.insert(0, osp.dirname(HERE))
-from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.testing.cpu_ranks import run_cpu_ranks  # noqa: E402
 from mmddarts.utils.dist_utils import shutdown_process_group  # noqa: E402
 
 EPOCH = 20

@@ -3,7 +3,6 @@ the alpha curves (checked against the final alphas), the contribution and
 distance curves and the genotype drawings into the event files."""
 import glob
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -15,9 +14,8 @@ pytest.importorskip('tensorboard')
 from mmengine.config import Config  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tests', 'test_search'))
-from _search_runs import (experiment_name, run_train,  # noqa: E402
-                          split_loader, val_loader)
+from mmddarts.testing.search_runs import (experiment_name,  # noqa: E402
+                                          run_train, split_loader, val_loader)
 
 BACKENDS = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 

@@ -11,9 +11,9 @@ import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmddarts.models.losses.ablation_loss import (ablation_loss,
-                                                   ablation_loss_grads)
+                                                  ablation_loss_grads)
 from mmddarts.models.losses.zero_one_loss import (zero_one_loss,
-                                                   zero_one_loss_joint)
+                                                  zero_one_loss_joint)
 
 ABLATION_MODES = ('exact', 'reference', 'none')
 

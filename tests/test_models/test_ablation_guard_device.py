@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from mmddarts.models.losses.ablation_loss import (ablation_guard,
-                                                   ablation_loss,
-                                                   ablation_loss_grads)
+                                                  ablation_loss,
+                                                  ablation_loss_grads)
 from mmddarts.models.search.shapley import shapley_loss_grads
-from mmddarts.utils.op_counter import OpCounter
+from mmddarts.profiling.op_counter import OpCounter
 
 
 # --- the former implementation (mmddarts 35dfc76), verbatim in substance

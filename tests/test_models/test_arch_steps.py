@@ -138,7 +138,7 @@ def test_strategy_holds_its_state_not_the_model():
     """The reference dynamics' carried gradients live in the strategy; the
     model gets no attribute from outside."""
     from mmddarts.engine.optimizers import SearchOptimWrapperConstructor
-    from _search_batch import make_batch
+    from mmddarts.testing.search_batch import make_batch
     torch.manual_seed(0)
     model = DDartsSearch(architecture=NET, arch_strategy=dict(
         type='mmddarts.ReferenceDynamicsArchStep'))

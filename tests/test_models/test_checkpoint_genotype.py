@@ -14,12 +14,13 @@ from mmengine.runner.checkpoint import (get_state_dict, load_checkpoint,
 
 from mmddarts.models.backbones import DDartsNet
 from mmddarts.models.backbones.ddarts_det_backbone import DDartsDetBackbone
+from mmddarts.models.backbones.derived_checkpoint import \
+    resolve_checkpoint_genotypes
 from mmddarts.models.backbones.net_arch import (ArchitectureMismatchError,
                                                 read_net_arch)
 from mmddarts.registry import MODELS
-from mmddarts.structures import Genotype
+from mmddarts.structures.loading import genotype_from_any
 from mmddarts.utils.checkpoint import load_from_local_allowlisted
-from mmddarts.utils.derived_checkpoint import resolve_checkpoint_genotypes
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs/train/ddarts_digits.py')
@@ -29,7 +30,7 @@ SPARSE = osp.join(REPO, 'configs/genotypes/ddarts_c10_sparse.json')
 def _changed_genotype():
     """The config's default genotype (ddarts_c10_sparse) with the op of
     cell 3, edge 1 replaced; returns it and the expected error text."""
-    g = Genotype.from_any(SPARSE)
+    g = genotype_from_any(SPARSE)
     genes = [list(map(tuple, gene)) for gene in g.genes]
     gi = g.seq[3]
     op, to, frm = genes[gi][1]
@@ -70,7 +71,7 @@ def trained(tmp_path_factory):
 
 def test_checkpoint_records_whole_genotype(trained):
     rec = read_net_arch(trained['ckpt'])
-    assert Genotype.from_any(rec['genotype']) == trained['genotype']
+    assert genotype_from_any(rec['genotype']) == trained['genotype']
     assert rec['genotype']['meta'] == {'note': 'test'}  # the whole JSON
     assert (rec['num_cells'], rec['channels'], rec['stem']) == (8, 4, 'cifar')
     # the record is a plain uint8 tensor: weights_only loading is enough
@@ -152,7 +153,7 @@ def test_no_partial_load_without_a_record(trained):
         load_checkpoint(net, old)
     # missing tensors too (cell 3's edge 1 has another op)
     net = DDartsNet(SPARSE, channels=4)
-    with pytest.raises(ArchitectureMismatchError, match='lacks .*cells\.3'):
+    with pytest.raises(ArchitectureMismatchError, match=r'lacks .*cells\.3'):
         load_checkpoint(net, old)
     # the same network loads (no record needed)
     net = DDartsNet(trained['genotype'], channels=4)
@@ -195,7 +196,7 @@ def test_load_from_with_from_checkpoint(trained):
     cfg.model.backbone.genotype = 'from_checkpoint'
     assert resolve_checkpoint_genotypes(cfg, trained['ckpt']) == [
         'model.backbone']
-    assert Genotype.from_any(dict(cfg.model.backbone.genotype)) == \
+    assert genotype_from_any(dict(cfg.model.backbone.genotype)) == \
         trained['genotype']
     assert cfg.model.backbone.channels == 4
     cfg.model.backbone.genotype = 'from_checkpoint'
@@ -204,7 +205,7 @@ def test_load_from_with_from_checkpoint(trained):
 
 
 def _resolve_logged(monkeypatch, trained, **backbone):
-    import mmddarts.utils.derived_checkpoint as dc
+    import mmddarts.models.backbones.derived_checkpoint as dc
     said = []
     monkeypatch.setattr(dc, 'print_log',
                         lambda msg, **kw: said.append(msg))
@@ -213,7 +214,7 @@ def _resolve_logged(monkeypatch, trained, **backbone):
     rebuilt = resolve_checkpoint_genotypes(cfg, trained['ckpt'], every=True,
                                            where='tools/test.py')
     assert rebuilt == ['model.backbone']
-    assert Genotype.from_any(dict(cfg.model.backbone.genotype)) == \
+    assert genotype_from_any(dict(cfg.model.backbone.genotype)) == \
         trained['genotype']
     return said
 

@@ -35,8 +35,9 @@ from mmddarts.models.backbones.ddarts_net import DDartsNet  # noqa: E402
 from mmddarts.models.derived_cell import drop_path  # noqa: E402
 from mmddarts.models.search.compile_cells import (  # noqa: E402
     compile_options, is_compiled)
-from _compile_toys import (TOY_NET, CountingBackend, make_search,  # noqa
-                           run_search, search_batches)
+from mmddarts.testing.compile_toys import (TOY_NET, CountingBackend,  # noqa
+                                           make_search, run_search,
+                                           search_batches)
 
 RTOL, ATOL = 1e-5, 1e-6
 GENOTYPE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(

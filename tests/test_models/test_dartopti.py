@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from mmddarts.models.search import DARTOptiSupernet, DDartsSupernet
 from mmddarts.registry import MODELS
-from mmddarts.search import genotype_distance, get_baseline
+from mmddarts.structures import genotype_distance, get_baseline
 from mmddarts.structures import Genotype
 from mmddarts.structures.op_sets import EXTENDED_OPS, NONE_OP
 

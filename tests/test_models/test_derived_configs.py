@@ -70,7 +70,8 @@ def test_darts_v2_config_is_darts():
 
 def test_autoaugment_pipeline_runs():
     from mmengine.dataset import Compose
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/train/darts-v2_c10_autoaug.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/train/darts-v2_c10_autoaug.py'))
     init_default_scope(cfg.default_scope)
     pipeline = Compose(cfg.train_dataloader.dataset.pipeline)
     img = (torch.rand(32, 32, 3) * 255).to(torch.uint8).numpy()

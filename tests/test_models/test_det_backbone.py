@@ -13,7 +13,7 @@ from mmddarts.models.backbones.ddarts_det_backbone import (det_out_channels,
                                                            det_out_strides,
                                                            det_stages)
 from mmddarts.registry import MODELS
-from mmddarts.structures import Genotype
+from mmddarts.structures.loading import load_genotype
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GENO = osp.join(ROOT, 'configs', 'genotypes')
@@ -282,7 +282,7 @@ def test_checkpoint_mismatch_errors(tmp_path):
 
 
 def test_genotype_forms_agree():
-    g = Genotype.load(DO2)
+    g = load_genotype(DO2)
     a = DDartsDetBackbone(g, channels=4)
     b = DDartsDetBackbone(g.to_dict(), channels=4)
     assert a.out_stage_channels == b.out_stage_channels

@@ -13,7 +13,7 @@ from torch import nn
 
 from mmddarts.models.backbones import DDartsDetBackbone, DDartsNet
 from mmddarts.utils import checkpoint as ckpt_utils
-from mmddarts.utils import register_all_modules
+from mmddarts.setup_env import register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DO2 = osp.join(ROOT, 'configs', 'genotypes', 'do2-resnet18_c100.json')

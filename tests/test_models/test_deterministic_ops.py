@@ -19,7 +19,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from mmddarts.models.algorithms import DDartsSearch
 from mmddarts.models.backbones import DDartsDetBackbone
 from mmddarts.registry import MODELS
-from _search_batch import make_batch as _batch  # noqa: E402
+from mmddarts.testing.search_batch import make_batch as _batch  # noqa: E402
 
 GENO = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'genotypes')
 

@@ -10,8 +10,6 @@ chunk sizes; BatchNorm running statistics; member-batched cells against
 members run one by one.
 """
 import copy
-import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -21,10 +19,9 @@ from mmddarts.models.search.ablation import frozen_bn_stats
 from mmddarts.models.search.search_cell import SearchCell
 from mmddarts.structures.op_sets import DARTS_OPS, NONE_OP
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _legacy_arch_step import (PerEdgeNet,  # noqa: E402
                                legacy_arch_step_grads)
-from _toy_supernet import make_net  # noqa: E402
+from mmddarts.testing.toy_supernet import make_net  # noqa: E402
 
 TOL = 1e-10
 LAYOUTS = {

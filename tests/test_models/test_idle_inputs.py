@@ -7,6 +7,7 @@ import torch.distributed as dist
 from torch import nn
 
 from mmddarts.models.backbones import DDartsNet
+from mmddarts.structures.loading import load_genotype
 
 # DO-2-ResNet50: no edge of cell 1 reads input 1 (checked below from the
 # genotype file itself, not from the network).
@@ -14,8 +15,7 @@ GENOTYPE = 'configs/genotypes/do2-resnet50_c100.json'
 
 
 def _idle_inputs(path):
-    from mmddarts.structures.genotype import Genotype
-    geno = Genotype.load(path)
+    geno = load_genotype(path)
     idle = []
     for cell in range(len(geno.seq)):
         read = {src for _, _, src in geno.gene(cell)}
@@ -88,10 +88,9 @@ def test_ddp_trains_without_find_unused_parameters(gloo_group):
 def test_dead_cell_of_the_xception_genotypes_is_frozen():
     """In DO-Xception, cell 12 reads only input 0 (cell 10), so cell 11's
     output reaches nothing: read from the genotype file, not the net."""
-    from mmddarts.structures.genotype import Genotype
     for path in ('configs/genotypes/do1-xception_c10.json',
                  'configs/genotypes/do2-xception_c100.json'):
-        geno = Genotype.load(path)
+        geno = load_genotype(path)
         assert 1 not in {src for _, _, src in geno.gene(12)}
         net = DDartsNet(path, channels=4, aux_index=8)
         assert net.dead_cells == (11, )

@@ -60,7 +60,7 @@ def _mmengine_flops(model, size=224):
 
 
 def _config_model(name):
-    from tools.analysis_tools.get_flops import build_model, count_parameters
+    from mmddarts.analysis.complexity import build_model, count_parameters
     cfg = Config.fromfile(osp.join(TRAIN, name))
     return cfg, build_model(cfg), count_parameters
 

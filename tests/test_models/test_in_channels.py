@@ -16,6 +16,7 @@ from mmddarts.models.backbones import DDartsDetBackbone, DDartsNet
 from mmddarts.models.search import DDartsSupernet
 from mmddarts.models.search.dartopti import DARTOptiSupernet
 from mmddarts.structures import Genotype
+from mmddarts.structures.loading import load_genotype
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DARTS_V2 = osp.join(ROOT, 'configs', 'genotypes', 'darts-v2.json')
@@ -105,7 +106,7 @@ def test_dartopti_supernet_one_channel():
     ('ddarts_imagenet', 'stem0.0.weight', 32),
 ])
 def test_derived_net_one_channel(stem, key, size):
-    g = Genotype.load(DARTS_V2)
+    g = load_genotype(DARTS_V2)
 
     def build(c):
         return DDartsNet(g, channels=4, stem=stem, in_channels=c).double()
@@ -135,12 +136,11 @@ def test_detection_backbone_one_channel():
 
 
 def test_converter_reads_a_one_channel_reference_checkpoint():
-    sys.path.insert(0, osp.join(ROOT, 'tests', 'test_converters'))
     from _reference_nets import RefNetwork, darts_pairs, randomize
 
     from mmddarts.models.converters import convert_reference_state_dict
     from mmddarts.registry import MODELS
-    g = Genotype.load(DARTS_V2)
+    g = load_genotype(DARTS_V2)
     cells = [('darts', darts_pairs([list(e) for e in g.gene(k)]),
               g.legacy_concat(k) or sorted({e[1] for e in g.gene(k)}))
              for k in range(g.num_cells)]

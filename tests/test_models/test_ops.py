@@ -75,7 +75,8 @@ def test_pool_bn_only_when_asked():
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in
                    plain.modules())
     searched = build_op('avg_pool_3x3', 8, 2, affine=False, pool_bn=True)
-    bns = [m for m in searched.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    bns = [m for m in searched.modules()
+           if isinstance(m, torch.nn.BatchNorm2d)]
     assert len(bns) == 1 and not bns[0].affine
     # convolutions are not wrapped
     conv = build_op('sep_conv_3x3', 8, 1, affine=False, pool_bn=True)

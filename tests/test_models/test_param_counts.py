@@ -27,8 +27,8 @@ Mismatches (not asserted, documented):
   off: within the 0.01M tolerance, asserted as such).
 * DD-1 (c10 sparse) 1.60M and DD-5 (c100 sparse) 1.76M vs 1.7M printed;
   14-cell DD-3 5.29M vs 6.55M and DD-4 6.33M vs 7.6M: the reference's
-  Algorithm 1 differs from the paper's (it has a precedence slip, see
-  DESIGN.md), so its 14-cell networks are other networks.
+  Algorithm 1 differs from the paper's (it has a precedence slip), so its
+  14-cell networks are other networks.
 * DO-1/DO-2-Xception: 112.9M / 120.2M vs "61" printed for both.
 """
 import pytest

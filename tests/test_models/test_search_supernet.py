@@ -11,7 +11,7 @@ from mmddarts.models.losses import ZeroOneLoss, zero_one_loss
 from mmddarts.models.search import DDartsSupernet
 from mmddarts.models.search.mixed_op import MixedOp, mix
 from mmddarts.registry import MODELS
-from mmddarts.search.parsing import edge_index
+from mmddarts.structures.parsing import edge_index
 from mmddarts.structures.genotype import Edge
 from mmddarts.structures.op_sets import DARTS_OPS, EXTENDED_OPS, NONE_OP
 

@@ -10,8 +10,6 @@ reuse, no formula). Tiny float64 supernets.
 import copy
 import itertools
 import math
-import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -23,9 +21,8 @@ from mmddarts.models.search.shapley import (marginals_from_losses,
                                             shapley_arch_step_grads,
                                             shapley_estimate)
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _toy_supernet import make_net  # noqa: E402,F401
-from _two_ranks import run_two_ranks  # noqa: E402
+from mmddarts.testing.toy_supernet import make_net  # noqa: E402,F401
+from mmddarts.testing.two_ranks import run_two_ranks  # noqa: E402
 
 W01, WABL, SEED = 7.0, 0.5, 1234
 

@@ -25,7 +25,6 @@ Budgets: those + 2%,
 rounded up; issue 9's goals (12,000 / 15,000 / 20,000 and no sync in
 the step) are the hard ceiling.
 """
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -42,18 +41,13 @@ SUPERNET = dict(num_cells=8, steps=4, op_set='darts',
 def counts(repo_root):
     from mmengine.config import Config
 
-    from mmddarts.utils import register_all_modules
+    from mmddarts.setup_env import register_all_modules
     register_all_modules(init_default_scope=False)
-    spec = importlib.util.spec_from_file_location(
-        'count_step_ops',
-        osp.join(repo_root, 'tools/analysis_tools/count_step_ops.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from mmddarts.analysis.step_ops import count_iteration
     cfg = Config.fromfile(
         osp.join(repo_root, 'configs/search/ddarts_c10.py'))
     cfg.model['architecture'].update(SUPERNET)
-    return lambda mode: tool.count_iteration(cfg, mode, C=4, batch=2,
-                                             img=16)
+    return lambda mode: count_iteration(cfg, mode, C=4, batch=2, img=16)
 
 
 @pytest.mark.parametrize('mode', sorted(BUDGET))

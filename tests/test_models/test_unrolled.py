@@ -9,8 +9,6 @@ is built from full forward passes at fixed ``w'`` (its documented
 definition), L01 by hand. Tiny float64 supernets (3 cells, C=4, 8x8).
 """
 import copy
-import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -21,12 +19,11 @@ from mmddarts.models.search import DDartsSupernet
 from mmddarts.models.search.ablation import arch_step_grads
 from mmddarts.models.search.unrolled import unrolled_arch_step_grads
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _toy_supernet import make_net  # noqa: E402,F401
-from _two_ranks import run_two_ranks  # noqa: E402
-
-W01, WABL, SEED = 7.0, 0.5, 1234
-LR, MOM, WD = 0.5, 0.9, 3e-4
+from mmddarts.testing.second_order import (LR, MOM, SEED, W01, WABL, WD,
+                                           exact_second_order, hand_l01,
+                                           max_err)
+from mmddarts.testing.toy_supernet import make_net  # noqa: F401
+from mmddarts.testing.two_ranks import run_two_ranks
 
 
 def batch(seed):
@@ -42,55 +39,6 @@ def buffers_for(net, seed=7):
             for p in net.weight_parameters()]
 
 
-def hand_l01(alpha):
-    return -((torch.sigmoid(alpha) - 0.5)**2).mean()
-
-
-def exact_second_order(net, val, train, bufs, ablation, w01=W01,
-                       w_abl=WABL, lr=LR, seed=SEED):
-    """Per-owner gradient of CE(w'(alpha), alpha) + w01 L01_i + w_abl Labl_i
-    (Labl at fixed w'), by double back-propagation."""
-    net = copy.deepcopy(net)
-    names, ws = zip(*net.named_weight_parameters())
-    alphas = net.arch_parameters()
-    lt = F.cross_entropy(net(train[0]), train[1])
-    gw = torch.autograd.grad(lt, ws, create_graph=True, allow_unused=True)
-    wv = [w - lr * (MOM * b + (torch.zeros_like(w) if g is None else g) +
-                    WD * w) for w, g, b in zip(ws, gw, bufs)]
-    logits = functional_call(net, dict(zip(names, wv)), (val[0], ))
-    ce = F.cross_entropy(logits, val[1])
-    d_ce = torch.autograd.grad(ce, alphas)
-    # ablation + L01 at fixed w' (a plain copy holding w' as its weights)
-    fixed = copy.deepcopy(net)
-    with torch.no_grad():
-        for p, w in zip(fixed.weight_parameters(), wv):
-            p.copy_(w)
-    fa = fixed.arch_parameters()
-    gen = torch.Generator().manual_seed(seed)
-    rnd = [fixed.draw_ablation_weights(j, gen)
-           for j in range(fixed.num_owners)]
-    base = fixed.position_weights()
-    L = F.cross_entropy(fixed(val[0], weights=base), val[1])
-    mc = []
-    for j in range(fixed.num_owners):
-        w = list(base)
-        for t, k in enumerate(fixed.owner_cells[j]):
-            w[k] = rnd[j][t]
-        mc.append(L - F.cross_entropy(fixed(val[0], weights=w), val[1]))
-    mc = torch.stack(mc)
-    out = []
-    # FairDARTS' zero-one loss for shared sets: ONE mean over all alphas
-    joint = w01 * hand_l01(torch.cat([a.flatten() for a in fa])) \
-        if fixed.zero_one_reduction == 'joint' else None
-    for i, a in enumerate(fa):
-        li = w01 * hand_l01(a) if joint is None else joint
-        if ablation == 'exact':
-            li = li + w_abl * (1 - mc[i] / mc.mean())
-        out.append(d_ce[i] + torch.autograd.grad(li, a,
-                                                 retain_graph=True)[0])
-    return out
-
-
 def run_unrolled(net, val, train, bufs, ablation, eps, lr=LR, **kw):
     net = copy.deepcopy(net)
     logs = unrolled_arch_step_grads(
@@ -99,10 +47,6 @@ def run_unrolled(net, val, train, bufs, ablation, eps, lr=LR, **kw):
         ablation=ablation, generator=torch.Generator().manual_seed(SEED),
         **kw)
     return [a.grad.clone() for a in net.arch_parameters()], logs
-
-
-def max_err(got, exp):
-    return max(float((g - e).abs().max()) for g, e in zip(got, exp))
 
 
 def smooth(net):
@@ -262,7 +206,6 @@ def test_data_parallel_reduce_is_the_global_objective():
     for r in (0, 1):
         got = [a.grad for a in nets[r].arch_parameters()]
         assert max_err(got, expected) < 1e-6, r
-
 
 
 def test_weight_swap_is_seen_under_autocast():

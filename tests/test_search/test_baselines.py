@@ -1,7 +1,8 @@
-"""Handcrafted baselines: every edge of DESIGN section 2 is there."""
+"""Handcrafted baselines: every edge of the ResNet18 / ResNet50 / Xception
+genotypes is there."""
 import pytest
 
-from mmddarts.search.baselines import BASELINE_NAMES, get_baseline
+from mmddarts.structures.baselines import BASELINE_NAMES, get_baseline
 from mmddarts.structures import Edge
 
 BN, SK = 'bottleneck_1x3x1', 'skip_connect'

@@ -9,7 +9,6 @@ import glob
 import json
 import math
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -19,12 +18,11 @@ pytest.importorskip('mmpretrain')
 from mmengine.config import Config  # noqa: E402
 
 from mmddarts.registry import HOOKS  # noqa: E402
-from mmddarts.search import get_baseline  # noqa: E402
 from mmddarts.structures import Genotype  # noqa: E402
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _search_runs import (experiment_name, run_train,  # noqa: E402
-                          split_loader, val_loader)
+from mmddarts.structures import get_baseline  # noqa: E402
+from mmddarts.structures.loading import load_genotype  # noqa: E402
+from mmddarts.testing.search_runs import (experiment_name,  # noqa: E402
+                                          run_train, split_loader, val_loader)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DIGITS_CFG = osp.join(REPO, 'configs/search/dartopti_resnet18_digits.py')
@@ -94,15 +92,15 @@ def test_genotypes_written_and_epoch1_is_the_baseline(two_epochs):
     base = get_baseline('resnet18')
     for method in ('sparse', 'edge'):
         for k in (1, 2):
-            g = Genotype.load(
+            g = load_genotype(
                 osp.join(work, f'genotype_{method}_epoch_{k}.json'))
             assert g.seq == (0, 0, 0, 0) and g.reductions == (1, 2, 3)
             assert g.meta['baseline'] == 'resnet18'
             assert g.meta['searched_epochs'] == k
             if k == 1:
                 assert as_sets(g) == as_sets(base)
-        final = Genotype.load(osp.join(work, f'genotype_{method}_final.json'))
-        latest = Genotype.load(
+        final = load_genotype(osp.join(work, f'genotype_{method}_final.json'))
+        latest = load_genotype(
             osp.join(work, f'genotype_{method}_latest.json'))
         assert final == latest
     assert osp.isfile(osp.join(work, 'epoch_2.pth'))
@@ -121,8 +119,8 @@ def test_distance_history(two_epochs):
     assert hist[0]['to_start'] == 0.0 and hist[0]['to_prev'] == 0.0
     assert hist[0]['cells_to_start'] == [0.0] * 4
     # epoch 2 against the edge genotype written for it, recomputed here
-    from mmddarts.search import genotype_distance
-    g2 = Genotype.load(osp.join(work, 'genotype_edge_epoch_2.json'))
+    from mmddarts.structures import genotype_distance
+    g2 = load_genotype(osp.join(work, 'genotype_edge_epoch_2.json'))
     assert hist[1]['to_start'] == pytest.approx(
         genotype_distance(get_baseline('resnet18'), g2), abs=1e-12)
     assert hist[1]['to_prev'] == pytest.approx(hist[1]['to_start'],
@@ -155,9 +153,9 @@ def test_early_stop_through_runner(tiny_cifar10, tmp_path):
     the baseline within the first search epoch (epoch 2), so the hook's
     min_distance guard (d > 0) passes; tol=1 makes every window stable
     (distances lie in [0, 1]). The search must then stop exactly at
-    epoch 3 of 5 (window of 2 epochs counted from begin_epoch=2), write that epoch's checkpoint although the
-    checkpoint interval skips it, and write the final genotypes and the stop
-    record."""
+    epoch 3 of 5 (window of 2 epochs counted from begin_epoch=2), write that
+    epoch's checkpoint although the checkpoint interval skips it, and write
+    the final genotypes and the stop record."""
     work = str(tmp_path)
     cfg = tiny_cfg(tiny_cifar10, work, max_epochs=5)
     cfg.optim_wrapper.architecture.optimizer.lr = 1.0
@@ -176,8 +174,8 @@ def test_early_stop_through_runner(tiny_cifar10, tmp_path):
     assert [h['epoch'] for h in hist] == [1, 2, 3]
     assert hist[0]['to_start'] == 0.0  # pretraining
     assert hist[1]['to_start'] > 0 and hist[2]['to_start'] > 0
-    final = Genotype.load(osp.join(work, 'genotype_edge_final.json'))
-    assert final == Genotype.load(
+    final = load_genotype(osp.join(work, 'genotype_edge_final.json'))
+    assert final == load_genotype(
         osp.join(work, 'genotype_edge_epoch_3.json'))
     assert final == runner.model.genotype('edge')
 
@@ -245,7 +243,7 @@ def test_train_configs(name):
     backbone = cfg.model.backbone
     assert backbone.genotype == f'configs/genotypes/{genotype}'
     assert backbone.channels == 64
-    g = Genotype.load(osp.join(REPO, backbone.genotype))
+    g = load_genotype(osp.join(REPO, backbone.genotype))
     assert g.op_set == 'extended'
     assert backbone.get('num_cells') in (None, g.num_cells)
     assert cfg.model.head.num_classes == classes

@@ -12,10 +12,10 @@ import sys
 import numpy as np
 import pytest
 
-from mmddarts.search.distance import (OpScores, cell_distance,
-                                      cell_distances, cell_rows,
-                                      distance_matrix, edge_distances,
-                                      genotype_distance)
+from mmddarts.structures.distance import (OpScores, cell_distance,
+                                          cell_distances, cell_rows,
+                                          distance_matrix, edge_distances,
+                                          genotype_distance)
 from mmddarts.structures.genotype import Genotype
 from mmddarts.structures.op_sets import EXTENDED_OPS
 
@@ -194,7 +194,7 @@ def test_resnet18_vs_resnet50_matches_paper():
     # The authors' distances.csv (Fig. 9 of the paper): 0.084. By hand: the
     # worst row is ResNet50's bottleneck+skip edge, closest to a skip-only
     # edge: w_bottleneck / W in all four cells.
-    from mmddarts.search.baselines import get_baseline
+    from mmddarts.structures.baselines import get_baseline
     r18, r50 = get_baseline('resnet18'), get_baseline('resnet50')
     d = genotype_distance(r18, r50)
     assert d == pytest.approx(SCORES['bottleneck_1x3x1'] / W, abs=1e-12)
@@ -290,7 +290,7 @@ def test_unequal_depth_padding():
 
 
 def test_expand_alignment():
-    from mmddarts.search.expand import expand_genotype
+    from mmddarts.structures.expand import expand_genotype
     rng = np.random.default_rng(1)
     genes = [random_gene(rng, 4) for _ in range(8)]
     small = geno(genes, reductions=[2, 5])
@@ -303,7 +303,7 @@ def test_expand_alignment():
 
 
 def test_paths_and_legacy_files(tmp_path):
-    from mmddarts.search.baselines import get_baseline
+    from mmddarts.structures.baselines import get_baseline
     r18 = get_baseline('resnet18')
     r18.save(str(tmp_path / 'r18.json'))
     assert genotype_distance(str(tmp_path / 'r18.json'), r18) == 0.0

@@ -10,9 +10,10 @@ import sys
 import pytest
 
 from mmddarts.engine.hooks.distance_hooks import ArchDistanceHook
-from mmddarts.search.baselines import get_baseline
-from mmddarts.search.distance import (ALIGN_MODES, OpScores, cell_distances,
-                                      distance_matrix, genotype_distance)
+from mmddarts.structures.baselines import get_baseline
+from mmddarts.structures.distance import (ALIGN_MODES, OpScores,
+                                          cell_distances, distance_matrix,
+                                          genotype_distance)
 from mmddarts.structures.genotype import Genotype
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -4,14 +4,13 @@ and an error with ``strict`` (library and ``tools/export_genotype.py``)."""
 import json
 import math
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
 import torch
 
-from mmddarts.search.parsing import (EmptyGeneError, EmptyGeneWarning,
-                                     edge_index, num_edges, parse_genotype)
+from mmddarts.structures.parsing import (EmptyGeneError, EmptyGeneWarning,
+                                         edge_index, num_edges, parse_genotype)
 from mmddarts.structures.op_sets import DARTS_OPS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -83,11 +82,8 @@ model = dict(
 
 def test_export_tool_strict(tmp_path, capsys):
     pytest.importorskip('mmpretrain')
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    try:
-        import export_genotype
-    finally:
-        sys.path.pop(0)
+    from mmddarts.testing.tools import load_tool
+    export_genotype = load_tool('tools/export_genotype.py')
     from mmddarts.models.algorithms import DDartsSearch
     cfg = tmp_path / 'search_cfg.py'
     cfg.write_text(CONFIG)

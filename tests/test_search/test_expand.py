@@ -1,9 +1,10 @@
 """Algorithm 1: deriving deeper / shallower networks from a genotype."""
 import pytest
 
-from mmddarts.search import expand_genotype, expansion_map, spread_reductions
-from mmddarts.search.baselines import get_baseline
-from mmddarts.structures import Genotype, GenotypeError, default_reductions
+from mmddarts.structures import (Genotype, GenotypeError, default_reductions,
+                                 expand_genotype, expansion_map,
+                                 spread_reductions)
+from mmddarts.structures.baselines import get_baseline
 
 OPS = ('max_pool_3x3', 'avg_pool_3x3', 'skip_connect', 'sep_conv_3x3',
        'sep_conv_5x5', 'dil_conv_3x3', 'dil_conv_5x5')

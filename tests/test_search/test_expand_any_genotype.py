@@ -3,7 +3,7 @@ adjacent reductions and reductions at every cell after the first (the
 DO-ResNet / Xception layouts), to 2x, 3x, 14 and 20 cells.
 
 Expected cell maps below are written out by hand from the rule in
-``mmddarts/search/expand.py``; parameter counts are computed from the op
+``mmddarts/structures/expand.py``; parameter counts are computed from the op
 definitions (one formula per op, written here), never from the network."""
 import contextlib
 import glob
@@ -14,15 +14,16 @@ import pytest
 import torch
 
 from mmddarts.models.backbones import DDartsNet
-from mmddarts.search import expand_genotype, expansion_map
+from mmddarts.structures import expand_genotype, expansion_map
 from mmddarts.structures import Genotype, GenotypeError
+from mmddarts.structures.loading import genotype_from_any
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SHIPPED = sorted(glob.glob(osp.join(REPO, 'configs/genotypes/*.json')))
 
 
 def _g(name):
-    return Genotype.from_any(osp.join(REPO, 'configs/genotypes', name))
+    return genotype_from_any(osp.join(REPO, 'configs/genotypes', name))
 
 
 # --------------------------------------------------------------- hand cases
@@ -101,7 +102,7 @@ def _sizes(g):
 
 @pytest.mark.parametrize('path', SHIPPED, ids=osp.basename)
 def test_every_shipped_genotype_grows(path):
-    src = Genotype.from_any(path)
+    src = genotype_from_any(path)
     for cells in _sizes(src):
         out = expand_genotype(src, cells)
         cmap = out.meta['expanded_from']['cell_map']
@@ -204,7 +205,7 @@ def test_resnet18_to_8_cells_by_hand():
 
 @pytest.mark.parametrize('path', SHIPPED, ids=osp.basename)
 def test_every_shipped_genotype_builds_and_counts(path):
-    src = Genotype.from_any(path)
+    src = genotype_from_any(path)
     genes = [src.gene(c) for c in range(src.num_cells)]
     x = torch.randn(1, 3, 32, 32)
     for cells in _sizes(src):

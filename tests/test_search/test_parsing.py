@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmddarts.search.parsing import (edge_index, num_edges, parse_gene,
-                                     parse_genotype, prune_unfed)
+from mmddarts.structures.parsing import (edge_index, num_edges, parse_gene,
+                                         parse_genotype, prune_unfed)
 from mmddarts.structures.genotype import Edge, Genotype
 from mmddarts.structures.op_sets import DARTS_OPS, EXTENDED_OPS, NONE_OP
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmddarts.search.parsing import (edge_index, num_edges, parse_gene,
-                                     parse_genotype)
+from mmddarts.structures.parsing import (edge_index, num_edges, parse_gene,
+                                         parse_genotype)
 from mmddarts.structures.op_sets import DARTS_OPS
 
 

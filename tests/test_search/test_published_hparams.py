@@ -174,7 +174,7 @@ def _alpha_sets(cfg):
     """Number of alpha owners of a search config's supernet, from its
     layout (no supernet is built): one per cell for individual D-DARTS
     alphas, one per distinct gene of the baseline for DARTOpti."""
-    from mmddarts.search.baselines import get_baseline
+    from mmddarts.structures.baselines import get_baseline
     arch = cfg.model.architecture
     if arch.type == 'mmddarts.DARTOptiSupernet':
         return len(set(get_baseline(arch.baseline).seq))

@@ -7,9 +7,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mmddarts.search.parsing import edge_index, num_edges, parse_gene
-from mmddarts.search.random_genotype import sample_gene, sample_genotype
+from mmddarts.structures.parsing import edge_index, num_edges, parse_gene
+from mmddarts.structures.random_genotype import sample_gene, sample_genotype
 from mmddarts.structures import DARTS_OPS, Genotype
+from mmddarts.structures.loading import load_genotype
 
 
 def weights_for(gene, ops, steps, method):
@@ -175,7 +176,7 @@ def test_tool_writes_loadable_genotypes(tmp_path):
                  '2', '--method', 'edge', '--out-dir', str(tmp_path)]) == 0
     for seed in (4, 5, 6):
         path = tmp_path / f'random_{seed}.json'
-        g = Genotype.load(str(path))
+        g = load_genotype(str(path))
         assert g == sample_genotype(num_cells=4, steps=2, method='edge',
                                     seed=seed)
         assert json.loads(path.read_text())['meta']['seed'] == seed

@@ -28,8 +28,7 @@ from mmddarts.registry import HOOKS  # noqa: E402
 from mmddarts.utils.deprecation import \
     MMDDartsDeprecationWarning  # noqa: E402
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _search_runs import run_train  # noqa: E402
+from mmddarts.testing.search_runs import run_train  # noqa: E402
 from test_search_e2e import EPOCHS, search_cfg  # noqa: E402
 
 DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data',

@@ -22,13 +22,10 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 
 from mmddarts.registry import HOOKS  # noqa: E402
-from mmddarts.structures import Genotype  # noqa: E402
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _search_runs import (experiment_name, run_train,  # noqa: E402
-                          split_loader, val_loader)
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.structures.loading import load_genotype  # noqa: E402
+from mmddarts.testing.cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.testing.search_runs import (experiment_name,  # noqa: E402
+                                          run_train, split_loader, val_loader)
 from mmddarts.utils.dist_utils import shutdown_process_group  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -119,12 +116,12 @@ def test_search_writes_genotypes_and_history(full_run):
     work = full_run['work']
     for m in METHODS:
         for k in range(1, EPOCHS + 1):
-            g = Genotype.load(osp.join(work, f'genotype_{m}_epoch_{k}.json'))
+            g = load_genotype(osp.join(work, f'genotype_{m}_epoch_{k}.json'))
             assert g.num_cells == 3 and g.steps == 2
             assert g.meta['searched_epochs'] == k
             assert g.meta['parse_method'] == m
-        latest = Genotype.load(osp.join(work, f'genotype_{m}_latest.json'))
-        final = Genotype.load(osp.join(work, f'genotype_{m}_final.json'))
+        latest = load_genotype(osp.join(work, f'genotype_{m}_latest.json'))
+        final = load_genotype(osp.join(work, f'genotype_{m}_final.json'))
         assert latest == final
         with open(osp.join(work, f'genotype_{m}_final.png'), 'rb') as f:
             assert f.read(8) == b'\x89PNG\r\n\x1a\n'
@@ -272,6 +269,7 @@ def _ddp_worker(data_root, out_dir):
     """One rank of the gloo search (run by the DDP test as a subprocess;
     torchrun-style environment variables give rank and rendezvous)."""
     import torch.distributed as dist
+
     # mmengine's 'pytorch' launcher calls torch.cuda.set_device; on CPU we
     # open the gloo group ourselves and the Runner reuses it.
     dist.init_process_group('gloo')

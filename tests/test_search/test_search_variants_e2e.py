@@ -15,11 +15,8 @@ pytest.importorskip('mmpretrain')
 
 from mmddarts.models.arch_steps import (ShapleyArchStep,  # noqa: E402
                                         UnrolledArchStep)
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _search_runs import run_train  # noqa: E402
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.testing.cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.testing.search_runs import run_train  # noqa: E402
 from test_search_e2e import (REPO, alphas_of,  # noqa: E402
                              search_cfg)
 

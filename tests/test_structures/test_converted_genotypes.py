@@ -8,6 +8,7 @@ import os.path as osp
 import pytest
 
 from mmddarts.structures import Genotype
+from mmddarts.structures.loading import load_genotype
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GDIR = osp.join(ROOT, 'configs', 'genotypes')
@@ -28,7 +29,7 @@ def _tool():
 def test_shipped_files_load():
     assert len(SHIPPED) == 20
     for path in SHIPPED:
-        g = Genotype.load(path)
+        g = load_genotype(path)
         assert g == Genotype.from_json(g.to_json())
 
 
@@ -55,7 +56,7 @@ def test_fresh_conversion_matches_shipped(tmp_path):
     ('darts-v2', 'DARTS_V2', 'cifar10', 'darts', 8, (2, 5)),
 ])
 def test_names_and_meta(name, paper, dataset, parse, cells, reductions):
-    g = Genotype.load(osp.join(GDIR, name + '.json'))
+    g = load_genotype(osp.join(GDIR, name + '.json'))
     if paper is not None:
         assert g.meta['paper_name'] == paper
     assert g.meta['dataset'] == dataset
@@ -67,7 +68,7 @@ def test_names_and_meta(name, paper, dataset, parse, cells, reductions):
 
 
 def test_ddarts_reductions_fixed_and_recorded():
-    g = Genotype.load(osp.join(GDIR, 'ddarts_c100_sparse_abl.json'))
+    g = load_genotype(osp.join(GDIR, 'ddarts_c100_sparse_abl.json'))
     assert g.meta['legacy_reductions'] == [2, 6]
     assert g.meta['loss_weights'] == {'w01': 7.0, 'w_abl': 0.5}
     assert g.seq == tuple(range(8))

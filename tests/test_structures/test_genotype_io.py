@@ -4,6 +4,7 @@ import json
 import pytest
 
 from mmddarts.structures import Edge, Genotype, GenotypeError
+from mmddarts.structures.loading import genotype_from_any, load_genotype
 
 GENE_A = [('sep_conv_3x3', 2, 0), ('skip_connect', 2, 1),
           ('dil_conv_5x5', 3, 2), ('max_pool_3x3', 4, 1),
@@ -24,7 +25,7 @@ def test_json_round_trip_exact(tmp_path):
     g = make()
     path = tmp_path / 'sub' / 'g.json'
     g.save(str(path))
-    back = Genotype.load(str(path))
+    back = load_genotype(str(path))
     assert back == g
     assert back.meta == g.meta  # meta is not part of ==, check it apart
     assert back.genes[0][0] == Edge('sep_conv_3x3', 2, 0)
@@ -37,8 +38,8 @@ def test_json_round_trip_exact(tmp_path):
     assert data['format'] == 'mmddarts.genotype'
     # compact and indented text describe the same dict
     assert json.loads(g.to_json()) == json.loads(g.to_json(indent=2))
-    assert Genotype.from_any(str(path)) == g
-    assert Genotype.from_any(g.to_dict()) == g
+    assert genotype_from_any(str(path)) == g
+    assert genotype_from_any(g.to_dict()) == g
 
 
 def test_accessors():
@@ -69,7 +70,7 @@ BAD = [
     (dict(reductions=[2, 2]), 'strictly increasing'),
     (dict(genes='sep_conv_3x3'), 'genes must be a list'),
     (dict(genes=[[('sep_conv_3x3', 2)]], seq=[0]),
-     'must be [op, to, from]'),
+     'must be an (op, to, from) triple'),
     (dict(genes=['sep_conv_3x3']), 'gene 0: must be a list of edges'),
     (dict(seq=[0, 'a']), "seq[1] (cell 1) = 'a'"),
     (dict(seq='0011'), 'seq must be a list of integers'),
@@ -114,7 +115,7 @@ def test_truncated_json_names_file_and_line(tmp_path):
     path.write_text(cut)
     expected_line = cut.count('\n') + 1  # the cut is on the last line
     with pytest.raises(GenotypeError) as err:
-        Genotype.load(str(path))
+        load_genotype(str(path))
     msg = str(err.value)
     assert str(path) in msg
     assert f'invalid JSON at line {expected_line}' in msg
@@ -122,7 +123,7 @@ def test_truncated_json_names_file_and_line(tmp_path):
 
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match='no/such/file.json'):
-        Genotype.load('no/such/file.json')
+        load_genotype('no/such/file.json')
 
 
 def test_missing_relative_file_names_the_directory(tmp_path, monkeypatch):
@@ -131,9 +132,9 @@ def test_missing_relative_file_names_the_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError,
                        match='relative to the current directory') as info:
-        Genotype.from_any('configs/genotypes/darts-v2.json')
+        genotype_from_any('configs/genotypes/darts-v2.json')
     assert str(tmp_path) in str(info.value)
     missing = str(tmp_path / 'nope.json')
     with pytest.raises(FileNotFoundError, match='not found') as info:
-        Genotype.load(missing)
+        load_genotype(missing)
     assert 'current directory' not in str(info.value)

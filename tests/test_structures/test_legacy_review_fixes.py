@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from mmddarts.models.derived_cell import DerivedCell
-from mmddarts.search.expand import expand_genotype
-from mmddarts.structures import Genotype, GenotypeError, parse_legacy_genotype
+from mmddarts.structures.expand import expand_genotype
+from mmddarts.structures import GenotypeError, parse_legacy_genotype
+from mmddarts.structures.loading import genotype_from_any, load_genotype
 
 # DARTS format, normal_concat [4, 5] (not the fed nodes 2..5), reduce_concat
 # the fed nodes
@@ -41,14 +42,14 @@ def test_from_any_accepts_path_like(tmp_path):
     txt = tmp_path / 'g.txt'
     txt.write_text(DARTS_CONCAT)
     for path in (js, _MyPath(js)):
-        g = Genotype.from_any(path)
-        assert g.genes == Genotype.from_any(str(js)).genes
-    assert Genotype.from_any(pathlib.Path(txt)).meta['legacy_format'] == \
+        g = genotype_from_any(path)
+        assert g.genes == genotype_from_any(str(js)).genes
+    assert genotype_from_any(pathlib.Path(txt)).meta['legacy_format'] == \
         'Genotype'
     with pytest.raises(FileNotFoundError, match='missing.json'):
-        Genotype.from_any(tmp_path / 'missing.json')
+        genotype_from_any(tmp_path / 'missing.json')
     with pytest.raises(TypeError, match='os.PathLike'):
-        Genotype.from_any(3)
+        genotype_from_any(3)
 
 
 def test_darts_concats_that_differ_are_kept_per_cell_kind(tmp_path):
@@ -63,7 +64,7 @@ def test_darts_concats_that_differ_are_kept_per_cell_kind(tmp_path):
     # survives the JSON round trip and Algorithm 1 (by cell kind)
     path = tmp_path / 'g.json'
     g.save(str(path))
-    assert Genotype.load(path).legacy_concat(0) == [4, 5]
+    assert load_genotype(path).legacy_concat(0) == [4, 5]
     g14 = expand_genotype(g, 14)
     assert [g14.legacy_concat(c) for c in (0, 4, 9, 13)] == [
         [4, 5], [2, 3, 4, 5], [2, 3, 4, 5], [4, 5]]
@@ -84,7 +85,7 @@ def test_equal_or_default_darts_concats():
     assert g.legacy_concat(2) == g.legacy_concat(3) == [4, 5]
     # concats equal to the fed nodes: nothing to honour, fed rule is exact
     default = DARTS_CONCAT.replace('normal_concat=[4, 5]',
-                                  'normal_concat=range(2, 6)')
+                                   'normal_concat=range(2, 6)')
     g = parse_legacy_genotype(default)
     assert 'legacy_concat' not in g.meta and g.legacy_concat(0) is None
     # D-DARTS texts: one concat for every cell
@@ -100,7 +101,7 @@ def test_equal_or_default_darts_concats():
     ([], 'expected a non-empty list'),
 ])
 def test_bad_legacy_concat_meta(bad, message):
-    g = Genotype.from_any(dict(TINY, meta={'legacy_concat': bad}))
+    g = genotype_from_any(dict(TINY, meta={'legacy_concat': bad}))
     with pytest.raises(GenotypeError, match=message.replace('[', r'\[')
                        .replace(']', r'\]')):
         g.legacy_concat(0)
@@ -118,7 +119,7 @@ def test_total_size_is_bounded_before_anything_is_copied(tmp_path):
                     ' * 3000, concat=[2], reductions=[])')
     with pytest.raises(GenotypeError, match='expands to more than 500000'
                        ) as err:
-        Genotype.load(bomb)
+        load_genotype(bomb)
     assert str(err.value).startswith(str(bomb))
 
 

@@ -2,13 +2,14 @@
 import csv
 import io
 import os.path as osp
-import sys
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
-import ablation_conditioning  # noqa: E402
+from mmddarts.testing.tools import load_tool  # noqa: E402
+
+ablation_conditioning = load_tool(
+    'tools/analysis_tools/ablation_conditioning.py')
 
 pytest.importorskip('sklearn')
 

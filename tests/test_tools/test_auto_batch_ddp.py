@@ -6,26 +6,23 @@ base batch. Hand-computed: fit 100 MiB + 10 MiB per image, 10 % margin;
 rank 0's 400 MiB would allow (360 - 100) / 10 = 26 -> 24, rank 1's 250 MiB
 allows (225 - 100) / 10 = 12.5 -> 12 -> 8; lr ratio 8 x 2 ranks / 5."""
 import json
-import os
 import os.path as osp
 import sys
 
 import pytest
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _toy_search import REPO, write_toy_search  # noqa: E402
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.testing.toy_search import REPO, write_toy_search  # noqa: E402
+from mmddarts.testing.cpu_ranks import run_cpu_ranks  # noqa: E402
 
 pytest.importorskip('mmpretrain')
 
 
 def test_ranks_agree_on_the_auto_batch_and_scaled_lrs(tmp_path,
-                                                       tiny_cifar10):
+                                                      tiny_cifar10):
     rec_dir = tmp_path / 'records'
     rec_dir.mkdir()
     cfg = write_toy_search(tmp_path, tiny_cifar10, extra=f"""
-custom_imports = dict(imports=['_preflight_hooks'],
+custom_imports = dict(imports=['mmddarts.testing.preflight_hooks'],
                       allow_failed_imports=False)
 custom_hooks = [
     dict(type='mmddarts.ArchStepScheduleHook'),
@@ -41,7 +38,7 @@ preflight = dict(fit=dict(fixed='100MB', per_image='10MB'))
                       cfg, '--launcher', 'pytorch', '--auto-batch',
                       '--work-dir', str(tmp_path / 'work'), '--cfg-options',
                       f'preflight.budget={budgets[rank]}'],
-        2, REPO, REPO + os.pathsep + osp.dirname(osp.abspath(__file__)),
+        2, REPO, REPO,
         timeout=240, env_of_rank=lambda rank: dict(LOCAL_WORLD_SIZE='2'))
     recs = [json.load(open(rec_dir / f'rank{r}.json')) for r in (0, 1)]
     ratio = 8 * 2 / 5

@@ -1,27 +1,24 @@
 """tools/analysis_tools/benchmark_arch_step.py: the second-order and Shapley
 modes run one step each (in process, tiny supernet) and report their time;
 each maps to the first-order leave-one-out step it replaces."""
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
 
+from mmddarts.analysis.arch_step_bench import baseline_of
+from mmddarts.testing.tools import load_tool
+
 
 @pytest.fixture(scope='module')
-def bench(repo_root):
-    path = osp.join(repo_root, 'tools/analysis_tools/benchmark_arch_step.py')
-    spec = importlib.util.spec_from_file_location('benchmark_arch_step', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def bench():
+    return load_tool('tools/analysis_tools/benchmark_arch_step.py')
 
 
-def test_baselines(bench):
-    assert bench.baseline_of('exact-2nd') == 'exact'
-    assert bench.baseline_of('none-2nd') == 'none'
-    assert bench.baseline_of('shapley-k4') == 'exact'
-    assert bench.baseline_of('exact') is None
+def test_baselines():
+    assert baseline_of('exact-2nd') == 'exact'
+    assert baseline_of('none-2nd') == 'none'
+    assert baseline_of('shapley-k4') == 'exact'
+    assert baseline_of('exact') is None
 
 
 @pytest.mark.parametrize('mode', ['exact-2nd', 'shapley-k2'])

@@ -1,13 +1,15 @@
-"""compare_ablation_modes.py: argument checks, run plan, commands, the
+"""compare_ablation_modes.py (mmddarts.analysis.ablation_modes): argument
+checks, run plan, commands, the
 aggregation and the summary (not the heavy searches themselves)."""
-import importlib.util
 import json
 import math
 import os.path as osp
 
 import pytest
 
+from mmddarts.analysis import ablation_modes as am
 from mmddarts.structures import Genotype
+from mmddarts.testing.tools import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # the packaged default ('mean') op scores, written out by hand
@@ -29,13 +31,7 @@ SCORES = {
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'compare_ablation_modes',
-        osp.join(ROOT, 'tools', 'analysis_tools',
-                 'compare_ablation_modes.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/compare_ablation_modes.py')
 
 
 def test_defaults_are_three_modes_five_seeds(tool):
@@ -60,20 +56,20 @@ def test_bad_arguments(tool, argv, message, capsys):
 
 
 def test_plan_is_seed_major_and_skips_done(tool):
-    assert tool.plan(['exact', 'none'], [3, 7], done=[('none', 3)]) == [
+    assert am.plan(['exact', 'none'], [3, 7], done=[('none', 3)]) == [
         ('exact', 3), ('exact', 7), ('none', 7)]
 
 
 def test_commands(tool, tmp_path):
     args = tool.parse_args(['--search-epochs', '2', '--train-epochs', '3'])
-    cmd = tool.search_cmd(args, 'reference', 4, 'W', python='PY')
+    cmd = am.search_cmd(args, 'reference', 4, 'W', python='PY')
     assert cmd[:3] == ['PY', 'tools/train.py',
                        'configs/search/ddarts_digits.py']
     assert cmd[cmd.index('--work-dir') + 1] == 'W'
     opts = cmd[cmd.index('--cfg-options') + 1:]
     assert sorted(opts) == ['model.arch_strategy.ablation=reference',
                             'randomness.seed=4', 'train_cfg.max_epochs=2']
-    cmd = tool.train_cmd(args, 'g.json', 4, 9, 'T', python='PY')
+    cmd = am.train_cmd(args, 'g.json', 4, 9, 'T', python='PY')
     assert cmd[2] == 'configs/train/ddarts_digits.py'
     opts = cmd[cmd.index('--cfg-options') + 1:]
     assert sorted(opts) == ['model.backbone.genotype=g.json',
@@ -82,7 +78,7 @@ def test_commands(tool, tmp_path):
     # without --search-epochs the config's epochs stay
     args = tool.parse_args([])
     assert not any('max_epochs' in c
-                   for c in tool.search_cmd(args, 'none', 0, 'W'))
+                   for c in am.search_cmd(args, 'none', 0, 'W'))
 
 
 def test_last_accuracy_reads_the_last_evaluation(tool):
@@ -91,15 +87,15 @@ def test_last_accuracy_reads_the_last_evaluation(tool):
              json.dumps(dict(lr=0.05, loss=1.0, step=20)),
              json.dumps({'accuracy/top1': 91.25, 'step': 2}),
              json.dumps(dict(lr=0.01, loss=0.5, step=30))]
-    assert tool.last_accuracy(lines) == 91.25
-    assert tool.last_accuracy([json.dumps(dict(loss=1.0))]) is None
+    assert am.last_accuracy(lines) == 91.25
+    assert am.last_accuracy([json.dumps(dict(loss=1.0))]) is None
 
 
 def test_mean_and_sample_std(tool):
-    mean, std = tool.mean_std([1, 2, 3, 4])
+    mean, std = am.mean_std([1, 2, 3, 4])
     assert mean == 2.5
     assert std == pytest.approx(math.sqrt(5 / 3))  # ddof = 1
-    mean, std = tool.mean_std([7])
+    mean, std = am.mean_std([7])
     assert mean == 7 and math.isnan(std)
 
 
@@ -112,7 +108,7 @@ def _runs():
 
 
 def test_summarise(tool):
-    out = tool.summarise(_runs(), ['exact', 'none', 'reference'])
+    out = am.summarise(_runs(), ['exact', 'none', 'reference'])
     assert out['exact']['n'] == 3 and out['exact']['seeds'] == [0, 1, 2]
     assert out['exact']['acc_mean'] == 92 and out['exact']['acc_std'] == 2
     assert out['exact']['params_mean'] == 1100
@@ -128,8 +124,8 @@ def test_distance_summary_pairs(tool):
     genos = {('exact', 0): 1.0, ('exact', 1): 2.0, ('exact', 2): 4.0,
              ('none', 0): 1.5, ('none', 1): 2.0,  # seed 2 missing
              ('reference', 0): 0.0}
-    out = tool.distance_summary(genos, ['exact', 'none', 'reference'],
-                                lambda a, b: abs(a - b))
+    out = am.distance_summary(genos, ['exact', 'none', 'reference'],
+                              lambda a, b: abs(a - b))
     assert out['exact vs none'] == [0.5, 0.0]          # seeds 0, 1
     assert out['exact vs reference'] == [1.0]          # seed 0
     assert out['none vs reference'] == [1.5]
@@ -139,9 +135,9 @@ def test_distance_summary_pairs(tool):
 
 
 def test_markdown_table(tool):
-    summary = tool.summarise(_runs(), ['exact', 'none'])
-    text = tool.markdown(summary, {'exact vs none': [0.5, 0.0],
-                                   'exact seeds': [1.0, 2.0, 3.0]}, 'B')
+    summary = am.summarise(_runs(), ['exact', 'none'])
+    text = am.markdown(summary, {'exact vs none': [0.5, 0.0],
+                                 'exact seeds': [1.0, 2.0, 3.0]}, 'B')
     assert text.startswith('Budget: B.')
     assert '| `exact` | 3 | 92.00 ± 2.00 | 1,100 ± 173 | 20 / 5 | ' \
         '90.00, 92.00, 94.00 |' in text

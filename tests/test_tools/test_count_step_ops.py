@@ -1,23 +1,22 @@
-"""tools/analysis_tools/count_step_ops.py: the CLI writes per-mode counts
+"""tools/analysis_tools/count_step_ops.py (mmddarts.analysis.step_ops): the
+CLI writes per-mode counts
 with the documented keys; the phase split matches counting arch_step and
 weight_step on their own; the step counts do not depend on batch, width or
 image size (what lets the tool count on a tiny network)."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 
-from mmddarts.utils.op_counter import OpCounter
+from mmddarts.analysis.search_step import build_search
+from mmddarts.analysis.step_ops import count_iteration
+from mmddarts.profiling.op_counter import OpCounter
+from mmddarts.testing.tools import load_tool
 
 
 @pytest.fixture(scope='module')
-def tool(repo_root):
-    path = osp.join(repo_root, 'tools/analysis_tools/count_step_ops.py')
-    spec = importlib.util.spec_from_file_location('count_step_ops', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def tool():
+    return load_tool('tools/analysis_tools/count_step_ops.py')
 
 
 @pytest.fixture(scope='module')
@@ -25,7 +24,7 @@ def toy_cfg(repo_root):
     """The digits search config on a 3-cell, 2-node supernet."""
     from mmengine.config import Config
 
-    from mmddarts.utils import register_all_modules
+    from mmddarts.setup_env import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(
         osp.join(repo_root, 'configs/search/ddarts_digits.py'))
@@ -56,7 +55,7 @@ def test_cli_writes_json(tool, repo_root, tmp_path, capsys):
         assert sum(r['sync_kinds'].values()) == r['syncs']
         assert len(r['top']) == 5 and r['top'][0][1] >= r['top'][-1][1]
         assert all(r['phases'][p]['ops'] > 0 for p in ('arch_step',
-                                                         'weight_step'))
+                                                       'weight_step'))
         assert f'{mode}: {r["ops"]:,} aten compute ops' in text
     # the ablation passes only add architecture-step work
     none, exact = res['modes']['none'], res['modes']['exact']
@@ -66,9 +65,9 @@ def test_cli_writes_json(tool, repo_root, tmp_path, capsys):
 
 
 def test_phases_match_steps_counted_alone(tool, toy_cfg):
-    res = tool.count_iteration(toy_cfg, 'reference', C=4, batch=2, img=8)
+    res = count_iteration(toy_cfg, 'reference', C=4, batch=2, img=8)
     # the tool counts the GPU's path (ablations in one batch)
-    model, wrappers, data = tool._bench_tool().build_search(
+    model, wrappers, data = build_search(
         toy_cfg, 'reference', batch=2, img=8,
         architecture=dict(channels=4, ablation_cfg=dict(defaults='cuda')))
     model.train_step(data, wrappers)  # the same warm-up
@@ -92,8 +91,8 @@ def test_phases_match_steps_counted_alone(tool, toy_cfg):
 
 
 def test_step_counts_do_not_depend_on_shapes(tool, toy_cfg):
-    small = tool.count_iteration(toy_cfg, 'exact', C=4, batch=2, img=8)
-    big = tool.count_iteration(toy_cfg, 'exact', C=6, batch=3, img=16)
+    small = count_iteration(toy_cfg, 'exact', C=4, batch=2, img=8)
+    big = count_iteration(toy_cfg, 'exact', C=6, batch=3, img=16)
     for phase in ('arch_step', 'weight_step'):
         assert small['phases'][phase] == big['phases'][phase]
     assert small['syncs'] == big['syncs']
@@ -103,9 +102,9 @@ def test_exact_counts_the_cuda_path_unless_asked(tool, toy_cfg):
     """Exact mode's CUDA path runs the full network inside the ablation
     batch; the CPU path adds a graph-free forward and a cotangent backward
     through the full pass: more kernels, the same weight step."""
-    cuda = tool.count_iteration(toy_cfg, 'exact', C=4, batch=2, img=8)
-    cpu = tool.count_iteration(toy_cfg, 'exact', C=4, batch=2, img=8,
-                               cpu_path=True)
+    cuda = count_iteration(toy_cfg, 'exact', C=4, batch=2, img=8)
+    cpu = count_iteration(toy_cfg, 'exact', C=4, batch=2, img=8,
+                          cpu_path=True)
     assert cpu['phases']['arch_step']['ops'] > \
         cuda['phases']['arch_step']['ops']
     assert cpu['phases']['weight_step'] == cuda['phases']['weight_step']

@@ -10,8 +10,9 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 from mmddarts.registry import MODELS
-from mmddarts.search.expand import expand_genotype
 from mmddarts.structures import Genotype
+from mmddarts.structures.expand import expand_genotype
+from mmddarts.structures.loading import genotype_from_any
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -84,8 +85,8 @@ def test_growing_or_identity_does_not_warn(log_records):
     expand_genotype(_four_cells(), 4)
     # (the digits layout has no normal cell between its reductions)
     expand_genotype(_four_cells(), 6, reductions=[3, 4])
-    g8 = Genotype.from_any(osp.join(REPO,
-                                    'configs/genotypes/ddarts_c10_sparse.json'))
+    g8 = genotype_from_any(
+        osp.join(REPO, 'configs/genotypes/ddarts_c10_sparse.json'))
     expand_genotype(g8, 14)
     assert _warnings(log_records) == []
     # same depth, other reductions: segment 0 shrinks from 1 to 0 cells

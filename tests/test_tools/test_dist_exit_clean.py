@@ -21,8 +21,8 @@ import pytest
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-sys.path.insert(0, osp.dirname(HERE))
-from _cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.testing.cpu_ranks import run_cpu_ranks  # noqa: E402
+from mmddarts.testing.tools import load_tool  # noqa: E402
 
 REPEATS = 2  # ~20-40 s each on 2 cores: under 2 minutes in all
 TINY = [
@@ -45,8 +45,7 @@ def _worker(work_dir, out):
     import torch
     torch.set_num_threads(1)
     before = _threads()
-    sys.path.insert(0, osp.join(REPO, 'tools'))
-    import train
+    train = load_tool('tools/train.py')
     train.main(['configs/search/ddarts_digits.py', '--launcher', 'pytorch',
                 '--work-dir', work_dir, '--no-preflight', '--cfg-options'] +
                TINY)

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip('matplotlib')
 
-from mmddarts.search.baselines import get_baseline  # noqa: E402
+from mmddarts.structures.baselines import get_baseline  # noqa: E402
 from mmddarts.structures import Genotype  # noqa: E402
 from mmddarts.visualization.genotype_drawer import (  # noqa: E402
     cell_groups, draw_genotype)

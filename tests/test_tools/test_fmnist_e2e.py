@@ -17,6 +17,7 @@ import pytest
 
 from mmddarts.datasets import write_fashion_mnist
 from mmddarts.structures import Genotype
+from mmddarts.structures.loading import load_genotype
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_SEARCH = [
@@ -56,7 +57,7 @@ def test_search_train_test(idx_root, tmp_path):
               '--work-dir', search_dir, '--cfg-options'] + data +
              TINY_SEARCH, tmp_path / 'search.log')
     genotype = osp.join(search_dir, 'genotype_sparse_final.json')
-    g = Genotype.load(genotype)
+    g = load_genotype(genotype)
     assert g.num_cells == 3 and g.steps == 2
     train_dir = str(tmp_path / 'train')
     net = [f'model.backbone.genotype={genotype}', 'model.backbone.num_cells=3',

@@ -12,6 +12,7 @@ pytest.importorskip('matplotlib')
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 from mmddarts.structures import Genotype  # noqa: E402
+from mmddarts.structures.loading import load_genotype  # noqa: E402
 from mmddarts.visualization.genotype_drawer import draw_genotype  # noqa
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -43,7 +44,7 @@ def overlaps(boxes, tol=0.5):
 
 def test_shipped_genotypes_are_twenty_and_include_dense_edge_parses():
     assert len(SHIPPED) == 20
-    dense = Genotype.load(osp.join(ROOT, 'configs', 'genotypes',
+    dense = load_genotype(osp.join(ROOT, 'configs', 'genotypes',
                                    'do-resnet50_c100_edge.json'))
     # 6-step cells with up to 2 ops on most of the 27 possible edges
     assert max(len(g) for g in dense.genes) == 53
@@ -53,7 +54,7 @@ def test_shipped_genotypes_are_twenty_and_include_dense_edge_parses():
 def test_no_two_labels_overlap(path):
     fig = draw_genotype(path, dpi=50)
     boxes = text_boxes(fig)
-    g = Genotype.load(path)
+    g = load_genotype(path)
     pairs = {(e.to, e.src) for gene in g.genes for e in gene}
     assert len(boxes) >= len(pairs)
     assert overlaps(boxes) == []
@@ -92,7 +93,7 @@ def test_node_numbers_are_the_json_and_log_ones():
     assert '2<-1  avg 3x3' in reduction
 
 
-# the parser's schema (one dict per gene, search/parsing.py) and plain gene
+# the parser's schema (one dict per gene, structures/parsing.py) and plain gene
 # indices of older files
 PARSER_FALLBACK = [dict(owner=1, cells=[1], op='avg_pool_3x3', to=2, src=1,
                         weight=0.7, threshold=0.85)]

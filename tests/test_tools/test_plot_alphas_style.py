@@ -1,10 +1,9 @@
-"""plot_alphas.py: one colour and one marker per op of the 12-op set,
+"""alpha_plots.py: one colour and one marker per op of the 12-op set,
 heatmap rows named like the logs' edges, integer epoch ticks, and the
 default output in the work dir."""
 import json
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -16,8 +15,10 @@ from matplotlib.colors import to_hex  # noqa: E402
 from mmddarts.structures.op_sets import EXTENDED_OPS  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
-import plot_alphas  # noqa: E402
+from mmddarts.analysis import alpha_plots  # noqa: E402
+from mmddarts.testing.tools import load_tool  # noqa: E402
+
+plot_alphas_tool = load_tool('tools/analysis_tools/plot_alphas.py')
 
 
 def _history(work, epochs=(1, 2, 3), steps=4, op_set='extended'):
@@ -39,7 +40,7 @@ def _history(work, epochs=(1, 2, 3), steps=4, op_set='extended'):
 
 def test_every_op_has_its_own_colour_and_marker(tmp_path):
     recs = _history(str(tmp_path))
-    fig = plot_alphas.alpha_curves_figure(recs)
+    fig = alpha_plots.alpha_curves_figure(recs)
     lines = fig.axes[0].get_lines()
     assert [ln.get_label() for ln in lines] == list(EXTENDED_OPS)
     colours = {to_hex(ln.get_color()) for ln in lines}
@@ -50,7 +51,7 @@ def test_every_op_has_its_own_colour_and_marker(tmp_path):
         assert [to_hex(ln.get_color()) for ln in ax.get_lines()] == \
             [to_hex(ln.get_color()) for ln in lines]
     # with 'none' (softmax search) there are 13, still all distinct
-    styles = {plot_alphas.op_style(op, i)
+    styles = {alpha_plots.op_style(op, i)
               for i, op in enumerate(('none', ) + EXTENDED_OPS)}
     assert len({c for c, _ in styles}) == 13
     assert len({m for _, m in styles}) == 13
@@ -58,7 +59,7 @@ def test_every_op_has_its_own_colour_and_marker(tmp_path):
 
 def test_epoch_ticks_are_integers(tmp_path):
     recs = _history(str(tmp_path), epochs=(1, 2, 3))
-    fig = plot_alphas.alpha_curves_figure(recs)
+    fig = alpha_plots.alpha_curves_figure(recs)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     FigureCanvasAgg(fig).draw()
     ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 3]
@@ -67,7 +68,7 @@ def test_epoch_ticks_are_integers(tmp_path):
 
 def test_heatmap_rows_are_named_edges_with_readable_labels(tmp_path):
     recs = _history(str(tmp_path))
-    fig = plot_alphas.alpha_heatmaps_figure(recs[-1])
+    fig = alpha_plots.alpha_heatmaps_figure(recs[-1])
     ax = fig.axes[0]
     rows = [t.get_text() for t in ax.get_yticklabels()]
     assert rows == ['2<-0', '2<-1', '3<-0', '3<-1', '3<-2', '4<-0', '4<-1',
@@ -76,9 +77,9 @@ def test_heatmap_rows_are_named_edges_with_readable_labels(tmp_path):
     assert [t.get_text() for t in cols] == list(EXTENDED_OPS)
     assert min(t.get_fontsize() for t in cols + ax.get_yticklabels()) >= 8
     # 5 edges: a 2-step cell; 4 is no DARTS cell's count
-    assert plot_alphas.edge_names(5) == ['2<-0', '2<-1', '3<-0', '3<-1',
+    assert alpha_plots.edge_names(5) == ['2<-0', '2<-1', '3<-0', '3<-1',
                                          '3<-2']
-    assert plot_alphas.edge_names(4) == [f'edge {k}' for k in range(4)]
+    assert alpha_plots.edge_names(4) == [f'edge {k}' for k in range(4)]
 
 
 def test_default_output_goes_to_the_work_dir(tmp_path, monkeypatch):
@@ -87,13 +88,13 @@ def test_default_output_goes_to_the_work_dir(tmp_path, monkeypatch):
     cwd = tmp_path / 'elsewhere'
     cwd.mkdir()
     monkeypatch.chdir(cwd)
-    plot_alphas.main([str(work)])
+    plot_alphas_tool.main([str(work)])
     assert (work / 'alphas.png').is_file()
     assert os.listdir(cwd) == []
     # the history file itself: its folder is the work dir
     os.remove(work / 'alphas.png')
-    plot_alphas.main([str(work / 'search_history.jsonl')])
+    plot_alphas_tool.main([str(work / 'search_history.jsonl')])
     assert (work / 'alphas.png').is_file()
     # an explicit --out is taken as given
-    plot_alphas.main([str(work), '--out', 'mine.png'])
+    plot_alphas_tool.main([str(work), '--out', 'mine.png'])
     assert (cwd / 'mine.png').is_file()

@@ -1,14 +1,11 @@
 """plot_alphas / plot_contributions read a search's history from its work
 dir (as the README documents) or from the file itself."""
 import json
-import os.path as osp
-import sys
 
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
-import plot_alphas  # noqa: E402
+from mmddarts.engine.hooks.search_history import (SearchHistoryError,
+                                                  load_history)
 
 
 def _write_history(work):
@@ -23,12 +20,12 @@ def _write_history(work):
 def test_load_history_from_work_dir_or_file(tmp_path):
     path = _write_history(tmp_path)
     for arg in (str(tmp_path), path):
-        recs = plot_alphas.load_history(arg)
+        recs = load_history(arg)
         # sorted by epoch, the last record of a rewritten epoch wins
         assert [r['epoch'] for r in recs] == [1, 2]
         assert recs[1]['alphas']['cell0'] == [[2.0]]
 
 
 def test_load_history_missing_names_the_file(tmp_path):
-    with pytest.raises(SystemExit, match='search_history.jsonl'):
-        plot_alphas.load_history(str(tmp_path))
+    with pytest.raises(SearchHistoryError, match='search_history.jsonl'):
+        load_history(str(tmp_path))

@@ -6,13 +6,12 @@ usable for --resume (the resumed search ends bit-identical to the
 uninterrupted one)."""
 import glob
 import os.path as osp
-import sys
 
 import pytest
 import torch
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _toy_search import load_ckpt, run_train, write_toy_search  # noqa: E402
+from mmddarts.testing.toy_search import (load_ckpt, run_train,  # noqa: E402
+                                         write_toy_search)
 
 pytest.importorskip('mmpretrain')
 
@@ -89,7 +88,7 @@ def test_memory_error_mid_search_is_reported_and_resumable(
     oom_cfg = write_toy_search(
         tmp, tiny_cifar10, name='toy_oom.py',
         extra="""
-custom_imports = dict(imports=['_preflight_hooks'],
+custom_imports = dict(imports=['mmddarts.testing.preflight_hooks'],
                       allow_failed_imports=False)
 custom_hooks = [
     dict(type='mmddarts.ArchStepScheduleHook'),

@@ -87,7 +87,6 @@ def test_train_then_resume(toy, tiny_cifar10, repo_root):
     assert (ckpt['meta']['epoch'], ckpt['meta']['iter']) == (2, 20)
 
 
-
 def _tool(repo_root, name):
     """tools/<name>.py as a module, to call its main() in-process."""
     spec = importlib.util.spec_from_file_location(
@@ -143,10 +142,10 @@ def test_amp_without_accelerator_exits_cleanly(toy, tiny_cifar10, repo_root):
     assert not (tmp / 'amp').exists()  # stopped before building a Runner
 
 
-def test_amp_switches_every_optimizer_wrapper(repo_root):
-    train = _tool(repo_root, 'train')
+def test_amp_switches_every_optimizer_wrapper():
+    from mmddarts.engine.optimizers.amp_options import set_amp
     single = dict(optimizer=dict(type='SGD', lr=0.1))
-    train._set_amp(single)
+    set_amp(single)
     assert single['type'] == 'AmpOptimWrapper'
     assert single['loss_scale'] == 'dynamic'
     # bi-level search: a dict of wrappers (OptimWrapperDict)
@@ -154,14 +153,14 @@ def test_amp_switches_every_optimizer_wrapper(repo_root):
         constructor='mmddarts.SomeConstructor',
         weights=dict(optimizer=dict(type='SGD', lr=0.1)),
         arch=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))
-    train._set_amp(pair)
+    set_amp(pair)
     assert pair['weights']['type'] == pair['arch']['type'] == \
         'AmpOptimWrapper'
     assert pair['constructor'] == 'mmddarts.SomeConstructor'
     typed = dict(type='OptimWrapperDict',
                  a=dict(optimizer=dict(type='SGD', lr=0.1)),
                  paramwise_cfg=dict(norm_decay_mult=0.))
-    train._set_amp(typed)
+    set_amp(typed)
     assert typed['type'] == 'OptimWrapperDict'
     assert typed['a']['type'] == 'AmpOptimWrapper'
     assert 'type' not in typed['paramwise_cfg']

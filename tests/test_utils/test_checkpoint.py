@@ -10,7 +10,7 @@ from mmengine.runner import CheckpointLoader, Runner
 from torch import nn
 
 from mmddarts.utils import checkpoint as ckpt_utils
-from mmddarts.utils import register_all_modules
+from mmddarts.setup_env import register_all_modules
 
 needs_weights_only_default = pytest.mark.skipif(
     tuple(int(x) for x in torch.__version__.split('.')[:2]) < (2, 6),

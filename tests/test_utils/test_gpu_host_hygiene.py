@@ -2,19 +2,21 @@
 
 Multi-process tests compare CPU/gloo ranks bit for bit; their children must
 not pick up the host's GPUs (NCCL, every rank on GPU 0, non-deterministic
-kernels). They build their environment with ``tests/_cpu_ranks.py``, which
-hides the GPUs on purpose.
+kernels). They build their environment with ``mmddarts.testing.cpu_ranks``,
+which hides the GPUs on purpose.
 """
 import glob
-import re
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
+from mmddarts.testing import cpu_ranks
+from mmddarts.testing.cpu_ranks import cpu_rank_env
+
 TESTS = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, TESTS)
-from _cpu_ranks import cpu_rank_env  # noqa: E402
+TESTING = osp.dirname(osp.abspath(cpu_ranks.__file__))
 
 
 def test_fake_visible_gpus_are_hidden_from_ranks():
@@ -40,14 +42,18 @@ def test_child_rank_sees_no_gpu_even_when_the_host_lists_some():
 
 def test_every_multiprocess_test_uses_the_cpu_rank_env():
     offenders = []
-    for path in glob.glob(osp.join(TESTS, '**', '*.py'), recursive=True):
-        if osp.basename(path) in ('_cpu_ranks.py', osp.basename(__file__)):
+    paths = glob.glob(osp.join(TESTS, '**', '*.py'), recursive=True) + \
+        glob.glob(osp.join(TESTING, '*.py'))
+    for path in paths:
+        if osp.samefile(path, cpu_ranks.__file__) or \
+                osp.samefile(path, __file__):
             continue
         text = open(path).read()
         # a rank's environment built by hand (WORLD_SIZE=... for a child)
         if re.search(r'\bWORLD_SIZE\s*=', text) and not re.search(
                 r'cpu_rank_env|run_cpu_ranks', text):
-            offenders.append(osp.relpath(path, TESTS))
+            offenders.append(osp.relpath(path, osp.dirname(TESTS)))
     assert not offenders, (
-        f'{offenders} start ranks without tests/_cpu_ranks.cpu_rank_env: '
+        f'{offenders} start ranks without '
+        'mmddarts.testing.cpu_ranks.cpu_rank_env: '
         'on a GPU host their children would see the GPUs')

@@ -4,7 +4,7 @@ from them alone) are host reads, not syncs; reads of anything computed from
 a pre-existing tensor (a parameter, an input) or written from one are."""
 import torch
 
-from mmddarts.utils.op_counter import OpCounter
+from mmddarts.profiling.op_counter import OpCounter
 
 
 def tracked(fn):
@@ -98,7 +98,7 @@ def test_accelerator_run_cpu_tensors_are_host():
 
 
 def test_dead_host_tensor_ids_are_forgotten():
-    from mmddarts.utils.host_tensors import HostTensors
+    from mmddarts.profiling.host_tensors import HostTensors
     host = HostTensors()
     with OpCounter() as c:
         c.host = host

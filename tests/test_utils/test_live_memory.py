@@ -2,7 +2,7 @@
 cases (every size below is counted by hand, in bytes)."""
 import torch
 
-from mmddarts.utils.live_memory import LiveMemory
+from mmddarts.profiling.live_memory import LiveMemory
 
 F32 = 4
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mmddarts.utils import memory_budget as mb
+from mmddarts.memory import budget as mb
 
 
 def _write(path, text):
@@ -81,7 +81,7 @@ def test_cuda_budget_reads_free_memory(monkeypatch):
 
 PEAK_RSS_CHILD = """
 import torch
-from mmddarts.utils import memory_budget as mb
+from mmddarts.memory import budget as mb
 if not mb.reset_peak_rss():
     print('noreset')
     raise SystemExit(0)

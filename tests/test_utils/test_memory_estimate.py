@@ -7,11 +7,10 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmddarts.utils.memory_estimate import (MeasurementError, MemoryFit,
-                                            estimate_search_memory,
-                                            fit_linear, measure_search_peaks,
-                                            search_batch_size,
-                                            search_input_shape)
+from mmddarts.memory.estimate import (MeasurementError, MemoryFit,
+                                      estimate_search_memory, fit_linear,
+                                      measure_search_peaks, search_batch_size,
+                                      search_input_shape)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MiB = 2**20
@@ -103,8 +102,8 @@ def within(predicted, measured):
 
 def test_prediction_matches_a_measured_third_batch():
     """Fit at B=2 and 4, predict B=24, measure B=24 in a fresh process:
-    at most 15 % under or 40 % over. The batch-dependent part is most of the measured peak at
-    B=24, so the check is not met by the constant alone."""
+    at most 15 % under or 40 % over. The batch-dependent part is most of the
+    measured peak at B=24, so the check is not met by the constant alone."""
     cfg = toy_search_cfg()
     # fresh (spawned) children, as in a tools/ run: a child forked from this
     # long-lived test process inherits whatever heap the earlier tests left

@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmddarts.utils.oom_guard import is_out_of_memory, oom_guard, oom_report
+from mmddarts.memory.oom_guard import is_out_of_memory, oom_guard, oom_report
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -52,7 +52,7 @@ def test_report_names_the_iteration_fixes_and_checkpoint(tmp_path):
     assert f'python tools/train.py configs/x.py --work-dir {tmp_path} ' \
         '--resume' in msg
     assert 'python tools/train.py CONFIG' in oom_report(runner,
-                                                       MemoryError(), None)
+                                                        MemoryError(), None)
 
 
 def test_guard_exits_on_oom_and_passes_other_errors(tmp_path):

@@ -1,10 +1,10 @@
-"""mmddarts.utils.op_counter.OpCounter against hand-counted cases: aten
+"""mmddarts.profiling.op_counter.OpCounter against hand-counted cases: aten
 compute ops (views and allocations free), host syncs (scalar reads), the
 backward of a known graph, host_side() reads and the per-phase split."""
 import pytest
 import torch
 
-from mmddarts.utils.op_counter import DEFAULT_PHASE, OpCounter, host_side
+from mmddarts.profiling.op_counter import DEFAULT_PHASE, OpCounter, host_side
 
 
 def count(fn):

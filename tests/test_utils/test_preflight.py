@@ -9,8 +9,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmddarts.utils import preflight as pf
-from mmddarts.utils.memory_estimate import MemoryFit
+from mmddarts.memory import preflight as pf
+from mmddarts.memory.estimate import MemoryFit
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MiB = 2**20
@@ -107,7 +107,7 @@ def test_cuda_branch_reads_free_memory_and_suggests_amp_first(monkeypatch):
 
 
 def test_cpu_budget_is_shared_by_local_ranks(monkeypatch):
-    from mmddarts.utils import memory_budget as mb
+    from mmddarts.memory import budget as mb
     monkeypatch.setattr(mb, 'meminfo_available_bytes', lambda: 8 * 2**30)
     monkeypatch.setattr(mb, 'cgroup_headroom_bytes', lambda: None)
     monkeypatch.setenv('LOCAL_WORLD_SIZE', '4')

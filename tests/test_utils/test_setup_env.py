@@ -4,7 +4,7 @@ import pytest
 from mmengine import DefaultScope
 from mmengine.registry import DATASETS
 
-from mmddarts.utils import register_all_modules
+from mmddarts.setup_env import register_all_modules
 
 
 @pytest.fixture

@@ -12,11 +12,16 @@ wrappers' loss-scaler states must equal the checkpoint's. Prints a JSON line
 with both states; exit 1 when they differ.
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import subprocess
 import sys
+from types import SimpleNamespace
+
+from mmengine.config import Config, DictAction
+
+from mmddarts.engine.runner_setup import build_runner, merge_train_args
+from mmddarts.setup_env import register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NO_MD5 = ('train_dataloader.dataset.dataset.check_md5=False',
@@ -44,17 +49,17 @@ def main(argv=None):
                       map_location='cpu', weights_only=False)
     saved = {k: v['loss_scaler'] for k, v in ckpt['optimizer'].items()}
 
-    spec = importlib.util.spec_from_file_location(
-        '_train_tool', osp.join(ROOT, 'tools', 'train.py'))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
-    train_args = train.parse_args([args.config, '--amp', '--resume',
-                                   '--work-dir', args.work_dir,
-                                   '--cfg-options', *opts])
-    from mmengine.config import Config
-    train.register_all_modules(init_default_scope=False)
-    cfg = train.merge_args(Config.fromfile(args.config), train_args)
-    runner = train.build_runner(cfg)
+    # what tools/train.py CONFIG --amp --resume --work-dir W --cfg-options
+    # OPTS applies
+    options = argparse.ArgumentParser()
+    options.add_argument('--cfg-options', nargs='+', action=DictAction)
+    train_args = SimpleNamespace(
+        config=args.config, work_dir=args.work_dir, resume='auto', amp=True,
+        no_validate=False, auto_scale_lr=False, launcher='none',
+        cfg_options=options.parse_args(['--cfg-options', *opts]).cfg_options)
+    register_all_modules(init_default_scope=False)
+    cfg = merge_train_args(Config.fromfile(args.config), train_args)
+    runner = build_runner(cfg)
     runner.train()  # resumes at epoch 1 of 1: loads, trains nothing
     loaded = {k: w.loss_scaler.state_dict()
               for k, w in runner.optim_wrapper.items()}

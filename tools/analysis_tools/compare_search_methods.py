@@ -13,7 +13,7 @@
 
 Methods: ``ddarts``, ``darts``, ``fairdarts`` (the Fashion-MNIST search
 configs), ``random`` (``--num-random`` architectures drawn uniformly by
-``mmddarts.search.random_genotype``, cell layout of ``--reference``'s
+``mmddarts.structures.random_genotype``, cell layout of ``--reference``'s
 supernet), or ``NAME=CONFIG:PARSE`` for any search config. The logic lives
 in :mod:`mmddarts.analysis.compare_search_methods`.
 """

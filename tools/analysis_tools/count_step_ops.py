@@ -10,11 +10,11 @@ overhead, is a floor on its time whatever the batch. The tool builds the
 config's search model (``--cfg-options`` applies) once per mode, runs one
 warm-up ``train_step`` (it creates the optimizer states, so the counted
 iteration is a steady-state one) and counts one more under
-:class:`mmddarts.utils.op_counter.OpCounter`: the architecture step, the
+:class:`mmddarts.profiling.op_counter.OpCounter`: the architecture step, the
 weight step, both optimizer steps and the data preprocessing, forward and
 backward alike.
 
-What is counted (see ``mmddarts/utils/op_counter.py``):
+What is counted (see ``mmddarts/profiling/op_counter.py``):
 
 - **ops**: aten compute ops, i.e. roughly the kernels a GPU would launch
   (cuDNN/cuBLAS may launch a few per op, fused optimizers fewer). Views
@@ -26,7 +26,7 @@ What is counted (see ``mmddarts/utils/op_counter.py``):
   ``masked_select``, ``unique``, ``equal``) and device-to-host copies, of
   tensors a GPU run keeps on the device. The count runs on the CPU, where
   every tensor is a CPU tensor, so the counter follows which tensors a GPU
-  run would keep on the host (``mmddarts/utils/host_tensors.py``: factory
+  run would keep on the host (``mmddarts/profiling/host_tensors.py``: factory
   outputs such as a seed drawn from the CPU RNG or mmengine's image-size
   table, torch.optim's ``step`` counters, and what is computed from them
   alone); scalar reads of those are listed as **host-only reads**, not
@@ -63,18 +63,13 @@ sync_kinds, host_reads, phases: {name: {ops, syncs, sync_kinds}}, top:
 [[op, count], ...], seconds[, sync_sites, host_read_sites]}}}``.
 """
 import argparse
-import importlib.util
 import json
-import os.path as osp
 import sys
-import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PHASES = ('arch_step', 'weight_step')
+from mmddarts.utils.cli_args import add_measure_args
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('--modes', nargs='+',
@@ -94,126 +89,15 @@ def parse_args(argv=None):
     p.add_argument('--cpu-path', action='store_true',
                    help='count the path a CPU run takes where the step '
                    'picks one by device (default: the CUDA path)')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--json', help='also write the results here')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_measure_args(p)
     return p.parse_args(argv)
-
-
-def _bench_tool():
-    """tools/analysis_tools/search_step_bench.py (model and batch helpers)."""
-    spec = importlib.util.spec_from_file_location(
-        '_search_step_bench',
-        osp.join(ROOT, 'tools', 'analysis_tools', 'search_step_bench.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _summary(ops, syncs):
-    return dict(ops=sum(ops.values()), syncs=sum(syncs.values()),
-                sync_kinds=dict(sorted(syncs.items())))
-
-
-def count_iteration(cfg, mode, C=4, batch=2, img=16, seed=0, top=15,
-                    sync_sites=False, cpu_path=False):
-    """Counts of one full search iteration (after a warm-up one) of the
-    config's search model in ablation ``mode`` on the CPU: a dict with
-    ``ops``, ``syncs``, ``sync_kinds``, ``phases`` (``arch_step``,
-    ``weight_step``, ``other``: each ``ops``/``syncs``/``sync_kinds``),
-    ``top`` (``[op, count]`` pairs), ``seconds`` (the counted
-    iteration's wall time, dispatch overhead included) and, with
-    ``sync_sites``, ``sync_sites`` (``{'file:line (function)': count}``).
-    ``cpu_path``: where the step picks a path by device, take the CPU's
-    (default: the CUDA one, see the module docstring)."""
-    from mmddarts.utils.op_counter import DEFAULT_PHASE, OpCounter
-    from mmddarts.utils.search_cfg import width_key
-    arch = cfg.model['architecture']
-    over = {width_key(arch): C}
-    kind = 'cpu' if cpu_path else 'cuda'
-    if 'ablation_defaults' in arch:  # a d025874-style config
-        if arch['ablation_defaults'] is None:
-            over['ablation_defaults'] = kind
-    elif (arch.get('ablation_cfg') or {}).get('defaults') is None:
-        over['ablation_cfg'] = dict(arch.get('ablation_cfg') or {},
-                                    defaults=kind)
-    model, wrappers, data = _bench_tool().build_search(
-        cfg, mode, 'cpu', 'fp32', seed, batch, img, architecture=over)
-    counter = OpCounter(trace_syncs=sync_sites, track_host=True)
-
-    def in_phase(name, step):
-        def wrapped(*args, **kwargs):
-            with counter.phase(name):
-                return step(*args, **kwargs)
-        return wrapped
-
-    for name in PHASES:  # instance attributes shadow the bound methods
-        setattr(model, name, in_phase(name, getattr(model, name)))
-    model.train_step(data, wrappers)  # warm-up: optimizer states exist
-    # torch.optim's step counters stay on the host in a GPU run
-    counter.host.mark_optimizer_steps(
-        w.optimizer for w in wrappers.values())
-    try:
-        with counter:
-            t0 = time.perf_counter()
-            model.train_step(data, wrappers)
-            seconds = time.perf_counter() - t0
-    finally:
-        for name in PHASES:
-            delattr(model, name)
-    res = _summary(counter.by_name, counter.sync_names)
-    res['phases'] = {
-        name: _summary(counter.by_phase.get(name, {}),
-                       counter.syncs_by_phase.get(name, {}))
-        for name in PHASES + (DEFAULT_PHASE, )}
-    res['host_reads'] = sum(counter.host_reads.values())
-    res['top'] = [list(kv) for kv in counter.top(top)]
-    res['seconds'] = seconds
-    if sync_sites:
-        res['sync_sites'] = dict(counter.sync_sites.most_common())
-        res['host_read_sites'] = dict(counter.host_read_sites.most_common())
-    return res
-
-
-def format_result(mode, res):
-    def syncs(s):
-        kinds = ', '.join(f'{k.replace("aten.", "")} {v}'
-                          for k, v in s['sync_kinds'].items())
-        return f'{s["syncs"]} host syncs' + (f' ({kinds})' if kinds else '')
-
-    lines = [f'{mode}: {res["ops"]:,} aten compute ops, {syncs(res)}, '
-             f'{res["host_reads"]} host-only scalar reads']
-    for name, s in res['phases'].items():
-        lines.append(f'  {name:12s} {s["ops"]:>8,} ops  {syncs(s)}')
-    lines.append('  top ops: ' + ', '.join(
-        f'{k.replace("aten.", "")} {v:,}' for k, v in res['top']))
-    for site, n in res.get('sync_sites', {}).items():
-        lines.append(f'  sync x{n}: {site}')
-    for site, n in res.get('host_read_sites', {}).items():
-        lines.append(f'  host-only read x{n}: {site}')
-    return '\n'.join(lines)
-
-
-def load_search_config(path, cfg_options=None):
-    """The config at ``path`` (``--cfg-options`` applied); exits with one
-    line naming it when it is missing or not a search config."""
-    from mmddarts.utils.cli_inputs import load_config
-    from mmddarts.utils.config_utils import apply_cfg_options
-    cfg = load_config(path, required=('model', 'optim_wrapper'))
-    apply_cfg_options(cfg, cfg_options)
-    if not isinstance(cfg.model.get('architecture'), dict) or not all(
-            k in cfg.optim_wrapper for k in ('architecture', 'weights')):
-        raise SystemExit(
-            f'error: {path}: not a search config (needs model.architecture '
-            'and optim_wrapper.architecture / .weights, as '
-            'configs/search/*.py)')
-    return cfg
 
 
 def main(argv=None):
     args = parse_args(argv)
-    sys.path.insert(0, ROOT)
-    from mmddarts.utils import register_all_modules
+    from mmddarts.analysis.step_ops import (count_iteration, format_result,
+                                            load_search_config)
+    from mmddarts.setup_env import register_all_modules
     register_all_modules(init_default_scope=True)
     cfg = load_search_config(args.config, args.cfg_options)
     arch = cfg.model['architecture']

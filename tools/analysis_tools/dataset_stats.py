@@ -18,10 +18,12 @@ instead of an image folder (one channel; the file goes to ``--out``, by
 default ``./dataset_stats.json``: the Debian folder is read-only).
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
+
+from mmddarts.analysis.dataset_stats import (dataset_stats,
+                                             fashion_mnist_stats, write_stats)
+from mmddarts.datasets.image_stats import STATS_FILE
 
 
 def parse_args(argv=None):
@@ -43,23 +45,10 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def fashion_mnist_stats(data_root):
-    """Grey statistics of Fashion-MNIST's 60,000 training images."""
-    from mmddarts.datasets.fashion_mnist import (CLASSES,
-                                                 load_fashion_mnist_arrays)
-    from mmddarts.datasets.image_stats import compute_array_stats
-    images, _ = load_fashion_mnist_arrays(data_root, 'train')
-    stats = compute_array_stats(images)
-    stats.update(classes=list(CLASSES), num_classes=len(CLASSES),
-                 data_root=osp.abspath(data_root), ann_file=None)
-    return stats
-
-
 def main(argv=None):
     args = parse_args(argv)
-    from mmddarts.datasets.image_stats import STATS_FILE, compute_image_stats
     if args.dataset == 'fashion-mnist':
-        out = args.out or STATS_FILE
+        out = args.out or STATS_FILE  # the Debian folder is read-only
     else:
         out = args.out or osp.join(args.data_root, STATS_FILE)
     if osp.isfile(out) and not args.force:
@@ -68,34 +57,15 @@ def main(argv=None):
         return 0
     if not osp.isdir(args.data_root):
         raise SystemExit(f'{args.data_root}: no such directory')
-    from mmddarts.datasets import ImageFolderDataset
-    if args.dataset == 'fashion-mnist':
-        try:
-            stats = fashion_mnist_stats(args.data_root)
-        except (ValueError, FileNotFoundError) as err:
-            raise SystemExit(f'error: {err}')
-        return _write(stats, out)
     try:
-        ds = ImageFolderDataset(
-            data_root=args.data_root, data_prefix=args.data_prefix,
-            ann_file=args.ann_file, check_images=False)
-        paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
-        stats = compute_image_stats(paths, channels=args.channels)
+        if args.dataset == 'fashion-mnist':
+            stats = fashion_mnist_stats(args.data_root)
+        else:
+            stats = dataset_stats(args.data_root, args.ann_file,
+                                  args.data_prefix, channels=args.channels)
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         raise SystemExit(f'error: {err}')
-    stats.update(
-        classes=list(ds.metainfo['classes']),
-        num_classes=len(ds.metainfo['classes']),
-        data_root=osp.abspath(args.data_root),
-        ann_file=args.ann_file or None)
-    return _write(stats, out)
-
-
-def _write(stats, out):
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    with open(out, 'w') as f:
-        json.dump(stats, f, indent=1)
-        f.write('\n')
+    write_stats(stats, out)
     print(f'{out}: {stats["num_images"]} images, {stats["num_classes"]} '
           f'classes, mean {stats["mean"]}, std {stats["std"]}')
     return 0

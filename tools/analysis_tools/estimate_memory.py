@@ -20,23 +20,17 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from train import _set_amp, has_accelerator  # noqa: E402
-
-from mmddarts.utils import register_all_modules  # noqa: E402
-from mmddarts.utils.config_utils import apply_cfg_options  # noqa: E402
-from mmddarts.utils.memory_budget import (device_budget,  # noqa: E402
-                                          fmt_bytes, parse_size)
-from mmddarts.utils.memory_estimate import (  # noqa: E402
-    MemoryFit, estimate_search_memory, measure_search_peaks,
-    search_batch_size)
-from mmddarts.utils.preflight import DEFAULTS  # noqa: E402
-from mmddarts.utils.search_cfg import (get_objective,  # noqa: E402
-                                       set_ablation_mode)
+from mmddarts.engine.optimizers.amp_options import has_accelerator, set_amp
+from mmddarts.memory.budget import device_budget, fmt_bytes, parse_size
+from mmddarts.memory.estimate import (MemoryFit, estimate_modes,
+                                      search_batch_size)
+from mmddarts.memory.preflight import DEFAULTS
+from mmddarts.setup_env import register_all_modules
+from mmddarts.utils.config_utils import apply_cfg_options
+from mmddarts.utils.search_cfg import get_objective
 
 
 def parse_args(argv=None):
@@ -65,7 +59,8 @@ def parse_args(argv=None):
                    help='torch intra-op threads (default: torch\'s)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     p.add_argument('--json', help='write the results to this file')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    return args
 
 
 def main(argv=None):
@@ -76,29 +71,15 @@ def main(argv=None):
     if args.amp:
         if not has_accelerator():
             raise SystemExit('Error: --amp needs a GPU')
-        _set_amp(cfg.optim_wrapper)
+        set_amp(cfg.optim_wrapper)
     device = args.device
     if device == 'cuda':
         device = 'cuda:0'
     batch = args.batch or search_batch_size(cfg)
     modes = args.modes or [get_objective(cfg.model, 'ablation', 'exact')]
     precision = 'AMP' if args.amp else 'fp32'
-    rows = []
-    for mode in modes:
-        set_ablation_mode(cfg.model, mode)
-        fit = estimate_search_memory(cfg, batches=args.batches,
-                                     device=device, threads=args.threads)
-        row = dict(mode=mode, precision=precision, device=device,
-                   batch=batch, predicted=fit.predict(batch),
-                   fit=fit.to_dict(), checks=[])
-        for b in args.check:
-            res = measure_search_peaks(cfg, [b], device=device,
-                                       threads=args.threads)
-            measured = res['peaks'][0]
-            row['checks'].append(dict(
-                batch=b, predicted=fit.predict(b), measured=measured,
-                error=(fit.predict(b) - measured) / measured))
-        rows.append(row)
+    rows = estimate_modes(cfg, modes, batch, args.batches, device,
+                          args.threads, args.check, precision)
     # budget read after the measurements (CUDA: the child needs a
     # context-free parent)
     info = device_budget(device)

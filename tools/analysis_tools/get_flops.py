@@ -12,17 +12,12 @@ as DARTS' ``utils.count_parameters_in_MB`` and the papers' tables do. FLOPs
 ``tensor`` mode, which never runs the auxiliary head.
 """
 import argparse
-import os.path as osp
-import sys
 
-import torch
-from mmengine.analysis import get_model_complexity_info
 from mmengine.config import DictAction
-from mmengine.registry import init_default_scope
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-from mmddarts.utils.cli_inputs import load_config  # noqa: E402
+from mmddarts.analysis.complexity import (build_model, count_parameters,
+                                          default_shape, model_complexity)
+from mmddarts.utils.cli_inputs import load_config
 
 
 def parse_args(argv=None):
@@ -41,33 +36,6 @@ def parse_args(argv=None):
     return args
 
 
-def count_parameters(model, exclude=('aux_head', 'auxiliary')):
-    """Number of parameters of ``model`` whose names contain none of
-    ``exclude`` (the auxiliary head by default)."""
-    return sum(p.numel() for name, p in model.named_parameters()
-               if not any(word in name for word in exclude))
-
-
-def build_model(cfg):
-    """Build ``cfg.model`` in the config's default scope."""
-    from mmengine.registry import MODELS
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    if cfg.get('custom_imports'):
-        from mmengine.utils import import_modules_from_strings
-        import_modules_from_strings(**cfg.custom_imports)
-    return MODELS.build(cfg.model)
-
-
-IMAGENET_STEMS = ('imagenet', 'ddarts_imagenet')
-
-
-def default_shape(cfg):
-    """224 for a backbone with an ImageNet stem, else 32 (CIFAR)."""
-    backbone = cfg.model.get('backbone', None) or {}
-    return [224] if backbone.get('stem', 'cifar') in IMAGENET_STEMS \
-        else [32]
-
-
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config)
@@ -82,11 +50,8 @@ def main(argv=None):
     else:
         shape = (c, ) + tuple(args.shape)
     model = build_model(cfg)
-    model.eval()
     params = count_parameters(model)
-    with torch.no_grad():
-        info = get_model_complexity_info(
-            model, input_shape=shape, show_table=False, show_arch=False)
+    info = model_complexity(model, shape)
     split = '=' * 30
     print(f'{split}\nInput shape: {shape}\n'
           f'Flops: {info["flops_str"]} ({info["flops"]})\n'

@@ -5,67 +5,28 @@
 
 Without ``--out`` the PNG goes to the work dir: ``WORK_DIR/contributions.png``.
 
-Left: ``mc_i`` (CE of the full supernet minus CE with cell i's op weights
-randomised, as the reference defines it, so a cell that matters has a
-negative ``mc_i``; averaged over the epoch's architecture steps) per epoch,
-one line per cell. Right: the last epoch's ``mc`` as bars, with ``labl`` if logged. Searches
-run with ``ablation='none'`` log no contributions and are refused.
+Left: each cell's ``mc_i`` per epoch; right: the last epoch's ``mc`` (and
+``labl``) as bars (:mod:`mmddarts.analysis.contribution_plots`). Searches run
+with ``ablation='none'`` log no contributions and are refused.
 """
 import argparse
-import os.path as osp
-import sys
 
-import numpy as np
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from plot_alphas import load_history, output_path  # noqa: E402
-
-
-def plot_contributions(records, out):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-    recs = [r for r in records if r.get('mc')]
-    if not recs:
-        raise SystemExit('the history holds no marginal contributions '
-                         "('mc'): was the search run with ablation='none'?")
-    epochs = [r['epoch'] for r in recs]
-    mc = np.asarray([r['mc'] for r in recs], dtype=np.float64)
-    names = recs[-1].get('owners') or [f'cell {i}' for i in range(mc.shape[1])]
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4))
-    for i in range(mc.shape[1]):
-        ax0.plot(epochs, mc[:, i], marker='.', label=names[i])
-    ax0.axhline(0, color='k', lw=0.5)
-    ax0.set_xlabel('epoch')
-    ax0.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax0.set_ylabel('marginal contribution (CE units)')
-    ax0.legend(fontsize=6)
-    ax0.grid(alpha=0.3)
-    x = np.arange(mc.shape[1])
-    last = recs[-1]
-    width = 0.4 if last.get('labl') else 0.8
-    ax1.bar(x, mc[-1], width, label='mc')
-    if last.get('labl'):
-        ax1.bar(x + width, last['labl'], width, label='labl')
-    ax1.set_xticks(x)
-    ax1.set_xticklabels(names, rotation=45, fontsize=7)
-    ax1.set_title(f'epoch {last["epoch"]}')
-    ax1.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+from mmddarts.analysis.alpha_plots import output_path
+from mmddarts.analysis.contribution_plots import plot_contributions
+from mmddarts.engine.hooks.search_history import (SearchHistoryError,
+                                                  load_history)
+from mmddarts.utils.cli_args import add_history_args
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('history', help='work dir of a search, or its '
-                   'search_history.jsonl')
-    p.add_argument('--out', help='output PNG (default: contributions.png in '
-                   'the work dir)')
+    add_history_args(p, 'contributions.png')
     args = p.parse_args(argv)
     out = output_path(args.history, args.out, 'contributions.png')
-    plot_contributions(load_history(args.history), out)
+    try:
+        plot_contributions(load_history(args.history), out)
+    except SearchHistoryError as err:
+        raise SystemExit(str(err))
     print(f'wrote {out}')
 
 

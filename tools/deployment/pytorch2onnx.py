@@ -29,8 +29,6 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
 
 import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
@@ -73,7 +71,7 @@ def parse_args(argv=None):
 def build_model(cfg):
     from mmengine.registry import MODELS
 
-    from mmddarts.utils import register_all_modules
+    from mmddarts.setup_env import register_all_modules
     register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     if cfg.get('custom_imports'):
@@ -90,9 +88,9 @@ def main(argv=None):
     from mmddarts.utils.cli_inputs import load_config, require_file
     from mmddarts.utils.config_utils import (apply_cfg_options,
                                              input_channels)
-    from mmddarts.utils.derived_checkpoint import \
+    from mmddarts.models.backbones.derived_checkpoint import \
         resolve_checkpoint_genotypes
-    from mmddarts.utils.strict_load import (CheckpointMismatchError,
+    from mmddarts.models.strict_load import (CheckpointMismatchError,
                                             load_strict)
     cfg = load_config(args.config)
     apply_cfg_options(cfg, args.cfg_options)

@@ -10,12 +10,12 @@ before torch 0.4.1 lack BatchNorm's ``num_batches_tracked``, filled with 0).
 ImageNet checkpoints get DARTS' /8 stem (``stem='imagenet'``). Key layouts:
 docs/checkpoints.md.
 """
-from _reference_convert import build_parser, run
+from mmddarts.models.converters.cli import build_parser, run
 
 
-def main():
+def main(argv=None):
     parser = build_parser(__doc__.splitlines()[0], 'imagenet', ['darts'])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.default_imagenet_stem = 'imagenet'
     run(args, 'darts2mmddarts')
 

@@ -12,13 +12,13 @@ strictly into ``DDartsImageClassifier`` (the configs in configs/train) and,
 as ``init_cfg=dict(type='Pretrained', checkpoint=DST)``, into
 ``DDartsDetBackbone``. Key layouts: docs/checkpoints.md.
 """
-from _reference_convert import build_parser, run
+from mmddarts.models.converters.cli import build_parser, run
 
 
-def main():
+def main(argv=None):
     parser = build_parser(__doc__.splitlines()[0], 'ddarts_imagenet',
                           ['auto', 'dco', 'darts'])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.default_imagenet_stem = 'ddarts_imagenet'
     run(args, 'ddarts2mmddarts')
 

@@ -104,8 +104,8 @@ def collect(out_dir, requirements, python_version):
             pip(*args, f'{name}=={version}')
             for whl in glob.glob(osp.join(target, '*.whl')):
                 shutil.copy(whl, out_dir)
-                manifest.append((osp.basename(whl),
-                                 f'binary for cp{python_version.replace(".", "")}'))
+                tag = python_version.replace('.', '')
+                manifest.append((osp.basename(whl), f'binary for cp{tag}'))
         pip('download', '-q', '--no-deps', '--no-binary', ':all:',
             '--no-build-isolation', '-d', out_dir, MMCV_SDIST)
         sdist = glob.glob(osp.join(out_dir, 'mmcv-*.tar.gz'))[0]

@@ -187,7 +187,8 @@ def selfcheck():
             rois = torch.tensor([[0., 1., 1., 6., 6.]], device=dev)
             out = ops.roi_align(feat, rois, (2, 2), 1.0, 2, 'avg', True)
             out.sum().backward()
-            assert torch.isfinite(feat.grad).all() and feat.grad.abs().sum() > 0
+            assert torch.isfinite(feat.grad).all() and \
+                feat.grad.abs().sum() > 0
             if dev == 'cpu':  # mmcv has no CPU sigmoid_focal_loss
                 print('[setup_env] mmcv ops self-check on cpu: nms, '
                       'roi_align forward/backward ok', file=sys.stderr)

@@ -15,12 +15,10 @@ model = dict(
         mixing='sigmoid',
         op_set='darts',
         # How the ablations run (ablation_cfg chunk / checkpoint /
-        # prefix_member, unset here): by device. On a GPU all in
-        # one batch with the full network, checkpointed: one search
-        # iteration launches 10,043 (none) / 12,452 (reference) / 17,550
-        # (exact) aten ops and no host sync inside the step; on a CPU one
-        # by one without recompute. Peak memory about a weight step's
-        # either way (docs/search.md, "Speed"; count_step_ops.py).
+        # prefix_member, unset here): by device. On a GPU all in one batch
+        # with the full network, checkpointed (few kernel launches, no host
+        # sync inside the step); on a CPU one by one without recompute.
+        # Op counts: configs/search/README.md.
         ablation_cfg=dict(defaults=None)),
     # The dataset base config's data_preprocessor (normalisation) is used
     # by the search configs: model.data_preprocessor = data_preprocessor.
@@ -30,9 +28,8 @@ model = dict(
         type='mmddarts.LeaveOneOutArchStep',
         w01=7.0,
         w_abl=0.5,
-        # as the published runs (Labl logged, no gradient); digits, 5 seeds:
-        # 98.44 +- 0.61 % vs exact 95.11 +- 2.67 % (docs/search.md, Which
-        # ablation mode)
+        # as the published runs (Labl logged, no gradient); it also searched
+        # better than 'exact' (configs/search/README.md, docs/search.md)
         ablation='reference'),
     parse_methods=('sparse', 'edge', 'darts'),
     threshold=0.85)

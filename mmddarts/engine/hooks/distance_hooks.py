@@ -1,7 +1,7 @@
 """Architecture-distance tracking and distance-based early stop of a search.
 
 ``ArchDistanceHook`` parses the model's genotype after every training epoch
-and records its distance (:mod:`mmddarts.search.distance`) to the starting
+and records its distance (:mod:`mmddarts.structures.distance`) to the starting
 architecture and to the previous epoch's. ``DistanceEarlyStopHook`` ends the
 search once that distance stops moving (paper section 5.4).
 
@@ -24,15 +24,16 @@ import copy
 import json
 import os
 import os.path as osp
-import tempfile
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.model import is_model_wrapper
 
 from mmddarts.registry import HOOKS
-from mmddarts.search.distance import ALIGN_MODES, OpScores, cell_distances
 from mmddarts.structures import Genotype
+from mmddarts.structures.distance import ALIGN_MODES, OpScores, cell_distances
+from mmddarts.structures.loading import genotype_from_any
+from mmddarts.utils.file_io import atomic_write_text
 from mmddarts.utils.rank_agreement import broadcast_from_rank0
 
 STATE_KEY = 'arch_distance'
@@ -49,20 +50,6 @@ def _set_state(runner, state):
     # ``state`` cannot leak into a checkpoint being written.
     runner.message_hub.update_info(STATE_KEY, copy.deepcopy(state),
                                    resumed=True)
-
-
-def _atomic_write(path, text):
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(path)),
-                               suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def plot_distance_history(history, path, stop=None, title=None):
@@ -111,9 +98,9 @@ class ArchDistanceHook(Hook):
             model's ``threshold`` attribute, else 0.85.
         scores (str | dict, optional): op scores: ``'mean'`` (default, the
             authors' ``op_stats.json``), ``'median'`` (the paper's Table 1),
-            a JSON file or a dict; see :mod:`mmddarts.search.distance`.
+            a JSON file or a dict; see :mod:`mmddarts.structures.distance`.
         align (str): ``'pad'``, ``'expand'`` or ``'truncate'``, see
-            :mod:`mmddarts.search.distance`.
+            :mod:`mmddarts.structures.distance`.
         out_dir (str, optional): where the JSON and PNG go (work dir).
         json_file (str): history file name.
         plot_file (str): curve file name; ``None`` disables the plot.
@@ -146,11 +133,12 @@ class ArchDistanceHook(Hook):
     @staticmethod
     def _load_start(start):
         if isinstance(start, str) and not osp.exists(start):
-            from mmddarts.search.baselines import BASELINE_NAMES, get_baseline
+            from mmddarts.structures.baselines import (BASELINE_NAMES,
+                                                       get_baseline)
             if start.lower() in BASELINE_NAMES:
                 return get_baseline(start)
         try:
-            return Genotype.from_any(start)
+            return genotype_from_any(start)
         except (TypeError, ValueError, FileNotFoundError) as err:
             raise type(err)(f'ArchDistanceHook: start genotype: {err}') \
                 from None
@@ -173,7 +161,7 @@ class ArchDistanceHook(Hook):
                 f'ArchDistanceHook: {type(model).__name__} has neither '
                 '.genotype(method, threshold) nor '
                 '.architecture.genotype(method, threshold)')
-        return Genotype.from_any(fn(method=self.method, threshold=threshold))
+        return genotype_from_any(fn(method=self.method, threshold=threshold))
 
     def _cells(self, a, b):
         return cell_distances(a, b, self.scores, self.align)
@@ -253,7 +241,7 @@ class ArchDistanceHook(Hook):
         record = {k: state[k] for k in (
             'start_source', 'method', 'scores', 'align', 'stop', 'history',
             'start')}
-        _atomic_write(json_path, json.dumps(record, indent=1) + '\n')
+        atomic_write_text(json_path, json.dumps(record, indent=1) + '\n')
         if plot_path is not None and state['history']:
             plot_distance_history(state['history'], plot_path,
                                   stop=state.get('stop'))
@@ -266,7 +254,7 @@ def stable_window(history, epoch, tol, patience):
     ``epoch - patience + 1 .. epoch`` all exist and all lie within ``tol``
     of the latest one, ``|d_epoch - d_k| <= tol``. With the defaults
     (``patience=5``) this is the paper's "stable for 5 consecutive epochs",
-    i.e. DESIGN's "|d - d_k| <= 0.001 for the last 4 values" before ``d``.
+    i.e. ``|d - d_k| <= 0.001`` for the 4 values before ``d``.
     """
     by_epoch = {h['epoch']: h['to_start'] for h in history}
     window = [by_epoch.get(e) for e in range(epoch - patience + 1, epoch + 1)]

@@ -10,7 +10,8 @@ Per epoch, into the work dir (main process only):
   number of dominant ops (op weight > ``dominant_threshold``);
 - one JSON line appended to ``search_history.jsonl`` (alphas, mc, labl,
   dominant counts, genotypes, and the counts of arch steps averaged,
-  guarded and skipped), read by ``tools/analysis_tools/plot_*.py``.
+  guarded and skipped), read back by :mod:`.search_history` (the plots of
+  ``tools/analysis_tools/plot_*.py``).
 
 At the end of training: ``genotype_<method>_final.json`` and, when
 ``mmddarts.visualization.draw_genotype`` is available, ``.png`` drawings;
@@ -35,7 +36,8 @@ from mmengine.model import is_model_wrapper
 
 from mmddarts.models.search.mixed_op import mix
 from mmddarts.registry import HOOKS
-from mmddarts.search.parsing import EmptyGeneWarning
+from mmddarts.structures.parsing import EmptyGeneWarning
+from .search_history import HISTORY_FILE
 from .vis_utils import add_png, alpha_curve_scalars
 
 
@@ -71,7 +73,7 @@ class GenotypeExportHook(Hook):
                  parse_methods=None,
                  threshold=None,
                  dominant_threshold=0.9,
-                 history_file='search_history.jsonl',
+                 history_file=HISTORY_FILE,
                  draw=True,
                  aca=None):
         self.parse_methods = parse_methods

@@ -44,7 +44,8 @@ from mmengine.model import is_model_wrapper
 
 from mmddarts.models.algorithms.step_timer import StepTimer
 from mmddarts.registry import HOOKS
-from .distance_hooks import _atomic_write, get_distance_state
+from mmddarts.utils.file_io import atomic_write_text
+from .distance_hooks import get_distance_state
 
 CKPT_KEY = 'search_cost'
 SPLIT_KEYS = ('data', 'arch_step', 'weight_step', 'validation', 'hooks',
@@ -227,8 +228,8 @@ class SearchCostHook(Hook):
 
     def _write(self, runner, record):
         if is_main_process():
-            _atomic_write(osp.join(runner.work_dir, self.out_file),
-                          json.dumps(record, indent=1) + '\n')
+            atomic_write_text(osp.join(runner.work_dir, self.out_file),
+                              json.dumps(record, indent=1) + '\n')
 
     # ------------------------------------------------------------- hooks
     def after_train_epoch(self, runner):

@@ -1,3 +1,5 @@
-# Filled by the modules of this package.
-from .search_loop import SearchEpochBasedTrainLoop  # noqa: F401
-from .epoch_worker_seeder import EpochWorkerSeeder, derive_seed  # noqa: F401
+"""The two-loader search loop and its per-epoch worker seeding."""
+from .epoch_worker_seeder import EpochWorkerSeeder, derive_seed
+from .search_loop import SearchEpochBasedTrainLoop
+
+__all__ = ['EpochWorkerSeeder', 'derive_seed', 'SearchEpochBasedTrainLoop']

@@ -1,5 +1,8 @@
-# Filled by the modules of this package.
-from .search_optim_wrapper_constructor import \
-    SearchOptimWrapperConstructor  # noqa: F401
-from .search_optim_wrapper import (SearchAmpOptimWrapper,  # noqa: F401
-                                   SearchOptimWrapper)
+"""Optimizer wrappers of the bi-level search and their constructor."""
+from .search_optim_wrapper import SearchAmpOptimWrapper, SearchOptimWrapper
+from .search_optim_wrapper_constructor import SearchOptimWrapperConstructor
+
+__all__ = [
+    'SearchAmpOptimWrapper', 'SearchOptimWrapper',
+    'SearchOptimWrapperConstructor'
+]

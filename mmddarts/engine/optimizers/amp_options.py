@@ -1,14 +1,19 @@
-"""Validation of the AMP options of an optimizer-wrapper config.
+"""Switching an optimizer-wrapper config to AMP, and validating its options.
 
-``tools/train.py --amp`` turns wrappers into mmengine's ``AmpOptimWrapper``;
+``tools/train.py --amp`` turns wrappers into mmengine's ``AmpOptimWrapper``
+(:func:`set_amp`);
 its ``dtype`` (fp16 or bf16) and ``loss_scale`` may be given per member of the
 search ``optim_wrapper`` or once at its top level. Typos must not silently fall
 back to fp16, and two different values for one member must not be resolved by
 precedence without a word.
 """
+import logging
 import numbers
 
-AMP_TYPES = ('AmpOptimWrapper', 'mmengine.AmpOptimWrapper')
+from mmengine.logging import print_log
+
+AMP_WRAPPER = 'AmpOptimWrapper'
+AMP_TYPES = (AMP_WRAPPER, f'mmengine.{AMP_WRAPPER}')
 # spelling -> the name AmpOptimWrapper understands
 DTYPES = {
     'float16': 'float16', 'fp16': 'float16', 'half': 'float16',
@@ -79,3 +84,47 @@ def resolve_amp_member(sub: dict, shared: dict, where: str) -> dict:
     if 'loss_scale' in sub:
         check_loss_scale(sub['loss_scale'], where)
     return sub
+
+
+def has_accelerator() -> bool:
+    """What mmengine's AmpOptimWrapper asserts at construction."""
+    import mmengine.device as dev
+    from mmengine.device import (is_cuda_available, is_mlu_available,
+                                 is_npu_available)
+    musa = getattr(dev, 'is_musa_available', lambda: False)
+    return (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or musa())
+
+
+def set_amp(wrapper: dict, inherited=()) -> None:
+    """Turn one optimizer-wrapper config, or each member of a dict of
+    wrappers (OptimWrapperDict, as in bi-level search), into AMP, in place.
+
+    Raises:
+        ValueError: ``wrapper`` has neither an optimizer nor member
+            wrappers, or names a ``dtype`` that is not an AMP dtype.
+    """
+    is_dict = str(wrapper.get('type', '')).endswith('OptimWrapperDict')
+    if 'optimizer' in wrapper or ('type' in wrapper and not is_dict):
+        if is_amp_type(wrapper.get('type', 'OptimWrapper')):
+            print_log('AMP is already enabled in the config.',
+                      logger='current', level=logging.WARNING)
+            return
+        wrapper['type'] = AMP_WRAPPER
+        if 'loss_scale' not in inherited:  # else the top level's applies
+            wrapper.setdefault('loss_scale', 'dynamic')
+        if 'dtype' in wrapper:  # typos must not fall back to fp16
+            wrapper['dtype'] = canonical_dtype(wrapper['dtype'],
+                                               'optim_wrapper')
+        return
+    # members are wrapper configs; paramwise_cfg and the like are not
+    members = [
+        v for v in wrapper.values()
+        if isinstance(v, dict) and ('optimizer' in v or 'type' in v)
+    ]
+    if not members:
+        raise ValueError('--amp: optim_wrapper has neither an optimizer nor '
+                         'member wrappers to switch to AMP')
+    shared = tuple(k for k in ('loss_scale', 'dtype') if k in wrapper)
+    for member in members:
+        set_amp(member, shared)

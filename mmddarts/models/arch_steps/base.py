@@ -19,7 +19,7 @@ from abc import ABCMeta, abstractmethod
 
 import torch
 
-from mmddarts.utils.op_counter import host_side
+from mmddarts.profiling.op_counter import host_side
 
 ABLATION_MODES = ('exact', 'reference', 'none')
 

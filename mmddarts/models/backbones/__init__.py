@@ -1,3 +1,6 @@
-# Filled by the modules of this package.
-from .ddarts_net import DDartsNet  # noqa: F401
-from .ddarts_det_backbone import DDartsDetBackbone  # noqa: F401
+"""Derived networks built from a genotype: the classification backbone and
+the multi-level detection backbone."""
+from .ddarts_det_backbone import DDartsDetBackbone
+from .ddarts_net import DDartsNet
+
+__all__ = ['DDartsNet', 'DDartsDetBackbone']

@@ -37,8 +37,7 @@ from mmddarts.structures.genotype import gene_concat
 from .ddarts_net import STEM_STRIDES, DDartsNet, resolve_genotype
 from .net_arch import (EXTRA_STATE, FROM_CHECKPOINT,
                        ArchitectureMismatchError, arch_build_kwargs,
-                       arch_difference, arch_from_init_cfg, arch_summary,
-                       decode_arch)
+                       arch_from_init_cfg, arch_summary, recorded_difference)
 
 
 def _resolve_genotype(genotype, num_cells=None, reductions=None):
@@ -167,7 +166,7 @@ class DDartsDetBackbone(DDartsNet):
         num_cells: build this many cells with Algorithm 1 (``None``: the
             genotype's count).
         reductions: Algorithm 1's target reduction positions (``None``: its
-            default rule, :mod:`mmddarts.search.expand`).
+            default rule, :mod:`mmddarts.structures.expand`).
         stem: ``'ddarts_imagenet'`` (D-DARTS' ImageNet stem, stride 4,
             default: DO-2-ResNet18 then has ResNet's strides 4..32),
             ``'imagenet'`` (DARTS' ImageNet stem, stride 8) or ``'cifar'``
@@ -324,17 +323,16 @@ class DDartsDetBackbone(DDartsNet):
                             'state dict')
         mapped, ignored = map_classifier_state_dict(state, prefix)
         # a different recorded network: name the first differing cell/edge
-        if EXTRA_STATE in mapped:
-            theirs = decode_arch(mapped[EXTRA_STATE], EXTRA_STATE)
-            diff = arch_difference(self.arch_record(), theirs)
-            if diff:
-                raise ArchitectureMismatchError(
-                    f'DDartsDetBackbone: checkpoint {checkpoint!r} was '
-                    f'trained with another network ({diff}). Checkpoint: '
-                    f'{arch_summary(theirs)}; backbone: '
-                    f'{arch_summary(self.arch_record())}. Set '
-                    f"model.backbone.genotype='{FROM_CHECKPOINT}' to "
-                    'rebuild it from the checkpoint')
+        found = recorded_difference(self, mapped, EXTRA_STATE)
+        if found:
+            diff, theirs = found
+            raise ArchitectureMismatchError(
+                f'DDartsDetBackbone: checkpoint {checkpoint!r} was '
+                f'trained with another network ({diff}). Checkpoint: '
+                f'{arch_summary(theirs)}; backbone: '
+                f'{arch_summary(self.arch_record())}. Set '
+                f"model.backbone.genotype='{FROM_CHECKPOINT}' to "
+                'rebuild it from the checkpoint')
         own = {k: v for k, v in self.state_dict().items()
                if k != EXTRA_STATE}
         missing = [k for k in own if k not in mapped]

@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmddarts.registry import MODELS
-from mmddarts.structures.genotype import Genotype
+from mmddarts.structures.loading import genotype_from_any
 from ..derived_cell import DerivedCell
 from ..search.compile_cells import compile_cells
 from .net_arch import (EXTRA_STATE, FROM_CHECKPOINT, arch_build_kwargs,
@@ -25,13 +25,13 @@ def resolve_genotype(genotype, num_cells=None, reductions=None):
     """The genotype to build: ``genotype`` grown or shrunk to ``num_cells``
     by Algorithm 1, with the given target ``reductions`` (either may be
     ``None``: the genotype's depth / the default rule)."""
-    genotype = Genotype.from_any(genotype)
+    genotype = genotype_from_any(genotype)
     if reductions is not None:
         reductions = list(reductions)
     if (num_cells is not None and num_cells != genotype.num_cells) or (
             reductions is not None
             and reductions != list(genotype.reductions)):
-        from mmddarts.search.expand import expand_genotype
+        from mmddarts.structures.expand import expand_genotype
         genotype = expand_genotype(
             genotype, genotype.num_cells if num_cells is None else num_cells,
             reductions)
@@ -83,11 +83,13 @@ class DDartsNet(BaseModule):
         channels: C, the node width of the first cells; each reduction cell
             doubles it.
         num_cells: build this many cells with Algorithm 1
-            (:func:`mmddarts.search.expand.expand_genotype`) when it differs
-            from the genotype's cell count. ``None``: the genotype's count.
+            (:func:`mmddarts.structures.expand.expand_genotype`) when it
+            differs from the genotype's cell count. ``None``: the genotype's
+            count.
         reductions: target reduction cell positions for Algorithm 1
-            (``None``: its default rule, see :mod:`mmddarts.search.expand`);
-            given at the genotype's own depth, it moves the reductions.
+            (``None``: its default rule, see
+            :mod:`mmddarts.structures.expand`); given at the genotype's own
+            depth, it moves the reductions.
         stem: ``'cifar'`` (3x3 conv to ``stem_multiplier * C`` + BN, /1),
             ``'imagenet'`` (DARTS' NetworkImageNet: stem0 = two stride-2
             3x3 convs, stem1 = one more; cells start at /8) or
@@ -160,7 +162,7 @@ class DDartsNet(BaseModule):
             stem_multiplier = rebuilt.get('stem_multiplier', stem_multiplier)
             keep_unused_inputs = rebuilt.get('keep_unused_inputs',
                                              keep_unused_inputs)
-        source = Genotype.from_any(genotype)
+        source = genotype_from_any(genotype)
         genotype = resolve_genotype(source, num_cells, reductions)
         _log_fallback_genes(source, genotype.num_cells, type(self).__name__)
         if concat_rule not in CONCAT_RULES:

@@ -215,6 +215,17 @@ def arch_build_kwargs(arch):
     return kwargs
 
 
+def recorded_difference(net, state_dict, key):
+    """``(first difference, their record)`` when ``state_dict[key]``
+    records another network than ``net``'s; ``None`` when it records the
+    same one or none."""
+    if key not in state_dict:
+        return None
+    theirs = decode_arch(state_dict[key], key)
+    diff = arch_difference(net.arch_record(), theirs)
+    return (diff, theirs) if diff else None
+
+
 def check_state_dict(net, state_dict, prefix):
     """Refuse to load ``state_dict`` into ``net`` (a :class:`DDartsNet`
     under ``prefix``) unless it holds the same network: same record when it
@@ -224,18 +235,16 @@ def check_state_dict(net, state_dict, prefix):
         ArchitectureMismatchError: naming the first difference.
     """
     name = type(net).__name__
-    key = prefix + EXTRA_STATE
-    if key in state_dict:
-        theirs = decode_arch(state_dict[key], key)
-        diff = arch_difference(net.arch_record(), theirs)
-        if diff:
-            raise ArchitectureMismatchError(
-                f'{name}: the checkpoint was trained with another network '
-                f'({diff}). Checkpoint: {arch_summary(theirs)}; network: '
-                f'{arch_summary(net.arch_record())}. Rebuild it from the '
-                f"checkpoint (genotype='{FROM_CHECKPOINT}'; tools/test.py "
-                'does so by default) or configure the same genotype, '
-                'num_cells, reductions and channels')
+    found = recorded_difference(net, state_dict, prefix + EXTRA_STATE)
+    if found:
+        diff, theirs = found
+        raise ArchitectureMismatchError(
+            f'{name}: the checkpoint was trained with another network '
+            f'({diff}). Checkpoint: {arch_summary(theirs)}; network: '
+            f'{arch_summary(net.arch_record())}. Rebuild it from the '
+            f"checkpoint (genotype='{FROM_CHECKPOINT}'; tools/test.py "
+            'does so by default) or configure the same genotype, '
+            'num_cells, reductions and channels')
     own = {k: v for k, v in net.state_dict().items() if k != EXTRA_STATE}
     missing = [prefix + k for k in own if prefix + k not in state_dict
                and not k.endswith('num_batches_tracked')]

@@ -1,2 +1,4 @@
-# Filled by the modules of this package.
-from .ddarts_classifier import DDartsImageClassifier  # noqa: F401
+"""The image classifier of derived networks (auxiliary head aware)."""
+from .ddarts_classifier import DDartsImageClassifier
+
+__all__ = ['DDartsImageClassifier']

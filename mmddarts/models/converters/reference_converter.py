@@ -20,7 +20,8 @@ from collections import OrderedDict
 
 import torch
 
-from mmddarts.structures.genotype import Genotype, gene_concat
+from mmddarts.structures.genotype import gene_concat
+from mmddarts.structures.loading import genotype_from_any
 from ..backbones.ddarts_net import DDartsNet
 from ..backbones.net_arch import EXTRA_STATE, encode_arch
 from ..ops import FactorizedReduce
@@ -196,7 +197,7 @@ def convert_reference_state_dict(state, genotype, stem=None, layout='auto',
     """
     # the reference networks build whole ops: an ACA genotype has no
     # reference counterpart
-    given = Genotype.from_any(genotype).require_plain(
+    given = genotype_from_any(genotype).require_plain(
         'convert_reference_state_dict')
     genotype = given
     src_stem = detect_stem(state)
@@ -211,7 +212,7 @@ def convert_reference_state_dict(state, genotype, stem=None, layout='auto',
                               f'which has a {src_stem} stem')
     n_src = num_source_cells(state)
     if num_cells is not None and num_cells != genotype.num_cells:
-        from mmddarts.search.expand import expand_genotype
+        from mmddarts.structures.expand import expand_genotype
         genotype = expand_genotype(genotype, num_cells)
     if genotype.num_cells != n_src:
         raise ConversionError(

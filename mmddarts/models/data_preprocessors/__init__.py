@@ -1,1 +1,4 @@
-from .stats_cls_preprocessor import StatsClsDataPreprocessor  # noqa: F401
+"""Data preprocessors reading normalisation statistics from a file."""
+from .stats_cls_preprocessor import StatsClsDataPreprocessor
+
+__all__ = ['StatsClsDataPreprocessor']

@@ -1,2 +1,4 @@
-# Filled by the modules of this package.
-from .aux_head import AuxiliaryHeadCIFAR, AuxiliaryHeadImageNet  # noqa: F401
+"""DARTS' auxiliary heads (CIFAR and ImageNet layouts)."""
+from .aux_head import AuxiliaryHeadCIFAR, AuxiliaryHeadImageNet
+
+__all__ = ['AuxiliaryHeadCIFAR', 'AuxiliaryHeadImageNet']

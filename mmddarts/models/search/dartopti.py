@@ -22,10 +22,10 @@ import os.path as osp
 import torch
 
 from mmddarts.registry import MODELS
-from mmddarts.search.baselines import BASELINE_NAMES, get_baseline
-from mmddarts.search.parsing import edge_index
-from mmddarts.structures.genotype import Genotype
+from mmddarts.structures.baselines import BASELINE_NAMES, get_baseline
+from mmddarts.structures.parsing import edge_index
 from mmddarts.structures.op_sets import NONE_OP, get_op_names
+from mmddarts.structures.loading import genotype_from_any
 from mmddarts.utils.deprecation import pop_renamed
 from .supernet import DDartsSupernet
 
@@ -41,7 +41,7 @@ def load_baseline(baseline):
                 f'DARTOptiSupernet: unknown baseline {baseline!r}: not one of '
                 f'{", ".join(BASELINE_NAMES)} nor an existing genotype file')
     try:
-        return Genotype.from_any(baseline).require_plain(
+        return genotype_from_any(baseline).require_plain(
             'DARTOptiSupernet (a baseline genotype)')
     except (TypeError, ValueError, FileNotFoundError, OSError) as err:
         raise type(err)(f'DARTOptiSupernet: baseline {baseline!r}: {err}') \

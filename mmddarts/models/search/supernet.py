@@ -3,7 +3,7 @@ import torch
 import torch.nn as nn
 
 from mmddarts.registry import MODELS
-from mmddarts.search.parsing import parse_genotype
+from mmddarts.structures.parsing import parse_genotype
 from mmddarts.structures.genotype import default_reductions
 from mmddarts.structures.op_sets import NONE_OP, get_op_names
 from mmddarts.utils.deprecation import pop_renamed, warn_deprecated
@@ -395,7 +395,7 @@ class DDartsSupernet(BaseSearchSupernet):
     @torch.no_grad()
     def genotype(self, method='sparse', threshold=0.85, meta=None,
                  strict=False):
-        """Parse the current alphas (see :mod:`mmddarts.search.parsing`;
+        """Parse the current alphas (see :mod:`mmddarts.structures.parsing`;
         ``strict``: an empty gene is an error, not a warned fallback)."""
         weights = [self.cell_weights(j).detach().float().cpu()
                    for j in range(self.num_owners)]

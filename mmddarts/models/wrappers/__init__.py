@@ -1,1 +1,4 @@
-from .device_aware_ddp import DeviceAwareDDP  # noqa: F401
+"""Model wrappers: DDP that leaves CPU modules on the CPU."""
+from .device_aware_ddp import DeviceAwareDDP
+
+__all__ = ['DeviceAwareDDP']

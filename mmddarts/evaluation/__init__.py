@@ -1,1 +1,0 @@
-# Filled by the modules of this package.
