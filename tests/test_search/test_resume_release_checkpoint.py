@@ -14,7 +14,6 @@ mmengine), and epoch 2 reproduces the release's own epoch 2.
 import copy
 import json
 import os.path as osp
-import sys
 import warnings
 
 import pytest
@@ -25,10 +24,9 @@ pytest.importorskip('mmpretrain')
 from mmengine.hooks import Hook  # noqa: E402
 
 from mmddarts.registry import HOOKS  # noqa: E402
+from mmddarts.testing.search_runs import run_train  # noqa: E402
 from mmddarts.utils.deprecation import \
     MMDDartsDeprecationWarning  # noqa: E402
-
-from mmddarts.testing.search_runs import run_train  # noqa: E402
 from test_search_e2e import EPOCHS, search_cfg  # noqa: E402
 
 DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data',
