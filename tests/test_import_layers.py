@@ -44,12 +44,7 @@ LAYERS = (
 
 # Circles still present, each with the work that removes it. Keep it short:
 # a test below fails when an entry is no longer needed.
-ALLOWED_CYCLES = (
-    # DDartsSearch keeps the reference-dynamics state; moved into its own
-    # architecture-step strategy by issue 19 item 2, which deletes this line.
-    frozenset({'mmddarts.models.algorithms.ddarts_search',
-               'mmddarts.models.algorithms.reference_dynamics'}),
-)
+ALLOWED_CYCLES = ()
 
 
 def module_files():

@@ -67,7 +67,7 @@ def _from_config(args, checkpoint):
     from mmddarts.registry import MODELS
     from mmddarts.utils.cli_inputs import load_config
     from mmddarts.utils.config_utils import apply_cfg_options
-    from mmddarts.utils.strict_load import load_strict
+    from mmddarts.models.strict_load import load_strict
     cfg = load_config(args.config)
     apply_cfg_options(cfg, args.cfg_options)
     model = MODELS.build(cfg.model)
@@ -86,7 +86,7 @@ def _from_record(args, checkpoint, state):
     from mmddarts.models.search.supernet_arch import (
         SEARCH_FORMAT, SUPERNET_FORMAT, build_supernet_from_record,
         decode_record)
-    from mmddarts.utils.strict_load import load_strict
+    from mmddarts.models.strict_load import load_strict
     rec = decode_record(state.get('architecture._extra_state'),
                         SUPERNET_FORMAT)
     if rec is None:
@@ -111,7 +111,7 @@ def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     from mmddarts.utils.cli_inputs import require_file
-    from mmddarts.utils.strict_load import (CheckpointMismatchError,
+    from mmddarts.models.strict_load import (CheckpointMismatchError,
                                             read_checkpoint, state_dict_of,
                                             state_kind)
     require_file(args.checkpoint, 'checkpoint')

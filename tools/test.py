@@ -30,8 +30,8 @@ from mmddarts.utils.config_utils import apply_cfg_options
 from mmddarts.utils.dist_utils import (describe_devices,
                                        process_group_session,
                                        record_effective_backend)
-from mmddarts.utils.run_checks import default_work_dir
-from mmddarts.utils.strict_load import (CheckpointMismatchError,
+from mmddarts.engine.run_checks import default_work_dir
+from mmddarts.models.strict_load import (CheckpointMismatchError,
                                         check_checkpoint)
 
 

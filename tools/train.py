@@ -7,7 +7,7 @@
 The default work dir is ``work_dirs/search/<config name>`` for a search
 config and ``work_dirs/train/<config name>`` for every other one, and a work
 dir whose last checkpoint another config or kind of run wrote is refused
-(:mod:`mmddarts.utils.run_checks`). ``--resume`` alone resumes the work
+(:mod:`mmddarts.engine.run_checks`). ``--resume`` alone resumes the work
 dir's last checkpoint and is an error when there is none; ``--resume auto``
 resumes it if there is one and starts fresh otherwise.
 """
@@ -27,7 +27,7 @@ from mmddarts.setup_env import register_all_modules
 from mmddarts.utils import init_cpu_dist_if_needed
 from mmddarts.utils.cli_args import add_launcher_args, apply_local_rank
 from mmddarts.utils.cli_inputs import load_config
-from mmddarts.utils.run_checks import (check_data_paths, check_stats_files,
+from mmddarts.engine.run_checks import (check_data_paths, check_stats_files,
                                        check_work_dir_owner)
 from mmddarts.utils.consumed_vars import warn_consumed_variables
 from mmddarts.utils.dist_utils import (describe_devices,

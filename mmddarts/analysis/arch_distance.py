@@ -28,7 +28,7 @@ def checkpoint_genotype(path):
     after Algorithm 1); a search checkpoint or one without a record is an
     error saying what to pass instead."""
     from mmddarts.models.backbones.net_arch import read_net_arch
-    from mmddarts.utils.strict_load import (read_checkpoint, state_dict_of,
+    from mmddarts.models.strict_load import (read_checkpoint, state_dict_of,
                                             state_kind)
     ckpt = read_checkpoint(path)
     if state_kind(state_dict_of(ckpt)) == 'search':

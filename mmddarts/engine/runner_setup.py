@@ -7,7 +7,7 @@ from mmengine.runner import Runner
 from mmddarts.models.backbones.derived_checkpoint import \
     resolve_checkpoint_genotypes
 from mmddarts.utils.config_utils import apply_cfg_options
-from mmddarts.utils.run_checks import (check_amp_options, default_work_dir,
+from mmddarts.engine.run_checks import (check_amp_options, default_work_dir,
                                        resolve_resume)
 from .optimizers.amp_options import has_accelerator, set_amp
 

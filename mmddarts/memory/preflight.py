@@ -247,7 +247,7 @@ def run_preflight(cfg, no_preflight=False, auto_batch=False):
     fit = error = None
     if rank == 0:
         # a config error is reported as itself, before the measurement
-        from mmddarts.utils.run_checks import check_model_builds
+        from mmddarts.engine.run_checks import check_model_builds
         check_model_builds(cfg)
         try:
             fit = _fit(cfg, settings, device)

@@ -1,6 +1,4 @@
-"""ACA versions of shipped genotypes for the export / detection tests (not
-a test module; ``tests/`` is on ``sys.path`` under pytest, see
-``tests/_search_batch.py``)."""
+"""ACA versions of shipped genotypes for the export / detection tests."""
 import random
 
 

@@ -1,7 +1,7 @@
 """Full-size round trip of the converters (not collected by pytest).
 
     PYTHONPATH=. OMP_NUM_THREADS=1 \
-        python tests/test_converters/full_size_roundtrip.py [OUT_DIR]
+        python tests/test_models/full_size_roundtrip.py [OUT_DIR]
 
 Builds the reference stand-ins of DARTS_V2 (quark0 NetworkCIFAR, C=36, 20
 cells, with aux head) and DO-2-ResNet18 (D-DARTS NetworkImageNet, DCO cells,

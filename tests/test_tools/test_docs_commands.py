@@ -94,7 +94,6 @@ def parse_with_tool(script, argv, monkeypatch):
     namespace or raise ``SystemExit`` (argparse's error)."""
     path = osp.join(REPO, script)
     assert osp.isfile(path), f'{script} does not exist'
-    monkeypatch.syspath_prepend(osp.dirname(path))
     original = argparse.ArgumentParser.parse_args
 
     def intercept(self, args=None, namespace=None):

@@ -90,7 +90,7 @@ def main(argv=None):
                                              input_channels)
     from mmddarts.models.backbones.derived_checkpoint import \
         resolve_checkpoint_genotypes
-    from mmddarts.utils.strict_load import (CheckpointMismatchError,
+    from mmddarts.models.strict_load import (CheckpointMismatchError,
                                             load_strict)
     cfg = load_config(args.config)
     apply_cfg_options(cfg, args.cfg_options)

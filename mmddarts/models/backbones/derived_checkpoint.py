@@ -136,7 +136,7 @@ def resolve_checkpoint_genotypes(cfg, checkpoint, every=False,
                     f"model's checkpoint); set {path}.genotype to the "
                     "genotype it was trained with instead of "
                     f"'{FROM_CHECKPOINT}'")
-            from .strict_load import state_dict_of, state_kind
+            from mmddarts.models.strict_load import state_dict_of, state_kind
             why = ('a SEARCH checkpoint, not a trained network' if
                    state_kind(state_dict_of(checkpoint)) == 'search' else
                    'written before mmddarts recorded genotypes, or not a '

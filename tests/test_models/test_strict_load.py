@@ -1,4 +1,4 @@
-"""The tools' strict checkpoint check (mmddarts.utils.strict_load) and the
+"""The tools' strict checkpoint check (mmddarts.models.strict_load) and the
 supernet structure record it reads, on toy supernets and hand-made state
 dicts: every kind of mismatch is an error naming it and its cause; a
 supernet rebuilt from its record holds the same tensors and parses the same
@@ -11,7 +11,7 @@ from mmddarts.models.search.supernet import DDartsSupernet
 from mmddarts.models.search.supernet_arch import (SUPERNET_FORMAT,
                                                   build_supernet_from_record,
                                                   decode_record)
-from mmddarts.utils.strict_load import (CheckpointMismatchError,
+from mmddarts.models.strict_load import (CheckpointMismatchError,
                                         check_checkpoint, load_strict,
                                         state_kind)
 

@@ -6,14 +6,16 @@ measuring child that was killed, crashed or raised is reported as what
 happened; a progress line precedes the measurement; and every concrete fix a
 refusal suggests, applied through tools/train.py's own argument handling,
 makes the same check pass with the batch --auto-batch would choose."""
-import importlib.util
 import os.path as osp
 import re
 
 import pytest
 from mmengine.config import Config
 
-from mmddarts.utils import preflight as pf
+from mmddarts.testing.tools import load_tool
+
+from mmddarts.engine.runner_setup import merge_train_args
+from mmddarts.memory import preflight as pf
 from mmddarts.memory.estimate import (MeasurementDied,
                                             MeasurementError, MemoryFit)
 
@@ -22,11 +24,7 @@ MiB = 2**20
 
 
 def train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'train_tool_under_test', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/train.py', 'train_tool_under_test')
 
 
 @pytest.fixture
@@ -65,7 +63,8 @@ def test_missing_stats_file_is_reported_as_itself(tmp_path, monkeypatch,
     assert msg.startswith('error: ') and 'dataset_stats.json: no ' \
         'normalisation statistics; compute them once with `python ' \
         'tools/analysis_tools/dataset_stats.py' in msg
-    assert 'memory' not in msg and '-9' not in msg and '\n' not in msg
+    assert 'memory' not in msg and 'exit code -9' not in msg \
+        and '\n' not in msg
 
 
 @pytest.mark.parametrize('options,expected', [
@@ -105,11 +104,6 @@ def toy_cfg(tmp_path):
     return cfg
 
 
-@pytest.fixture
-def sys_path_utils(monkeypatch):
-    monkeypatch.syspath_prepend(osp.join(REPO, 'tests', 'test_utils'))
-
-
 @pytest.mark.parametrize('exc,wanted,unwanted', [
     (MeasurementDied(-9, [2, 4]),
      ["SIGKILL, the kernel's out-of-memory killer", 'exit code -9'], []),
@@ -119,8 +113,7 @@ def sys_path_utils(monkeypatch):
      ['ran out of memory already at batches [2, 4]'], ['SIGKILL']),
 ])
 def test_measurement_failures_say_what_happened(exc, wanted, unwanted,
-                                                tmp_path, monkeypatch,
-                                                sys_path_utils):
+                                                tmp_path, monkeypatch):
     def fail(*a, **k):
         raise exc
     monkeypatch.setattr(pf, 'estimate_search_memory', fail)
@@ -134,7 +127,7 @@ def test_measurement_failures_say_what_happened(exc, wanted, unwanted,
 
 
 def test_a_child_error_is_reported_once_without_memory_advice(
-        tmp_path, monkeypatch, sys_path_utils):
+        tmp_path, monkeypatch):
     def fail(*a, **k):
         raise MeasurementError('TypeError: bad argument x', trace='...')
     monkeypatch.setattr(pf, 'estimate_search_memory', fail)
@@ -146,8 +139,7 @@ def test_a_child_error_is_reported_once_without_memory_advice(
     assert 'could not measure' not in msg and 'killed' not in msg
 
 
-def test_a_progress_line_precedes_the_measurement(tmp_path, monkeypatch,
-                                                  sys_path_utils):
+def test_a_progress_line_precedes_the_measurement(tmp_path, monkeypatch):
     events = []
     monkeypatch.setattr(pf, '_log', lambda msg, level='INFO':
                         events.append(('log', msg)))
@@ -195,7 +187,7 @@ def test_each_suggested_fix_works(config, monkeypatch):
     tool = train_tool()
     args = tool.parse_args([osp.join(REPO, config), '--cfg-options', *opts,
                             '--auto-scale-lr'])
-    fixed = tool.merge_args(Config.fromfile(osp.join(REPO, config)), args)
+    fixed = merge_train_args(Config.fromfile(osp.join(REPO, config)), args)
     fixed.model.arch_strategy.ablation = 'exact'
     again = pf.decide(fixed, settings, fit, budget, 'cpu')
     assert again['action'] == 'ok' and again['batch'] == batch

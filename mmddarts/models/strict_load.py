@@ -30,7 +30,7 @@ def read_checkpoint(checkpoint):
     """A loaded checkpoint dict from a path (local, allowlisted loader) or
     a dict."""
     if isinstance(checkpoint, str):
-        from .checkpoint import load_from_local_allowlisted
+        from mmddarts.utils.checkpoint import load_from_local_allowlisted
         return load_from_local_allowlisted(checkpoint, 'cpu')
     return checkpoint
 
