@@ -21,10 +21,9 @@ import os
 import os.path as osp
 import re
 
-
-from mmddarts.structures.baselines import BASELINE_NAMES, get_baseline  # noqa
-from mmddarts.structures import (GenotypeError, default_reductions,  # noqa
+from mmddarts.structures import (GenotypeError, default_reductions,
                                  parse_legacy_genotype, read_genotype_table)
+from mmddarts.structures.baselines import BASELINE_NAMES, get_baseline
 
 DATASETS = {'cifar10': 'c10', 'cifar100': 'c100'}
 PAPER_DATASET = {'cifar10': 'DO-1', 'cifar100': 'DO-2'}

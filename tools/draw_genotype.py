@@ -10,8 +10,8 @@ import os.path as osp
 import sys
 
 
-from mmddarts.structures import GenotypeError  # noqa: E402
-from mmddarts.visualization.genotype_drawer import (  # noqa: E402
+from mmddarts.structures import GenotypeError
+from mmddarts.visualization.genotype_drawer import (
     cell_groups, draw_genotype)
 from mmddarts.structures.loading import load_genotype
 

@@ -9,11 +9,11 @@
 #   ATEN_CPU_CAPABILITY=default|avx2|avx512  torch's own vectorised kernels (default: the best the CPU has)
 #   ONEDNN_MAX_CPU_ISA=SSE41|AVX2|AVX512_CORE  oneDNN (torch's CPU convolutions), highest ISA it may use
 #   OPENCV_CPU_DISABLE=AVX512F,AVX2,...      OpenCV's dispatched optimisations to turn off (mmcv's image ops)
-# or MMDDARTS_CPU_PATH sets all three (a variable you set yourself wins):
+# or MMDDARTS_CPU_PATH sets all three for x86-64 (a variable you set yourself wins):
 #   MMDDARTS_CPU_PATH=avx2      ATen avx2, oneDNN AVX2, OpenCV without AVX-512
 #   MMDDARTS_CPU_PATH=baseline  ATen default (no vector extensions beyond the build's), oneDNN SSE4.1,
 #                               OpenCV at its SSE3 baseline
-# e.g. `MMDDARTS_CPU_PATH=baseline bash tools/run_tests.sh tests/test_converters`. Check which
+# e.g. `MMDDARTS_CPU_PATH=baseline bash tools/run_tests.sh tests/test_datasets`. Check which
 # capability torch took with `python -c "import torch; print(torch.backends.cpu.get_cpu_capability())"`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

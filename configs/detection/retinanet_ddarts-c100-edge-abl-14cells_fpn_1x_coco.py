@@ -7,7 +7,7 @@
 # stage outputs (cells 3, 8, 13) have strides 8, 16, 32 and FPN starts at
 # level 0 with two extra levels (strides 8..128). Every D-DARTS cell has its
 # own gene, so widths vary per cell; the stages have 192, 384, 768 channels
-# (tests/test_detection/test_det_configs.py checks them against the network).
+# (tests/test_configs/test_det_configs.py checks them against the network).
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
 pretrained = 'work_dirs/train/ddarts-c100-edge-abl_14cells_in1k/epoch_250.pth'

@@ -3,7 +3,7 @@
 # parsing (top-2 edges, argmax op without 'none').
 # Every hyper-parameter is DARTS' own, read from quark0/darts
 # cnn/train_search.py (commit 4bfe432, argparse defaults) and
-# cnn/architect.py (commit 8876e79); tests/test_search/
+# cnn/architect.py (commit 8876e79); tests/test_configs/
 # test_published_hparams.py checks them against that table:
 #   batch_size 64                 train_search.py --batch_size
 #   weights SGD lr 0.025 -> 0.001 --learning_rate / --learning_rate_min,

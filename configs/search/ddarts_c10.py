@@ -9,7 +9,7 @@
 # Other values: aheuillet/D-DARTS train_search.py defaults (weights SGD
 # 0.005 -> 0.001, momentum 0.9, wd 3e-4, clip 5; alphas Adam 3e-3 cosine to
 # 1e-3 per cell (model_search.py), betas (0.9, 0.999), wd 1e-3; 50 epochs,
-# 8 layers); tests/test_search/test_published_hparams.py checks them.
+# 8 layers); tests/test_configs/test_published_hparams.py checks them.
 _base_ = [
     '../_base_/datasets/cifar10_search.py',
     '../_base_/search/ddarts_supernet.py',

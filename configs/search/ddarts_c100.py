@@ -6,7 +6,7 @@
 # README.md): a 24 GB GPU with --amp, twice that in fp32. Smaller GPUs:
 # --cfg-options train_dataloader.batch_size=64 arch_dataloader.batch_size=64.
 # Other values: aheuillet/D-DARTS train_search.py defaults, as ddarts_c10.py;
-# tests/test_search/test_published_hparams.py checks them.
+# tests/test_configs/test_published_hparams.py checks them.
 _base_ = [
     '../_base_/datasets/cifar100_search.py',
     '../_base_/search/ddarts_supernet.py',

@@ -5,7 +5,7 @@
 # threshold (sparse / edge) and darts.
 # Every hyper-parameter is FairDARTS' own, read from xiaomi-automl/FairDARTS
 # fairdarts/train_search.py and fairdarts/architect.py (commit 675a0c8);
-# tests/test_search/test_published_hparams.py checks them:
+# tests/test_configs/test_published_hparams.py checks them:
 #   batch_size 128                --batch_size
 #   weights SGD lr 0.005 -> 0.001 --learning_rate / --learning_rate_min,
 #     cosine over 50 epochs       CosineAnnealingLR(model_optimizer, epochs)

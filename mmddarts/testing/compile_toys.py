@@ -9,7 +9,7 @@ from torch._dynamo.backends.registry import lookup_backend
 
 from mmddarts.engine.optimizers import SearchOptimWrapperConstructor
 from mmddarts.models.algorithms import DDartsSearch
-from mmddarts.testing.search_batch import make_batch  # noqa: E402
+from mmddarts.testing.search_batch import make_batch
 
 # 2 cells, the second a reduction cell: stride-2 edges and the
 # FactorizedReduce skip are compiled too.

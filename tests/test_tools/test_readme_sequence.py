@@ -261,16 +261,12 @@ def test_search_resumes_after_the_training(sequence, tmp_path):
 
 
 def test_arch_distance_reads_the_genotype_a_checkpoint_records(sequence):
-    import importlib.util
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'arch_distance.py')
-    spec = importlib.util.spec_from_file_location('arch_distance_t', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from mmddarts.analysis.arch_distance import checkpoint_genotype
     cwd = sequence['cwd']
-    geno = module.checkpoint_genotype(osp.join(cwd, TRAIN, 'epoch_1.pth'))
+    geno = checkpoint_genotype(osp.join(cwd, TRAIN, 'epoch_1.pth'))
     genes, seq, reductions = _genes(osp.join(
         cwd, SEARCH, 'genotype_sparse_final.json'))
     assert [[list(e) for e in g] for g in geno.genes] == genes
     assert list(geno.seq) == seq and list(geno.reductions) == reductions
     with pytest.raises(SystemExit, match='is a search checkpoint'):
-        module.checkpoint_genotype(osp.join(cwd, SEARCH, 'epoch_1.pth'))
+        checkpoint_genotype(osp.join(cwd, SEARCH, 'epoch_1.pth'))

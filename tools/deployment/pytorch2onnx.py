@@ -29,10 +29,9 @@ import os
 import os.path as osp
 import sys
 
-
-import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
 
 IMAGENET_STEMS = ('imagenet', 'ddarts_imagenet')
 

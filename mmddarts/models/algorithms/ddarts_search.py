@@ -35,7 +35,6 @@ from mmengine.model import BaseModel
 from mmddarts.registry import MODELS
 from ..arch_steps import BaseArchStep, arch_strategy_cfg
 from ..arch_steps.base import clear_grads as _clear_grads
-from mmddarts.profiling.op_counter import host_side
 from ..search.compile_cells import compile_cells
 from ..search.contract import check_supernet
 from ..search.supernet_arch import SEARCH_FORMAT, encode_record

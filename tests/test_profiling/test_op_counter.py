@@ -153,7 +153,7 @@ def test_sync_sites_name_the_calling_lines():
         _reads_twice(t)
         _reads_twice(t)
     first = inspect.getsourcelines(_reads_twice)[1]
-    here = 'tests/test_utils/test_op_counter.py'
+    here = 'tests/test_profiling/test_op_counter.py'
     assert k.sync_sites == {
         f'{here}:{first + 1} (_reads_twice)': 2,
         f'{here}:{first + 2} (_reads_twice)': 2}
