@@ -20,11 +20,14 @@ recorded ones, so the grid resumes and copies can run on other machines):
 The run helpers (logged subprocess, accuracy and parameter readers,
 mean/std) are those of the ablation-mode comparison.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
+
 from mmddarts.structures.loading import load_genotype
+from . import ablation_modes
+from .ablation_modes import find_scalars, last_accuracy, mean_std
+from .complexity import build_model, count_parameters
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -49,17 +52,6 @@ METHODS = {
 }
 
 
-def _helpers():
-    """The ablation-mode comparison's run helpers (one implementation)."""
-    path = osp.join(REPO, 'tools', 'analysis_tools',
-                    'compare_ablation_modes.py')
-    spec = importlib.util.spec_from_file_location('compare_ablation_modes',
-                                                  path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def options_dict(options):
     """``['a.b=1', ...]`` as ``--cfg-options`` parses them."""
     import argparse
@@ -82,11 +74,7 @@ def trained_config(train_config, genotype, num_cells, train_options):
 
 def count_params(cfg):
     """Parameters without the auxiliary head, as ``get_flops.py``."""
-    spec = importlib.util.spec_from_file_location(
-        'get_flops', osp.join(REPO, 'tools', 'analysis_tools', 'get_flops.py'))
-    get_flops = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(get_flops)
-    return get_flops.count_parameters(get_flops.build_model(cfg))
+    return count_parameters(build_model(cfg))
 
 
 def run_key(method, epochs, seed):
@@ -144,8 +132,6 @@ def one_run(method, epochs, seed, work_dir, search_options=(),
     """Search, train and measure one grid cell; returns its record."""
     import sys
 
-    from mmddarts.structures import Genotype
-    h = _helpers()
     spec = METHODS[method]
     python = python or sys.executable
     out = osp.abspath(osp.join(work_dir, run_key(method, epochs, seed)))
@@ -155,7 +141,8 @@ def one_run(method, epochs, seed, work_dir, search_options=(),
            search_dir, '--cfg-options', *spec['options'],
            f'randomness.seed={seed}', f'train_cfg.max_epochs={epochs}',
            *search_options]
-    search_s = h.run_logged(cmd, osp.join(out, 'search.log'))
+    search_s = ablation_modes.run_logged(cmd, osp.join(out, 'search.log'),
+                                         REPO)
     geno_path = osp.join(search_dir, spec['genotype'])
     geno = load_genotype(geno_path)
     train_dir = osp.join(out, 'train')
@@ -165,9 +152,10 @@ def one_run(method, epochs, seed, work_dir, search_options=(),
            f'randomness.seed={seed}', *train_options]
     if train_epochs:
         cmd.append(f'train_cfg.max_epochs={train_epochs}')
-    train_s = h.run_logged(cmd, osp.join(out, 'train.log'))
-    with open(h.find_scalars(train_dir)) as f:
-        acc = h.last_accuracy(f)
+    train_s = ablation_modes.run_logged(cmd, osp.join(out, 'train.log'),
+                                        REPO)
+    with open(find_scalars(train_dir)) as f:
+        acc = last_accuracy(f)
     cfg = trained_config(spec['train'], geno_path, geno.num_cells,
                          train_options)
     channels = cfg.model.backbone.channels
@@ -189,7 +177,6 @@ def one_run(method, epochs, seed, work_dir, search_options=(),
 def read_runs(work_dir):
     """The records of ``<work_dir>/runs.jsonl``; a record written before
     ``fallback_cells`` was recorded gets it from its genotype file."""
-    from mmddarts.structures import Genotype
     path = osp.join(work_dir, 'runs.jsonl')
     if not osp.isfile(path):
         return []
@@ -212,12 +199,11 @@ def _mean(values):
 
 def aggregate(runs):
     """``{(method, epochs): summary}`` of the recorded runs."""
-    h = _helpers()
     out = {}
     for key in sorted({(r['method'], r['epochs']) for r in runs}):
         rows = [r for r in runs if (r['method'], r['epochs']) == key]
-        acc = h.mean_std([r['test_acc'] for r in rows])
-        params = h.mean_std([r['params'] for r in rows])
+        acc = mean_std([r['test_acc'] for r in rows])
+        params = mean_std([r['params'] for r in rows])
         out[key] = dict(
             n=len(rows), acc_mean=acc[0], acc_std=acc[1],
             params_mean=params[0],

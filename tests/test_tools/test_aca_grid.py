@@ -97,3 +97,27 @@ def test_read_runs_fills_fallback_cells_from_the_genotype(tmp_path):
                         fallback_cells=0)) + '\n')
     runs = aca_grid.read_runs(str(tmp_path))
     assert [r['fallback_cells'] for r in runs] == [2, 0]
+
+
+def test_tool_aggregates_one_budget_once(tmp_path):
+    from mmddarts.testing.tools import load_tool
+    tool = load_tool('tools/analysis_tools/aca_grid.py')
+    budget = dict(search_options=[], train_options=[], train_epochs=2)
+
+    def rec(seed, acc, budget=budget):
+        return dict(method='darts+aca', epochs=4, seed=seed, test_acc=acc,
+                    params=10, fallback_cells=0, budget=budget,
+                    final=dict(skips=[0], identity_share=[0.5],
+                               op_types=[3]),
+                    per_epoch=[dict(skips=[0], distance=None)])
+    other = dict(budget, train_epochs=9)
+    lines = [rec(0, 90.), rec(1, 80.), rec(1, 10.), rec(2, 0., other)]
+    (tmp_path / 'runs.jsonl').write_text(
+        ''.join(json.dumps(r) + '\n' for r in lines))
+    summary = tool.main(['--aggregate-only', '--work-dir', str(tmp_path),
+                         '--epochs', '4', '--train-epochs', '2'])
+    row = summary[('darts+aca', 4)]
+    # seed 1 counted once (its first record), the other budget left out
+    assert row['n'] == 2 and row['acc_mean'] == 85.
+    text = (tmp_path / 'summary.md').read_text()
+    assert '| `darts+aca` | 4 | 2 | 85.00' in text
