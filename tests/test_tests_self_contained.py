@@ -10,7 +10,8 @@ TESTS = osp.dirname(osp.abspath(__file__))
 # A string literal that starts with '/' and a path character ('/work/...',
 # "/tmp/x", '/home') or a drive letter ('C:\\', 'D:/'). The kernel's own
 # views (/proc, /dev) hold no data: a test may inspect its process there.
-ABSOLUTE = re.compile(r"""(?<![\w'"])[rbfRBF]?(['"])(/(?!proc/|dev/)[\w.~-][^'"\n]*|"""
+ABSOLUTE = re.compile(r"""(?<![\w'"])[rbfRBF]?(['"])"""
+                      r"""(/(?!proc/|dev/)[\w.~-][^'"\n]*|"""
                       r"""[A-Za-z]:[\\/][^'"\n]*)\1""")
 # Going up out of the repository to find reference data.
 ABOVE_REPO = re.compile(r"""['"]\.\.['"]\s*,\s*['"]shared['"]|"""

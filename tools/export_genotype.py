@@ -112,8 +112,8 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     from mmddarts.utils.cli_inputs import require_file
     from mmddarts.models.strict_load import (CheckpointMismatchError,
-                                            read_checkpoint, state_dict_of,
-                                            state_kind)
+                                             read_checkpoint, state_dict_of,
+                                             state_kind)
     require_file(args.checkpoint, 'checkpoint')
     checkpoint = read_checkpoint(args.checkpoint)
     state = state_dict_of(checkpoint)

@@ -11,8 +11,6 @@ records (``--genotype checkpoint``, default), so a checkpoint trained with
 ``--cfg-options model.backbone.genotype=...`` scores its own network.
 """
 import argparse
-import os
-import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
@@ -32,7 +30,7 @@ from mmddarts.utils.dist_utils import (describe_devices,
                                        record_effective_backend)
 from mmddarts.engine.run_checks import default_work_dir
 from mmddarts.models.strict_load import (CheckpointMismatchError,
-                                        check_checkpoint)
+                                         check_checkpoint)
 
 
 def parse_args(argv=None):

@@ -28,7 +28,7 @@ from mmddarts.utils import init_cpu_dist_if_needed
 from mmddarts.utils.cli_args import add_launcher_args, apply_local_rank
 from mmddarts.utils.cli_inputs import load_config
 from mmddarts.engine.run_checks import (check_data_paths, check_stats_files,
-                                       check_work_dir_owner)
+                                        check_work_dir_owner)
 from mmddarts.utils.consumed_vars import warn_consumed_variables
 from mmddarts.utils.dist_utils import (describe_devices,
                                        process_group_session,

@@ -9,8 +9,8 @@
 # alphas at their random init (the parse would be a random architecture);
 # 0.1 with a cosine to 0.02, as the other two fmnist searches.
 # Paper scale: whole split at 28x28 (search_num_samples = None,
-# search_image_size = None), channels=16, 8 cells, 4 nodes, 50 epochs, arch Adam
-# lr 3e-4 constant, weights SGD 0.025 -> 0.001.
+# search_image_size = None), channels=16, 8 cells, 4 nodes, 50 epochs, arch
+# Adam lr 3e-4 constant, weights SGD 0.025 -> 0.001.
 _base_ = [
     '../_base_/datasets/fashion_mnist_search.py',
     '../_base_/search/ddarts_supernet.py',

@@ -1,6 +1,6 @@
 # Offline D-DARTS search demo on scikit-learn's handwritten digits (no
-# download): 4 individual cells (reductions at 1 and 2), channels=8, 3 nodes per
-# cell, 16x16 images, batch 64, 4 epochs. Same losses and schedule shape as
+# download): 4 individual cells (reductions at 1 and 2), channels=8, 3 nodes
+# per cell, 16x16 images, batch 64, 4 epochs. Same losses and schedule shape as
 # the CIFAR search, 12 search steps per epoch (time: configs/search/
 # README.md):
 #   OMP_NUM_THREADS=1 python tools/train.py configs/search/ddarts_digits.py

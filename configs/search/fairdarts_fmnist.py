@@ -9,8 +9,8 @@
 # rate, 0.1 with a cosine to 0.02 instead of a constant 3e-3 (~16 steps per
 # epoch would leave sigmoid(alpha) near 0.5, under the 0.85 threshold).
 # Paper scale: whole split at 28x28 (search_num_samples = None,
-# search_image_size = None), channels=16, 8 cells, 4 nodes, batch 128, 50 epochs,
-# arch Adam lr 3e-3 constant.
+# search_image_size = None), channels=16, 8 cells, 4 nodes, batch 128, 50
+# epochs, arch Adam lr 3e-3 constant.
 _base_ = [
     '../_base_/datasets/fashion_mnist_search.py',
     '../_base_/search/ddarts_supernet.py',

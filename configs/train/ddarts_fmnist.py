@@ -3,7 +3,8 @@
 # horizontal flip. Tested on the 10,000 test images after the last epoch
 # only (val_interval = max_epochs: no choice is made on the test split).
 #   OMP_NUM_THREADS=1 python tools/train.py configs/train/ddarts_fmnist.py \
-#       --cfg-options model.backbone.genotype=<search>/genotype_sparse_final.json
+#       --cfg-options \
+#       model.backbone.genotype=<search>/genotype_sparse_final.json
 # CPU-sized default: C=16, as many cells as the genotype, 10,000 training
 # images (stratified subset), 5 epochs. Random erasing (Zhong et al.; the
 # data set's README: WRN-28-10 95.9 -> 96.3 %) is the option

@@ -29,7 +29,7 @@ def checkpoint_genotype(path):
     error saying what to pass instead."""
     from mmddarts.models.backbones.net_arch import read_net_arch
     from mmddarts.models.strict_load import (read_checkpoint, state_dict_of,
-                                            state_kind)
+                                             state_kind)
     ckpt = read_checkpoint(path)
     if state_kind(state_dict_of(ckpt)) == 'search':
         raise SystemExit(

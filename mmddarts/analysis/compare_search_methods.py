@@ -310,7 +310,6 @@ class GridRunner:
         params, flops = model_cost(self._path(self.train_config), genotype,
                                    num_cells, self.input_size,
                                    self.train_options)
-        from mmddarts.structures import Genotype
         g = load_genotype(genotype)
         record = dict(
             method=method, seed=seed,
@@ -483,10 +482,12 @@ def markdown(summary, budget=''):
             diff = f'{s["diff_to_random"]:+.2f} [{lo:+.2f}, {hi:+.2f}]'
         params = _pm(s['params_mean'] / 1e6, s['params_std'] / 1e6, '.3f')
         flops = _pm(s['flops_mean'] / 1e6, s['flops_std'] / 1e6, '.1f')
+        acc = _pm(s['test_acc_mean'], s['test_acc_std'], '.2f')
+        search = '-' if m == RANDOM else _pm(s['search_s_mean'], math.nan,
+                                             '.0f')
         lines.append(
-            f'| `{m}` | {s["n"]} | {_pm(s["test_acc_mean"], s["test_acc_std"], ".2f")} '
-            f'| {params} | {flops} | '
-            f'{"-" if m == RANDOM else _pm(s["search_s_mean"], math.nan, ".0f")} '
+            f'| `{m}` | {s["n"]} | {acc} '
+            f'| {params} | {flops} | {search} '
             f'| {_pm(s["train_s_mean"], math.nan, ".0f")} | {diff} | '
             + ', '.join(f'{a:.2f}' for a in s['test_acc']) + ' |')
     return '\n'.join(lines) + '\n'

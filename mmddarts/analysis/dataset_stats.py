@@ -35,7 +35,6 @@ def dataset_stats(data_root, ann_file='', data_prefix='', channels=3):
     return stats
 
 
-
 def fashion_mnist_stats(data_root):
     """Grey statistics of Fashion-MNIST's 60,000 training images (the idx
     files in ``data_root``)."""

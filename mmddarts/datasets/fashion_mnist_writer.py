@@ -23,10 +23,9 @@ def synth_grey_images(labels, rng, size=28):
     shift = rng.uniform(-2, 2, (n, 2))
     width = rng.uniform(1.5, 3., n)
     # distance of each pixel to the line through the shifted centre
-    dist = np.abs((xx[None] - shift[:, 0, None, None]) * np.sin(theta)[:, None,
-                                                                     None]
-                  - (yy[None] - shift[:, 1, None, None]) *
-                  np.cos(theta)[:, None, None])
+    dist = np.abs(
+        (xx[None] - shift[:, 0, None, None]) * np.sin(theta)[:, None, None] -
+        (yy[None] - shift[:, 1, None, None]) * np.cos(theta)[:, None, None])
     img = 220. * np.exp(-(dist / width[:, None, None])**2)
     img += rng.normal(0, 12., img.shape)
     return np.clip(img, 0, 255).round().astype(np.uint8)

@@ -97,8 +97,9 @@ def resolve_resume(cfg, resume):
 
 def _checkpoint_identity(path):
     """(config name, kind) of the run that wrote a checkpoint."""
-    from mmddarts.models.strict_load import (checkpoint_config_name, read_checkpoint,
-                              state_dict_of, state_kind)
+    from mmddarts.models.strict_load import (checkpoint_config_name,
+                                             read_checkpoint, state_dict_of,
+                                             state_kind)
     ckpt = read_checkpoint(path)
     kind = 'search' if state_kind(state_dict_of(ckpt)) == 'search' else \
         'train'

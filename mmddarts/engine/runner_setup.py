@@ -8,7 +8,7 @@ from mmddarts.models.backbones.derived_checkpoint import \
     resolve_checkpoint_genotypes
 from mmddarts.utils.config_utils import apply_cfg_options
 from mmddarts.engine.run_checks import (check_amp_options, default_work_dir,
-                                       resolve_resume)
+                                        resolve_resume)
 from .optimizers.amp_options import has_accelerator, set_amp
 
 

@@ -57,8 +57,8 @@ def memory_fixes(cfg, device: str = 'cpu', amp: bool = False,
     width = width_key(arch)
     cells, channels = arch.get('num_cells'), arch.get(width)
     if cells is not None or channels is not None:
-        now = ', '.join(f'{k}={v}' for k, v in (('num_cells', cells),
-                                                 (width, channels))
+        now = ', '.join(f'{k}={v}'
+                        for k, v in (('num_cells', cells), (width, channels))
                         if v is not None)
         fixes.append('a smaller supernet: --cfg-options '
                      'model.architecture.num_cells=... or '

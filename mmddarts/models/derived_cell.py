@@ -110,10 +110,13 @@ class DerivedCell(nn.Module):
             raise ValueError(f'{name}: {len(allocations)} allocations for '
                              f'{len(gene)} edges')
         self.ops = nn.ModuleList(
-            build_edge(op, C, 2 if reduction and src < 2 else 1, alloc,
-                       where=f'{name}, edge {e} {(op, to, src)!r}')
-            for e, ((op, to, src), alloc) in enumerate(zip(gene,
-                                                            allocations)))
+            build_edge(
+                op,
+                C,
+                2 if reduction and src < 2 else 1,
+                alloc,
+                where=f'{name}, edge {e} {(op, to, src)!r}')
+            for e, ((op, to, src), alloc) in enumerate(zip(gene, allocations)))
         self.nodes = sorted(fed)
         self._inputs = {
             node: [i for i, (_, to, _) in enumerate(gene) if to == node]

@@ -346,7 +346,8 @@ class Genotype:
                 raise GenotypeError(
                     f'expected a JSON object, got {type(data).__name__}')
             # a file without 'version' is read as the version its keys need
-            implied = FORMAT_VERSION if 'allocations' in data else PLAIN_VERSION
+            implied = (FORMAT_VERSION if 'allocations' in data else
+                       PLAIN_VERSION)
             for key, default in (('format', FORMAT_NAME),
                                  ('version', implied)):
                 if key not in data:  # identifies the file, nothing more

@@ -114,7 +114,7 @@ def test_restores_the_files_state(resumed, name):
     ckpt = torch.load(CKPT, map_location='cpu', weights_only=False)
     start = resumed[name]['start']
     assert (start['epoch'], start['iter']) == (ckpt['meta']['epoch'],
-                                              ckpt['meta']['iter']) == (1, 4)
+                                               ckpt['meta']['iter']) == (1, 4)
     # today's models also write structure records (supernet_arch.py), which
     # the release's files lack; every tensor the file holds is restored
     extra = set(start['model']) - set(ckpt['state_dict'])

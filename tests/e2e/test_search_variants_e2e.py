@@ -1,7 +1,8 @@
 """The second-order step and Shapley contributions through mmengine's Runner:
 a one-epoch tiny search (3 cells, channels=4, 8x8 generated CIFAR images)
 with ``UnrolledArchStep`` around ``ShapleyArchStep`` on one process, and the
-same on two gloo processes, whose alphas, weights and genotypes must stay identical
+same on two gloo processes, whose alphas, weights and genotypes must stay
+identical
 (the virtual step's and the Shapley passes' terms are averaged over ranks).
 """
 import json

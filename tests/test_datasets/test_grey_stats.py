@@ -4,7 +4,6 @@ ClsDataPreprocessor on 1-channel batches."""
 import json
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest

@@ -11,7 +11,6 @@ ort = pytest.importorskip('onnxruntime')
 from mmddarts.deployment import (check_parity, export_onnx,  # noqa: E402
                                  wrap_for_export)
 from mmddarts.testing.aca_genotypes import aca_version  # noqa: E402
-from mmddarts.structures import Genotype  # noqa: E402
 from mmddarts.structures.loading import load_genotype  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

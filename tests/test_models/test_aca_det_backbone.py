@@ -19,7 +19,6 @@ def test_retinanet_with_aca_backbone():
 
     from mmddarts.models.backbones.ddarts_det_backbone import \
         det_out_channels
-    from mmddarts.structures import Genotype
     cfg = Config.fromfile(osp.join(
         ROOT, 'configs/detection/retinanet_darts-v2_fpn_1x_coco.py'))
     plain = load_genotype(osp.join(ROOT, 'configs/genotypes/darts-v2.json'))

@@ -4,13 +4,11 @@ converts and loads strictly into the shipped configs/train/do2-resnet18_c100.py
 both (cell 3 of 4; DARTS' 2n//3 would say cell 2, whose 1x1 conv has half
 the input channels)."""
 import os.path as osp
-import sys
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmddarts.structures.genotype import Genotype
 
 HERE = osp.dirname(osp.abspath(__file__))
 from mmddarts.testing.tolerance import assert_rel_close  # noqa: E402

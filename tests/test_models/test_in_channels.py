@@ -6,7 +6,6 @@ when its stem's first conv has zero weights on two extra input channels
 (filled with noise, which must then have no effect).
 """
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -15,7 +14,6 @@ import torch
 from mmddarts.models.backbones import DDartsDetBackbone, DDartsNet
 from mmddarts.models.search import DDartsSupernet
 from mmddarts.models.search.dartopti import DARTOptiSupernet
-from mmddarts.structures import Genotype
 from mmddarts.structures.loading import load_genotype
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -88,8 +86,8 @@ def test_search_supernet_one_channel(kwargs):
 def test_dartopti_supernet_one_channel():
     def build(c):
         torch.manual_seed(0)
-        return DARTOptiSupernet(baseline='resnet18', num_classes=10, channels=4,
-                                in_channels=c).double()
+        return DARTOptiSupernet(baseline='resnet18', num_classes=10,
+                                channels=4, in_channels=c).double()
     net1 = _randomize(build(1))
     net3 = _padded_twin(net1, lambda: build(3), 'stem.0.weight')
     x1, x3 = _inputs()

@@ -19,7 +19,8 @@ from mmddarts.structures.loading import load_genotype
 
 from _reference_nets import RefNetwork, darts_pairs, randomize  # noqa: E402
 
-from mmddarts.testing.tolerance import assert_rel_close, rel_error  # noqa: E402
+from mmddarts.testing.tolerance import (assert_rel_close,  # noqa: E402
+                                        rel_error)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DARTS_V2 = osp.join(ROOT, 'configs/genotypes/darts-v2.json')

@@ -12,8 +12,8 @@ from mmddarts.models.search.supernet_arch import (SUPERNET_FORMAT,
                                                   build_supernet_from_record,
                                                   decode_record)
 from mmddarts.models.strict_load import (CheckpointMismatchError,
-                                        check_checkpoint, load_strict,
-                                        state_kind)
+                                         check_checkpoint, load_strict,
+                                         state_kind)
 
 
 def toy_supernet(**kw):
@@ -103,8 +103,8 @@ def test_other_supernet_names_fields_and_cfg_options():
     assert 'channels: checkpoint 2, config 3' in msg
     # only the differing fields (both have reductions [1, 2])
     assert msg.endswith('--cfg-options model.architecture.num_cells=3 '
-                        'model.architecture.channels=2. Nothing was loaded (no '
-                        'partial load).')
+                        'model.architecture.channels=2. Nothing was loaded '
+                        '(no partial load).')
     # the suggested options build a supernet the checkpoint fits
     check_checkpoint(Search(toy_supernet(num_cells=3, channels=2)), ckpt)
 

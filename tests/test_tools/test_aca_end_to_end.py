@@ -41,8 +41,8 @@ def test_search_allocate_train_test(tmp_path):
     assert osp.isfile(osp.join(search, 'genotype_aca_final.png'))
     # shared alphas: one allocation per gene and edge, ranks at the width
     # of the gene's first cell (normal gene: C=2, reduction gene: 4)
-    assert [len(g) for g in data['allocations']] == [len(g)
-                                                      for g in data['genes']]
+    assert [len(g)
+            for g in data['allocations']] == [len(g) for g in data['genes']]
     assert {len(a['ranks']) for a in data['allocations'][0]} == {2}
     assert {len(a['ranks']) for a in data['allocations'][1]} == {4}
     assert data['meta']['aca']['importance'] == 'output'

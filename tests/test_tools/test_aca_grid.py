@@ -50,12 +50,19 @@ def test_epoch_stats_reads_the_history(tmp_path):
 
 def test_aggregate_and_table():
     def rec(method, seed, acc, skips):
-        return dict(method=method, epochs=4, seed=seed, test_acc=acc,
-                    params=100, fallback_cells=seed, final=dict(skips=skips,
-                                           identity_share=[0.5, 0.25],
-                                           op_types=[2, 3]),
-                    per_epoch=[dict(skips=[1, 0], distance=None),
-                               dict(skips=skips, distance=0.2)])
+        return dict(
+            method=method,
+            epochs=4,
+            seed=seed,
+            test_acc=acc,
+            params=100,
+            fallback_cells=seed,
+            final=dict(
+                skips=skips, identity_share=[0.5, 0.25], op_types=[2, 3]),
+            per_epoch=[
+                dict(skips=[1, 0], distance=None),
+                dict(skips=skips, distance=0.2)
+            ])
     s = aca_grid.aggregate([rec('darts', 0, 90., [2, 1]),
                             rec('darts', 1, 80., [0, 1])])
     row = s[('darts', 4)]

@@ -31,7 +31,8 @@ TINY = [
     # 1,797 digits, 64 left for training: 32 weight + 32 architecture images
     'train_dataloader.dataset.dataset.num_test=1733',
     'arch_dataloader.dataset.dataset.num_test=1733',
-    'val_dataloader.dataset.num_test=32', 'test_dataloader.dataset.num_test=32',
+    'val_dataloader.dataset.num_test=32',
+    'test_dataloader.dataset.num_test=32',
     'model.architecture.channels=4', 'train_dataloader.num_workers=0',
     'arch_dataloader.num_workers=0', 'default_hooks.checkpoint.interval=0'
 ]

@@ -1,8 +1,8 @@
 """Fashion-MNIST end to end through the real tools, on written idx files.
 
 A 1-epoch search with the real ``configs/search/*_fmnist.py`` (one input
-channel, shrunk by --cfg-options to 3 cells, 4 channels, 2 nodes, 40 images), the
-searched genotype trained 1 epoch with ``configs/train/ddarts_fmnist.py``
+channel, shrunk by --cfg-options to 3 cells, 4 channels, 2 nodes, 40 images),
+the searched genotype trained 1 epoch with ``configs/train/ddarts_fmnist.py``
 and tested with ``tools/test.py``: the same commands a user runs, with
 ``data_root`` / ``check_md5=False`` pointing at the written files.
 """
@@ -16,7 +16,6 @@ import sys
 import pytest
 
 from mmddarts.datasets import write_fashion_mnist
-from mmddarts.structures import Genotype
 from mmddarts.structures.loading import load_genotype
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

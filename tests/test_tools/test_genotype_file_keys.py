@@ -3,8 +3,6 @@ JSON nested beyond the recursion limit, and the documented rule for keys left
 out (``op_set`` / ``steps``: an error naming the key; ``format`` /
 ``version``: a warning naming the value taken)."""
 import json
-import os.path as osp
-import sys
 import warnings
 
 import pytest

@@ -1,7 +1,7 @@
 """The README's command sequence (search -> train -> test -> export) with the
-default work dirs, shrunk to seconds with --cfg-options (3-cell, 4-channel digits
-search, 64 images, one epoch each), run as a user runs it: every output of
-an earlier step is still there, unchanged, at the end. Then issue 20's
+default work dirs, shrunk to seconds with --cfg-options (3-cell, 4-channel
+digits search, 64 images, one epoch each), run as a user runs it: every output
+of an earlier step is still there, unchanged, at the end. Then issue 20's
 reproductions on those outputs: a checkpoint that does not fit the config
 (another supernet, a training checkpoint for export, another head, a search
 checkpoint for a training config) is an error naming the cause and the

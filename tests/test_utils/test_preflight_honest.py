@@ -16,8 +16,8 @@ from mmddarts.testing.tools import load_tool
 
 from mmddarts.engine.runner_setup import merge_train_args
 from mmddarts.memory import preflight as pf
-from mmddarts.memory.estimate import (MeasurementDied,
-                                            MeasurementError, MemoryFit)
+from mmddarts.memory.estimate import (MeasurementDied, MeasurementError,
+                                      MemoryFit)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MiB = 2**20

@@ -42,7 +42,8 @@ def parse_args(argv=None):
     run.add_argument('--reference', default='ddarts',
                      help='method whose supernet gives the random '
                      "architectures' cells, nodes and reductions")
-    run.add_argument('--train-config', default='configs/train/ddarts_fmnist.py')
+    run.add_argument('--train-config',
+                     default='configs/train/ddarts_fmnist.py')
     run.add_argument('--search-epochs', type=int, default=None)
     run.add_argument('--train-epochs', type=int, default=None)
     run.add_argument('--train-options', nargs='*', default=[],

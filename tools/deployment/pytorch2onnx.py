@@ -30,7 +30,7 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 IMAGENET_STEMS = ('imagenet', 'ddarts_imagenet')
@@ -90,7 +90,7 @@ def main(argv=None):
     from mmddarts.models.backbones.derived_checkpoint import \
         resolve_checkpoint_genotypes
     from mmddarts.models.strict_load import (CheckpointMismatchError,
-                                            load_strict)
+                                             load_strict)
     cfg = load_config(args.config)
     apply_cfg_options(cfg, args.cfg_options)
     if args.checkpoint:

@@ -142,8 +142,8 @@ def ablation_plan(net, device):
     the full network in it, the batched cells checkpointed. A CPU is bound
     by arithmetic: ablations one by one (``chunk=1``) from graph-free
     records, with no recompute (one ablation's graph is never larger than
-    the full pass', and the two never coexist). ``checkpoint`` unset: on whenever a batch
-    holds more than one ablation. Same numbers in every case.
+    the full pass', and the two never coexist). ``checkpoint`` unset: on
+    whenever a batch holds more than one ablation. Same numbers in every case.
     """
     opts = net.ablation_cfg
     kind = opts['defaults'] or torch.device(device).type

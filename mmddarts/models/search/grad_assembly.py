@@ -11,7 +11,7 @@ import torch
 
 from mmddarts.models.losses.ablation_loss import ablation_loss
 from mmddarts.models.losses.zero_one_loss import (zero_one_loss,
-                                                   zero_one_loss_joint)
+                                                  zero_one_loss_joint)
 
 
 def grads_or_zeros(loss, params, retain_graph=False):
