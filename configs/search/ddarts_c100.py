@@ -1,7 +1,7 @@
 # D-DARTS search on CIFAR-100, the released configuration: 8 cells,
 # channels=16, 50 epochs, w01 7, w_abl 0.5 (the released genotype files are
-# named ..._abl0.5_fair7_cifar100_...). Batch 128, the paper's (section 5.1, with
-# AMP): python tools/train.py configs/search/ddarts_c100.py --amp
+# named ..._abl0.5_fair7_cifar100_...). Batch 128, the paper's (section 5.1,
+# with AMP): python tools/train.py configs/search/ddarts_c100.py --amp
 # GPU memory at this batch (the paper's figure scaled, configs/search/
 # README.md): a 24 GB GPU with --amp, twice that in fp32. Smaller GPUs:
 # --cfg-options train_dataloader.batch_size=64 arch_dataloader.batch_size=64.
