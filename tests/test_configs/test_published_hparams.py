@@ -95,6 +95,19 @@ PUBLISHED['aca-fairdarts_c10'] = PUBLISHED['fairdarts_c10']
 PUBLISHED['aca-ddarts_c100'] = PUBLISHED['ddarts_c100']
 PUBLISHED['aca-ddarts_digits'] = PUBLISHED['ddarts_digits']
 # DARTS' recipe at demo scale (the alpha lr scaled by steps per epoch)
+# Fashion-MNIST at CPU size (docs/benchmarks.md): each method's weight
+# optimizer, losses, mixing and alpha optimizer; the budget (batch, epochs,
+# width, cells) and the alpha learning rate (0.1 -> 0.02: ~16 steps per
+# epoch) are the benchmark's, stated in the configs.
+_FMNIST_BUDGET = ('batch', 'epochs', 'C', 'cells', 'arch_lr', 'arch_sched')
+PUBLISHED['darts_fmnist'] = {
+    k: v for k, v in PUBLISHED['darts_c10'].items() if k not in _FMNIST_BUDGET}
+PUBLISHED['fairdarts_fmnist'] = {
+    k: v for k, v in PUBLISHED['fairdarts_c10'].items()
+    if k not in _FMNIST_BUDGET}
+PUBLISHED['ddarts_fmnist'] = {
+    k: v for k, v in PUBLISHED['ddarts_c10'].items()
+    if k not in _FMNIST_BUDGET}
 PUBLISHED['aca-darts_digits'] = dict(
     w_lr=0.025, w_lr_min=1e-3, momentum=0.9, w_wd=3e-4, w_clip=5.0,
     arch_sched=('ConstantLR', None), betas=(0.5, 0.999), arch_wd=1e-3,
