@@ -17,6 +17,7 @@ from mmengine.config import Config
 from mmddarts.structures.loading import load_genotype
 from mmddarts.utils.search_cfg import objective_key
 from .complexity import build_model, count_parameters
+from .train_logs import find_scalars, last_accuracy  # noqa: F401
 
 MODES = ('exact', 'reference', 'none')
 TRAIN_EPOCHS = 10  # the demo's
@@ -58,30 +59,6 @@ def train_cmd(args, genotype, num_cells, seed, out_dir,
             f'model.backbone.num_cells={num_cells}',
             f'randomness.seed={seed}',
             f'train_cfg.max_epochs={args.train_epochs}']
-
-
-def last_accuracy(scalars_lines):
-    """Top-1 accuracy of the last evaluation in mmengine's
-    ``vis_data/scalars.json`` lines (``None`` if there is none)."""
-    acc = None
-    for line in scalars_lines:
-        line = line.strip()
-        if not line:
-            continue
-        record = json.loads(line)
-        if 'accuracy/top1' in record:
-            acc = float(record['accuracy/top1'])
-    return acc
-
-
-def find_scalars(train_dir):
-    """The newest ``<timestamp>/vis_data/scalars.json`` of a work dir."""
-    stamps = sorted(d for d in os.listdir(train_dir)
-                    if osp.isfile(osp.join(train_dir, d, 'vis_data',
-                                           'scalars.json')))
-    if not stamps:
-        raise FileNotFoundError(f'{train_dir}: no */vis_data/scalars.json')
-    return osp.join(train_dir, stamps[-1], 'vis_data', 'scalars.json')
 
 
 def count_params(train_config, genotype, num_cells):

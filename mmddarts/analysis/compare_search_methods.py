@@ -35,6 +35,7 @@ import time
 
 import numpy as np
 from mmddarts.structures.loading import load_genotype
+from .train_logs import find_scalars, last_accuracy
 
 RANDOM = 'random'
 RESULT = 'result.json'
@@ -92,29 +93,6 @@ def plan(methods, seeds, num_random, done=()):
 
 def run_dir(work_dir, method, seed):
     return osp.join(work_dir, f'{method}_seed{seed}')
-
-
-def last_accuracy(scalars_lines):
-    """Top-1 accuracy of the last evaluation in mmengine's
-    ``vis_data/scalars.json`` lines (``None`` if there is none)."""
-    acc = None
-    for line in scalars_lines:
-        line = line.strip()
-        if line:
-            record = json.loads(line)
-            if 'accuracy/top1' in record:
-                acc = float(record['accuracy/top1'])
-    return acc
-
-
-def find_scalars(train_dir):
-    """The newest ``<timestamp>/vis_data/scalars.json`` of a work dir."""
-    stamps = sorted(d for d in os.listdir(train_dir)
-                    if osp.isfile(osp.join(train_dir, d, 'vis_data',
-                                           'scalars.json')))
-    if not stamps:
-        raise FileNotFoundError(f'{train_dir}: no */vis_data/scalars.json')
-    return osp.join(train_dir, stamps[-1], 'vis_data', 'scalars.json')
 
 
 def run_logged(cmd, log_path, cwd):
