@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from mmddarts.registry import MODELS
+from ..optional_extra_state import OptionalExtraStateMixin
 from ..arch_steps import BaseArchStep, arch_strategy_cfg
 from ..arch_steps.base import clear_grads as _clear_grads
 from ..search.compile_cells import compile_cells
@@ -48,7 +49,7 @@ HOOK_FLAGS = ('abl_guarded', )
 
 
 @MODELS.register_module()
-class DDartsSearch(BaseModel):
+class DDartsSearch(OptionalExtraStateMixin, BaseModel):
     """Search algorithm wrapping a supernet (``mmddarts.DDartsSupernet``).
 
     Args:
@@ -142,15 +143,6 @@ class DDartsSearch(BaseModel):
 
     def set_extra_state(self, state):
         pass  # the config's parsing defaults stay in force
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
-                              strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        super()._load_from_state_dict(state_dict, prefix, local_metadata,
-                                      strict, missing_keys, unexpected_keys,
-                                      error_msgs)
-        if prefix + '_extra_state' in missing_keys:
-            missing_keys.remove(prefix + '_extra_state')  # older checkpoints
 
     # the objective lives in the strategy; read-only views for hooks/tools
     @property

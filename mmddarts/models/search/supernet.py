@@ -7,6 +7,7 @@ from mmddarts.structures.parsing import parse_genotype
 from mmddarts.structures.genotype import default_reductions
 from mmddarts.structures.op_sets import NONE_OP, get_op_names
 from mmddarts.utils.deprecation import pop_renamed, warn_deprecated
+from ..optional_extra_state import OptionalExtraStateMixin
 from .ablation import arch_step_grads
 from .contract import BaseSearchSupernet
 from .mixed_op import MIXINGS, mix
@@ -67,7 +68,7 @@ def resolve_ablation_cfg(ablation_cfg, legacy, owner):
 
 
 @MODELS.register_module()
-class DDartsSupernet(BaseSearchSupernet):
+class DDartsSupernet(OptionalExtraStateMixin, BaseSearchSupernet):
     """Search supernet: a CIFAR stem, ``num_cells`` search cells, global
     pooling and a linear classifier. Architecture weights (alpha) belong to
     *alpha owners*; each cell reads the alpha of its owner.
@@ -307,15 +308,6 @@ class DDartsSupernet(BaseSearchSupernet):
                 f'supernet ({field}: checkpoint {got}, this one {want}). '
                 f'Checkpoint: {record_summary(theirs)}. Use the config and '
                 '--cfg-options it was searched with; no partial load')
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
-                              strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        super()._load_from_state_dict(state_dict, prefix, local_metadata,
-                                      strict, missing_keys, unexpected_keys,
-                                      error_msgs)
-        if prefix + '_extra_state' in missing_keys:
-            missing_keys.remove(prefix + '_extra_state')  # older checkpoints
 
     # ----------------------------------------------------------- parameters
     def arch_parameters(self):
