@@ -26,7 +26,8 @@ FILES = {
     'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
     'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
 }
-# md5 and size of the decompressed files (DESIGN.md section 8)
+# md5 and size of the decompressed files (the data set's standard
+# contents; Debian recompressed the .gz files, so their md5s differ)
 MD5 = {
     'train-images-idx3-ubyte': 'f4a8712d7a061bf5bd6d2ca38dc4d50a',
     'train-labels-idx1-ubyte': '9018921c3c673c538a1fc5bad174d6f9',

@@ -1,3 +1,5 @@
-# Filled by the modules of this package.
-from .ddarts_search import DDartsSearch  # noqa: F401
-from .ddarts_search_ddp import DDartsSearchDDP  # noqa: F401
+"""The bi-level search algorithm and its DDP wrapper."""
+from .ddarts_search import DDartsSearch
+from .ddarts_search_ddp import DDartsSearchDDP
+
+__all__ = ['DDartsSearch', 'DDartsSearchDDP']

@@ -26,8 +26,8 @@ What the released code does (aheuillet/D-DARTS, ``architect.py`` and
   (DARTOpti's pretraining epochs) keep accumulating them.
 
 Our default search clears all three leaks and gives every owner one
-gradient (DESIGN.md section 3). Not reproduced here, none of which changes
-a step: the BN running statistics the authors' contribution passes update
+gradient (docs/search.md, the strategies table). Not reproduced here, none
+of which changes a step: the BN running statistics the authors' contribution passes update
 (train-mode BN normalises with batch statistics; only validation sees
 them), their python ``random()`` ablation draws and their ablation of only
 the first cell of a shared (DARTOpti) owner (both change the logged

@@ -1,4 +1,7 @@
-# Filled by the modules of this package.
-from .supernet import DDartsSupernet  # noqa: F401
-from .dartopti import DARTOptiSupernet  # noqa: F401
-from . import aca  # noqa: F401,E402  (fills the ACA registries)
+"""Search cells and supernets (D-DARTS / DARTS / FairDARTS, DARTOpti) and
+ACA's channel importance (importing ``aca`` fills its registries)."""
+from . import aca
+from .dartopti import DARTOptiSupernet
+from .supernet import DDartsSupernet
+
+__all__ = ['DDartsSupernet', 'DARTOptiSupernet', 'aca']
