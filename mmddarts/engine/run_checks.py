@@ -190,18 +190,24 @@ def check_data_paths(cfg, loaders=('train_dataloader', 'arch_dataloader',
         for path, ds in _datasets(node, loader):
             root = ds.get('data_root')
             if isinstance(root, str) and root and '://' not in root:
-                roots.setdefault(root, path)
+                roots.setdefault(root, (path, str(ds.get('type', ''))))
                 ann = ds.get('ann_file')
                 if isinstance(ann, str) and ann:
                     full = ann if osp.isabs(ann) else osp.join(root, ann)
                     if osp.isdir(root) and not osp.exists(full):
                         raise SystemExit(
                             f'error: {path}.ann_file not found: {full}')
-    for root, path in roots.items():
+    for root, (path, kind) in roots.items():
         if not osp.isdir(root):
+            # Fashion-MNIST has a package: say which (never downloaded)
+            hint = ''
+            if kind.split('.')[-1] == 'FashionMNIST':
+                from mmddarts.datasets.fashion_mnist import INSTALL_CMD
+                hint = f' (Fashion-MNIST: `{INSTALL_CMD}`)'
             raise SystemExit(
                 f'error: data root not found: {root} ({path}.data_root); '
-                'put the data there or pass --cfg-options data_root=DIR')
+                f'put the data there{hint} or pass --cfg-options '
+                'data_root=DIR')
 
 
 def check_stats_files(cfg):

@@ -25,10 +25,10 @@ What the released code does (aheuillet/D-DARTS, ``architect.py`` and
   architecture step starts from them. Steps without an architecture update
   (DARTOpti's pretraining epochs) keep accumulating them.
 
-Our default search clears all three leaks and gives every owner one
-gradient (docs/search.md, the strategies table). Not reproduced here, none
-of which changes a step: the BN running statistics the authors' contribution passes update
-(train-mode BN normalises with batch statistics; only validation sees
+Our default search clears all three leaks and gives every owner one gradient
+(docs/search.md, the strategies table). Not reproduced here, none of which
+changes a step: the BN running statistics the authors' contribution passes
+update (train-mode BN normalises with batch statistics; only validation sees
 them), their python ``random()`` ablation draws and their ablation of only
 the first cell of a shared (DARTOpti) owner (both change the logged
 contributions only). AMP's loss scale is read once per architecture step
