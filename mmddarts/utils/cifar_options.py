@@ -13,7 +13,9 @@ from typing import List
 
 from .dataloader_cfgs import dataloader_keys, dataset_cfgs
 
-CIFAR_TYPES = ('mmddarts.CIFAR10', 'mmddarts.CIFAR100')
+# the data sets whose files are checked against known md5s
+CIFAR_TYPES = ('mmddarts.CIFAR10', 'mmddarts.CIFAR100',
+               'mmddarts.FashionMNIST')
 
 
 def is_cifar_cfg(ds: dict) -> bool:

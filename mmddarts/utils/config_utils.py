@@ -126,8 +126,9 @@ def apply_cfg_options(cfg, options) -> None:
     if options:
         if 'check_md5' in options:
             if not set_check_md5(cfg, options['check_md5']):
-                warnings.warn('check_md5 matched no CIFAR dataset of the '
-                              "config's dataloaders")
+                warnings.warn('check_md5 matched no dataset with an md5 '
+                              "check (CIFAR, Fashion-MNIST) in the config's "
+                              'dataloaders')
         new_root = options.get('data_root')
         if new_root is not None:
             old_root = cfg.get('data_root')
