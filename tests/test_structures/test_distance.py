@@ -18,6 +18,7 @@ from mmddarts.structures.distance import (OpScores, cell_distance,
                                           genotype_distance)
 from mmddarts.structures.genotype import Genotype
 from mmddarts.structures.op_sets import EXTENDED_OPS
+from mmddarts.testing.op_scores import MEAN_OP_SCORES
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # the authors' op_stats.json, shipped with the tests (tests/data/reference)
@@ -26,22 +27,9 @@ REF_SCORES = osp.join(REPO, 'tests', 'data', 'reference', 'd-darts',
 
 # The authors' op_stats.json: per-op MEANS over the proxy's edges (the
 # default table; the paper's Table 1 reports the medians, see
-# test_distance_tables.py), written out here so the expected values do not
-# come from the code under test.
-SCORES = {
-    'conv_3x1_1x3': 82.105830863444,
-    'conv_7x1_1x7': 83.1591640991211,
-    'max_pool_3x3': 82.13416411336264,
-    'avg_pool_3x3': 81.56333073120116,
-    'skip_connect': 81.34166406249999,
-    'simple_conv_1x1': 81.49166413777668,
-    'simple_conv_3x3': 82.30333082275389,
-    'sep_conv_3x3': 83.39583075561525,
-    'sep_conv_5x5': 84.97416410115558,
-    'dil_conv_3x3': 82.73583073323566,
-    'dil_conv_5x5': 82.89249749959309,
-    'bottleneck_1x3x1': 82.87499756469727,
-}
+# test_distance_tables.py), written out by hand in mmddarts.testing so the
+# expected values do not come from the code under test.
+SCORES = MEAN_OP_SCORES
 W = sum(SCORES.values())
 
 RESNET18_GENE = [('simple_conv_3x3', 2, 0), ('simple_conv_3x3', 3, 2),

@@ -10,23 +10,11 @@ import pytest
 from mmddarts.analysis import ablation_modes as am
 from mmddarts.structures import Genotype
 from mmddarts.testing.tools import load_tool
+from mmddarts.testing.op_scores import MEAN_OP_SCORES
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # the packaged default ('mean') op scores, written out by hand
-SCORES = {
-    'conv_3x1_1x3': 82.105830863444,
-    'conv_7x1_1x7': 83.1591640991211,
-    'max_pool_3x3': 82.13416411336264,
-    'avg_pool_3x3': 81.56333073120116,
-    'skip_connect': 81.34166406249999,
-    'simple_conv_1x1': 81.49166413777668,
-    'simple_conv_3x3': 82.30333082275389,
-    'sep_conv_3x3': 83.39583075561525,
-    'sep_conv_5x5': 84.97416410115558,
-    'dil_conv_3x3': 82.73583073323566,
-    'dil_conv_5x5': 82.89249749959309,
-    'bottleneck_1x3x1': 82.87499756469727,
-}
+SCORES = MEAN_OP_SCORES
 
 
 @pytest.fixture(scope='module')
